@@ -1,0 +1,133 @@
+package checker
+
+import (
+	"cmp"
+	"maps"
+	"slices"
+
+	"github.com/delegsim/delegsim/model"
+)
+
+// fileHistory is the register history of one file, with the counts of the
+// file's operations that were left out of it.
+type fileHistory struct {
+	file            string
+	ops             []*regOp
+	writes, reads   int
+	failed, skipped int
+}
+
+// aside is an operation that is not in any register history, kept for the
+// HTML visualisation.
+type aside struct {
+	op      model.Op
+	skipped bool // a read served from the writer's own cache
+}
+
+// buildHistories turns a run's history into per-file register histories
+// under consistency model c, sorted by file name, plus the operations left
+// aside. Every file that appears in ops has a fileHistory, possibly empty.
+func buildHistories(ops []model.Op, init map[string]Value, c Consistency) ([]*fileHistory, []aside) {
+	var horizon model.Time // after every operation: where unflushed writes end
+	byActor := make(map[string][]model.Op)
+	files := make(map[string]*fileHistory)
+	for _, o := range ops {
+		horizon = max(horizon, o.End+1)
+		byActor[o.Actor] = append(byActor[o.Actor], o)
+		if files[o.File] == nil {
+			files[o.File] = &fileHistory{file: o.File}
+		}
+	}
+	inits := make(map[string]*Value, len(files))
+	for f := range files {
+		v := init[f]
+		inits[f] = &v
+	}
+	slots := make(map[string]map[string]int) // file -> writer -> slot
+
+	var asides []aside
+	for _, actor := range slices.Sorted(maps.Keys(byActor)) {
+		aops := byActor[actor]
+		slices.SortStableFunc(aops, func(a, b model.Op) int {
+			return cmp.Or(cmp.Compare(a.Start, b.Start), cmp.Compare(a.Seq, b.Seq), cmp.Compare(a.ID, b.ID))
+		})
+		unflushed := make(map[string][]*regOp) // file -> writes awaiting close or fsync
+		opened := make(map[string]*model.Op)   // file -> latest successful open
+		writes := make(map[string]int)         // file -> writes so far
+		for i := range aops {
+			o := &aops[i]
+			fh := files[o.File]
+			if !o.OK() {
+				fh.failed++
+				asides = append(asides, aside{op: *o})
+				continue
+			}
+			switch {
+			case o.Kind == model.OpWrite:
+				ws := slots[o.File]
+				if ws == nil {
+					ws = make(map[string]int)
+					slots[o.File] = ws
+				}
+				slot, ok := ws[actor]
+				if !ok {
+					slot = len(ws)
+					ws[actor] = slot
+				}
+				writes[o.File]++
+				r := &regOp{op: *o, kind: regWrite, v: Value{o.Size, o.Data}, init: inits[o.File],
+					start: o.Start, end: o.End, slot: slot, seq: writes[o.File]}
+				if c == CloseToOpen {
+					r.end = horizon
+					unflushed[o.File] = append(unflushed[o.File], r)
+				}
+				fh.ops = append(fh.ops, r)
+				fh.writes++
+			case o.Kind.ReadsAttrs() || o.Kind.ReadsData():
+				if c == CloseToOpen && len(unflushed[o.File]) > 0 {
+					fh.skipped++
+					asides = append(asides, aside{op: *o, skipped: true})
+					continue
+				}
+				r := &regOp{op: *o, kind: regReadData, v: Value{o.Bytes, o.Data}, init: inits[o.File],
+					start: o.Start, end: o.End}
+				if o.Kind.ReadsAttrs() {
+					r.kind, r.v = regReadAttrs, Value{Size: o.Size}
+				}
+				if op := opened[o.File]; c == CloseToOpen && op != nil {
+					r.start, r.opened = op.Start, op
+				}
+				fh.ops = append(fh.ops, r)
+				fh.reads++
+			default:
+				switch o.Kind {
+				case model.OpOpen:
+					opened[o.File] = o
+				case model.OpClose, model.OpFsync:
+					for _, w := range unflushed[o.File] {
+						w.end, w.dueBy = o.End, o
+					}
+					unflushed[o.File] = nil
+				}
+				asides = append(asides, aside{op: *o})
+			}
+		}
+	}
+
+	out := make([]*fileHistory, 0, len(files))
+	for _, f := range slices.Sorted(maps.Keys(files)) {
+		fh := files[f]
+		n := len(slots[f])
+		for _, r := range fh.ops {
+			if r.kind == regWrite {
+				r.nslots = n
+			}
+		}
+		slices.SortStableFunc(fh.ops, func(a, b *regOp) int {
+			return cmp.Or(cmp.Compare(a.start, b.start), cmp.Compare(a.op.ID, b.op.ID))
+		})
+		out = append(out, fh)
+	}
+	slices.SortStableFunc(asides, func(a, b aside) int { return cmp.Compare(a.op.Start, b.op.Start) })
+	return out, asides
+}

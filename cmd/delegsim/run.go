@@ -1,0 +1,231 @@
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+	"text/tabwriter"
+
+	"github.com/delegsim/delegsim/internal/atomicfile"
+	"github.com/delegsim/delegsim/model"
+	"github.com/delegsim/delegsim/scenarios"
+	"github.com/delegsim/delegsim/sim"
+)
+
+func init() {
+	register(command{name: "run", summary: "run a scenario once and check its expectations", run: runCmd})
+}
+
+// runFlags are the flags every command that builds runs shares.
+type runFlags struct {
+	policy, profile, seed string
+	sets                  multiFlag
+}
+
+func (f *runFlags) add(fs *flag.FlagSet) {
+	fs.StringVar(&f.policy, "policy", "", "recall policy (default: the scenario's, else kernel); see `delegsim list`")
+	fs.StringVar(&f.profile, "profile", "", "kernel profile (default: the scenario's, else "+model.DefaultProfile+")")
+	fs.StringVar(&f.seed, "seed", "", "random seed (default: the scenario's, else 1)")
+	fs.Var(&f.sets, "set", "override a scenario field, KEY=VALUE (repeatable), e.g. clients.c1.latency=20ms")
+}
+
+// load opens the scenario with overrides and resolves the options.
+func (f *runFlags) load(arg string) (*scenarios.Scenario, scenarios.Options, error) {
+	o := scenarios.Options{Policy: f.policy, Profile: f.profile}
+	if f.seed != "" {
+		s, err := strconv.ParseUint(f.seed, 10, 64)
+		if err != nil {
+			return nil, o, usageErr("--seed %q is not a non-negative integer", f.seed)
+		}
+		o.Seed, o.HasSeed = s, true
+	}
+	sc, err := scenarios.Load(arg, f.sets)
+	if err != nil {
+		return nil, o, err
+	}
+	if _, err := sc.Resolve(o); err != nil {
+		return nil, o, err
+	}
+	return sc, o, nil
+}
+
+func runCmd(args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("run", "SCENARIO [flags]", stderr)
+	var rf runFlags
+	rf.add(fs)
+	format := fs.String("format", "text", "output format: text or json")
+	tracePath := fs.String("trace", "", "write the full trace (every message, timer and event) to this file")
+	pos, code, ok := parse(fs, args)
+	if !ok {
+		return code
+	}
+	if len(pos) != 1 {
+		return fail(stderr, usageErr("run takes one scenario (a built-in name or a .yaml path); see `delegsim list`"))
+	}
+	if err := checkFormat(*format, "text", "json"); err != nil {
+		return fail(stderr, err)
+	}
+	sc, o, err := rf.load(pos[0])
+	if err != nil {
+		return fail(stderr, err)
+	}
+	o.Trace = *tracePath != ""
+	res, r, err := sc.Run(o)
+	if err != nil {
+		return fail(stderr, err)
+	}
+	outcomes := sc.Check(res, r.Profile.Name, r.Policy.Name())
+	if *tracePath != "" {
+		if err := atomicfile.WriteFile(*tracePath, []byte(res.TraceText())); err != nil {
+			return fail(stderr, err)
+		}
+	}
+	rep := newRunReport(sc, r, res, outcomes)
+	if *format == "json" {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		enc.Encode(rep)
+	} else {
+		rep.text(stdout, res)
+	}
+	if !rep.ok() {
+		return exitFailed
+	}
+	return exitOK
+}
+
+// runReport is `run --format json`: a contract for scripts.
+type runReport struct {
+	Scenario     string              `json:"scenario"`
+	Policy       string              `json:"policy"`
+	Profile      string              `json:"profile"`
+	Seed         uint64              `json:"seed"`
+	Expectations []scenarios.Outcome `json:"expectations"`
+	Ops          []opReport          `json:"ops"`
+	Unfinished   []string            `json:"unfinished,omitempty"`
+	Counts       map[string]int      `json:"counts"`
+}
+
+type opReport struct {
+	Actor    string  `json:"actor"`
+	Op       string  `json:"op"`
+	Name     string  `json:"name"`
+	File     string  `json:"file"`
+	StartMs  float64 `json:"start_ms"`
+	EndMs    float64 `json:"end_ms"`
+	Result   string  `json:"result"`
+	Attempts int     `json:"attempts"`
+	Size     *int64  `json:"size,omitempty"`
+	Change   *uint64 `json:"change,omitempty"`
+	Bytes    *int64  `json:"bytes,omitempty"`
+	Data     *uint64 `json:"data,omitempty"`
+}
+
+func msOf(t model.Time) float64 { return float64(t) / 1e6 }
+
+func newRunReport(sc *scenarios.Scenario, r scenarios.Resolved, res *sim.Result, outcomes []scenarios.Outcome) runReport {
+	rep := runReport{Scenario: sc.Name(), Policy: r.Policy.Name(), Profile: r.Profile.Name, Seed: r.Seed,
+		Expectations: outcomes, Unfinished: res.Unfinished, Counts: map[string]int{}}
+	if rep.Expectations == nil {
+		rep.Expectations = []scenarios.Outcome{}
+	}
+	for _, op := range res.Ops {
+		o := opReport{Actor: op.Actor, Op: op.Kind.String(), Name: op.Name(), File: op.File,
+			StartMs: msOf(op.Start), EndMs: msOf(op.End), Result: op.Result, Attempts: op.Attempts}
+		if op.OK() {
+			switch {
+			case op.Kind.ReadsAttrs():
+				o.Size, o.Change = &op.Size, &op.Change
+			case op.Kind.ReadsData():
+				o.Bytes, o.Data = &op.Bytes, &op.Data
+			case op.Kind == model.OpWrite || op.Flushed || (op.Kind == model.OpOpenWrite && op.Data != 0):
+				o.Size, o.Data = &op.Size, &op.Data
+			}
+		}
+		rep.Ops = append(rep.Ops, o)
+	}
+	for k := 0; k < model.EventKindCount; k++ {
+		if n := res.EventCount(model.EventKind(k)); n > 0 {
+			rep.Counts[model.EventKind(k).String()] = n
+		}
+	}
+	for k, n := range res.Sent {
+		if n > 0 {
+			rep.Counts[model.MsgKind(k).String()] = n
+		}
+	}
+	return rep
+}
+
+func (rep runReport) ok() bool {
+	for _, e := range rep.Expectations {
+		if !e.OK {
+			return false
+		}
+	}
+	return true
+}
+
+func (rep runReport) text(w io.Writer, res *sim.Result) {
+	fmt.Fprintf(w, "scenario %s   profile %s   policy %s   seed %d\n\n", rep.Scenario, rep.Profile, rep.Policy, rep.Seed)
+	fmt.Fprintln(w, "operations:")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, op := range res.Ops {
+		fmt.Fprintf(tw, "  %s\t%s %s\t%9.3f ms\t→ %9.3f ms\t%s\t%s\n", op.Name(), op.Kind, op.File,
+			msOf(op.Start), msOf(op.End), op.Result, observed(op))
+	}
+	tw.Flush()
+	if len(res.Unfinished) > 0 {
+		fmt.Fprintf(w, "  still running at the end: %v\n", res.Unfinished)
+	}
+	fmt.Fprintln(w, "\ndelegation events:")
+	for _, e := range res.Events {
+		switch e.Kind {
+		case model.EvWriteback, model.EvLocalWait, model.EvCBGetattrOK:
+			continue
+		}
+		fmt.Fprintf(w, "  %9.3f ms  %-13s %s\n", msOf(e.At), e.Kind, e.Why)
+	}
+	if len(rep.Expectations) > 0 {
+		fmt.Fprintln(w, "\nexpectations:")
+		for _, e := range rep.Expectations {
+			mark := "ok  "
+			if !e.OK {
+				mark = "FAIL"
+			}
+			fmt.Fprintf(w, "  %s  %s", mark, e.Name)
+			if e.Detail != "" {
+				fmt.Fprintf(w, " — %s", e.Detail)
+			}
+			fmt.Fprintln(w)
+		}
+	}
+}
+
+func observed(op model.Op) string {
+	if !op.OK() {
+		return ""
+	}
+	switch {
+	case op.Kind.ReadsAttrs():
+		return fmt.Sprintf("size=%d change=%d", op.Size, op.Change)
+	case op.Kind.ReadsData():
+		return fmt.Sprintf("bytes=%d data=%s", op.Bytes, dataName(op.Data))
+	case op.Kind == model.OpWrite:
+		return fmt.Sprintf("size=%d data=%s (cached)", op.Size, dataName(op.Data))
+	case op.Flushed:
+		return fmt.Sprintf("flushed size=%d data=%s", op.Size, dataName(op.Data))
+	}
+	return ""
+}
+
+// dataName renders a data value as "initial" or "w<actor>.<n>": the n-th
+// write of the actor with that index.
+func dataName(d uint64) string {
+	if d == 0 {
+		return "initial"
+	}
+	return fmt.Sprintf("w%d.%d", d>>32, d&0xffffffff)
+}

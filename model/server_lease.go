@@ -1,0 +1,312 @@
+package model
+
+import (
+	"encoding/binary"
+	"slices"
+)
+
+// waiter is an access blocked on a delegation: a local opener sleeping in
+// __break_lease, an nfsd thread in nfsd_wait_for_delegreturn, or either
+// waiting for a CB_GETATTR answer.
+type waiter struct {
+	id     uint32
+	from   ActorID
+	req    Message
+	access AccessKind
+	write  bool
+	dec    Decision
+	since  Time
+	onCB   bool   // waiting for the CB_GETATTR with xid cbXID
+	cbXID  uint32 // CB_GETATTR in flight
+	// What a CB_GETATTR answer said, carried into the reply.
+	haveCB     bool
+	cbModified bool
+	cbSize     int64
+}
+
+func (w waiter) appendState(b []byte) []byte {
+	b = binary.AppendUvarint(b, uint64(w.id))
+	b = binary.AppendUvarint(b, uint64(w.from))
+	b = binary.AppendUvarint(b, uint64(w.req.Kind))
+	b = binary.AppendUvarint(b, uint64(w.req.XID))
+	b = binary.AppendUvarint(b, uint64(w.req.File))
+	b = binary.AppendUvarint(b, uint64(w.dec.Action))
+	b = binary.AppendVarint(b, int64(w.since))
+	b = binary.AppendUvarint(b, uint64(w.cbXID))
+	if w.onCB {
+		b = append(b, 1)
+	} else {
+		b = append(b, 0)
+	}
+	if w.haveCB {
+		b = binary.AppendVarint(b, w.cbSize)
+	}
+	return b
+}
+
+// leaseConflict reports whether an access by requester conflicts with
+// delegation d (leases_conflict in fs/locks.c): a writer conflicts with
+// any lease, a reader only with a write lease. A v4.1+ client never
+// conflicts with its own delegation: SEQUENCE identifies it
+// (nfsd_breaker_owns_lease). A v4.0 client cannot be identified.
+func (s *Server) leaseConflict(d *Deleg, write bool, requester ActorID) bool {
+	if c := s.clients[requester]; c.isClient && c.minor >= 1 && d.Client == requester {
+		return false
+	}
+	return write || d.LeaseType == DelegWrite
+}
+
+func (s *Server) firstConflict(f FileID, write bool, requester ActorID) int {
+	for i := range s.delegs {
+		if s.delegs[i].File == f && s.leaseConflict(&s.delegs[i], write, requester) {
+			return i
+		}
+	}
+	return -1
+}
+
+// access runs one access that may conflict with a delegation: it asks the
+// policy what to do, then completes, fails, or parks the access.
+func (s *Server) access(now Time, req Message, kind AccessKind, write, nonBlock bool, out *Output) {
+	w := waiter{from: req.From, req: req, access: kind, write: write, since: now}
+	i := s.firstConflict(req.File, write, req.From)
+	if i < 0 {
+		s.complete(now, w, out)
+		return
+	}
+	kern := kernelDecision(s.prof, kind, nonBlock, s.par.DelegReturnWait)
+	w.dec = s.pol.Conflict(ConflictInfo{Profile: s.prof, Access: kind, Write: write,
+		NonBlock: nonBlock, Holder: s.delegs[i].Type, Kernel: kern})
+	s.apply(now, w, w.dec, out)
+}
+
+func (s *Server) apply(now Time, w waiter, dec Decision, out *Output) {
+	switch dec.Action {
+	case ActAllow:
+		s.complete(now, w, out)
+	case ActDeny:
+		s.fail(now, w, out)
+	case ActRecallFail:
+		s.breakConflicts(now, w.req.File, w.write, w.from, out)
+		s.fail(now, w, out)
+	case ActRecallWait:
+		s.breakConflicts(now, w.req.File, w.write, w.from, out)
+		if s.firstConflict(w.req.File, w.write, w.from) < 0 {
+			s.complete(now, w, out)
+			return
+		}
+		if dec.Wait <= 0 {
+			s.fail(now, w, out)
+			return
+		}
+		if w.access.IsLocal() {
+			out.event(Event{Kind: EvLocalWait, Actor: ServerID, File: w.req.File, Client: w.from, Why: "__break_lease: blocking opener sleeps until the lease is gone"})
+		}
+		w.dec = dec
+		s.park(now, w, dec.Wait, out)
+	case ActCBGetattr:
+		i := s.firstConflict(w.req.File, w.write, w.from)
+		if i < 0 {
+			s.complete(now, w, out)
+			return
+		}
+		w.onCB = true
+		w.cbXID = s.cbGetattr(now, i, out)
+		s.park(now, w, dec.Wait, out)
+	}
+}
+
+// cbGetattr returns the xid of a CB_GETATTR to delegation i's holder,
+// joining one already in flight (NFSD4_CALLBACK_RUNNING).
+func (s *Server) cbGetattr(now Time, i int, out *Output) uint32 {
+	d := &s.delegs[i]
+	for _, cb := range s.cbs {
+		if cb.kind == MsgCBGetattr && cb.deleg == d.ID {
+			return cb.xid
+		}
+	}
+	return s.sendCB(now, d, MsgCBGetattr, out)
+}
+
+func (s *Server) park(now Time, w waiter, wait Time, out *Output) {
+	w.id = s.nextWaiter
+	s.nextWaiter++
+	s.waiters = append(s.waiters, w)
+	if wait != Forever {
+		out.arm(s.waitKey(w), now+wait)
+	}
+}
+
+func (s *Server) waitKey(w waiter) TimerKey {
+	if w.access.IsLocal() {
+		return TimerKey{TimerLocalWait, w.id}
+	}
+	return TimerKey{TimerNfsdWait, w.id}
+}
+
+func (s *Server) unpark(i int, out *Output) waiter {
+	w := s.waiters[i]
+	s.waiters = slices.Delete(s.waiters, i, i+1)
+	if w.dec.Wait != Forever || w.onCB {
+		out.cancel(s.waitKey(w))
+	}
+	return w
+}
+
+// wake re-checks the lease-waiters of file f after a lease went away or was
+// downgraded: __break_lease re-checks every jiffy, so a waiter proceeds as
+// soon as nothing conflicts.
+func (s *Server) wake(now Time, f FileID, out *Output) {
+	for i := 0; i < len(s.waiters); {
+		w := s.waiters[i]
+		if w.req.File != f || w.onCB || s.firstConflict(f, w.write, w.from) >= 0 {
+			i++
+			continue
+		}
+		s.complete(now, s.unpark(i, out), out)
+	}
+}
+
+func (s *Server) waitTimeout(now Time, id uint32, out *Output) {
+	i := slices.IndexFunc(s.waiters, func(w waiter) bool { return w.id == id })
+	if i < 0 {
+		return
+	}
+	w := s.waiters[i]
+	s.waiters = slices.Delete(s.waiters, i, i+1)
+	if w.onCB {
+		// No CB_GETATTR answer in time: nfsd4_deleg_getattr_conflict
+		// falls back to a recall.
+		w.onCB = false
+		w.dec = w.dec.unanswered()
+		s.apply(now, w, w.dec, out)
+		return
+	}
+	s.fail(now, w, out)
+}
+
+// cbGetattrAnswer resumes the accesses waiting for CB_GETATTR xid. The
+// holder's data counts as modified when its change or size differ from
+// what it had at grant (nfsd4_deleg_getattr_conflict, RFC 8881 §10.4.3).
+func (s *Server) cbGetattrAnswer(now Time, m Message, deleg uint32, out *Output) {
+	modified := m.Dirty
+	if i := s.delegIndex(deleg); i >= 0 {
+		d := s.delegs[i]
+		modified = modified || m.Change != d.ChangeAtGrant || m.Size != d.SizeAtGrant
+		out.event(Event{Kind: EvCBGetattrOK, Actor: ServerID, File: d.File, Client: d.Client, Deleg: d.Type, Why: "CB_GETATTR answered: holder's size and change"})
+	}
+	for i := 0; i < len(s.waiters); {
+		if !s.waiters[i].onCB || s.waiters[i].cbXID != m.XID {
+			i++
+			continue
+		}
+		w := s.unpark(i, out)
+		w.onCB, w.haveCB, w.cbModified, w.cbSize = false, true, modified, m.Size
+		w.dec = w.dec.then(modified)
+		s.apply(now, w, w.dec, out)
+	}
+}
+
+func (s *Server) breakConflicts(now Time, f FileID, write bool, requester ActorID, out *Output) {
+	for i := range s.delegs {
+		if s.delegs[i].File == f && s.leaseConflict(&s.delegs[i], write, requester) {
+			s.breakLease(now, i, write, out)
+		}
+	}
+}
+
+// breakLease is __break_lease's per-lease step: a writer marks the lease
+// FL_UNLOCK_PENDING (nfsd zeroes its break time, so it never times out), a
+// reader marks it FL_DOWNGRADE_PENDING with the downgrade due after
+// lease-break-time. A lease already breaking the same way is skipped, so
+// no second lm_break runs.
+func (s *Server) breakLease(now Time, i int, write bool, out *Output) {
+	d := &s.delegs[i]
+	if write {
+		if d.UnlockPending {
+			return
+		}
+		d.UnlockPending = true
+	} else {
+		if d.UnlockPending || d.DowngradePending {
+			return
+		}
+		d.DowngradePending = true
+		d.DowngradeAt = now + s.par.LeaseBreakTime
+		out.arm(TimerKey{TimerDowngrade, d.ID}, d.DowngradeAt)
+	}
+	s.recall(now, i, out)
+}
+
+// recall is nfsd's lm_break (nfsd_break_deleg_cb → nfsd_break_one_deleg):
+// mark the file as having had a conflict, block new delegations on it,
+// and send CB_RECALL once per delegation. The laundromat revokes the
+// delegation if it is still out one lease later.
+func (s *Server) recall(now Time, i int, out *Output) {
+	d := &s.delegs[i]
+	s.files[d.File].HadConflict = true
+	if d.Recalling {
+		return
+	}
+	d.Recalling = true
+	d.RecallAt = now
+	d.retries = 1
+	// block_delegations runs in nfsd4_cb_recall_prepare, as the recall is
+	// sent; the model sends at once (queueing delay is the driver's).
+	s.block.add(now, d.File)
+	out.event(Event{Kind: EvRecall, Actor: ServerID, File: d.File, Client: d.Client, Deleg: d.Type, Why: "nfsd_break_deleg_cb: conflicting access broke the lease, CB_RECALL queued"})
+	out.arm(TimerKey{TimerRevoke, d.ID}, s.laundromatDue(now))
+	if c := &s.clients[d.Client]; c.courtesy {
+		// try_to_expire_client: a courtesy client in the way is made
+		// expirable and the laundromat runs at once; callbacks to
+		// courtesy clients are dropped (nfsd4_run_cb_work).
+		c.expirable = true
+		out.arm(TimerKey{TimerExpire, uint32(d.Client)}, now)
+		return
+	}
+	s.sendCB(now, d, MsgCBRecall, out)
+}
+
+// downgrade applies time_out_leases to a lease whose reader breaker waited
+// lease-break-time: the VFS turns nfsd's write lease into a read lease,
+// while nfsd still lists the write delegation.
+func (s *Server) downgrade(now Time, id uint32, out *Output) {
+	i := s.delegIndex(id)
+	if i < 0 || !s.delegs[i].DowngradePending {
+		return
+	}
+	d := &s.delegs[i]
+	d.DowngradePending = false
+	d.LeaseType = DelegRead
+	out.event(Event{Kind: EvDowngrade, Actor: ServerID, File: d.File, Client: d.Client, Deleg: d.Type, Why: "time_out_leases: lease-break-time passed, write lease downgraded to read; nfsd still lists the write delegation"})
+	s.wake(now, d.File, out)
+}
+
+// removeDeleg drops delegation i and its lease, then lets waiters on the
+// file re-check.
+func (s *Server) removeDeleg(now Time, i int, kind EventKind, why string, out *Output) {
+	d := s.delegs[i]
+	s.delegs = slices.Delete(s.delegs, i, i+1)
+	out.cancel(TimerKey{TimerRevoke, d.ID})
+	out.cancel(TimerKey{TimerDowngrade, d.ID})
+	out.cancel(TimerKey{TimerCBResend, d.ID})
+	out.event(Event{Kind: kind, Actor: ServerID, File: d.File, Client: d.Client, Deleg: d.Type, Why: why})
+	s.forgetConflict(d.File)
+	s.wake(now, d.File, out)
+}
+
+// forgetConflict clears fi_had_conflict once nothing references the
+// nfs4_file any more: the next OPEN allocates a fresh one.
+func (s *Server) forgetConflict(f FileID) {
+	for _, o := range s.opens {
+		if o.file == f {
+			return
+		}
+	}
+	for _, d := range s.delegs {
+		if d.File == f {
+			return
+		}
+	}
+	s.files[f].HadConflict = false
+}

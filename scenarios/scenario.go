@@ -1,0 +1,319 @@
+package scenarios
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/delegsim/delegsim/model"
+)
+
+// Scenario is a validated scenario, ready to build runs from.
+type Scenario struct {
+	Spec  Spec
+	File  string
+	lines map[string]int
+}
+
+// Name returns the scenario's name.
+func (sc *Scenario) Name() string { return sc.Spec.Name }
+
+func (sc *Scenario) errf(field, format string, args ...any) error {
+	line, ok := sc.lines[field]
+	if !ok {
+		// The field was not written: report its parent's line.
+		for p := field; p != "" && !ok; {
+			i := strings.LastIndexAny(p, ".[")
+			if i < 0 {
+				break
+			}
+			p = p[:i]
+			line, ok = sc.lines[p]
+		}
+	}
+	if !ok {
+		line = 1
+	}
+	return &Error{File: sc.File, Line: line, Field: field, Msg: fmt.Sprintf(format, args...)}
+}
+
+var clientOps = []model.OpKind{model.OpOpen, model.OpWrite, model.OpClose, model.OpFsync,
+	model.OpStat, model.OpRead, model.OpSetattr, model.OpRemove, model.OpRename}
+
+var openFlags = []string{"O_RDONLY", "O_WRONLY", "O_RDWR", "O_CREAT", "O_EXCL"}
+
+var versions = map[string]int{"4.0": 0, "4.1": 1, "4.2": 2}
+
+func opNames(ks []model.OpKind) string {
+	var s []string
+	for _, k := range ks {
+		s = append(s, k.String())
+	}
+	return strings.Join(s, ", ")
+}
+
+func localOps() []model.OpKind {
+	var ks []model.OpKind
+	for _, n := range model.OpKindNames() {
+		if k, _ := model.ParseOpKind(n); k.IsLocal() {
+			ks = append(ks, k)
+		}
+	}
+	return ks
+}
+
+func (sc *Scenario) validate() error {
+	s := &sc.Spec
+	if s.Name == "" {
+		return sc.errf("name", "required")
+	}
+	if s.Version != 1 {
+		return sc.errf("version", "must be 1 (the only scenario format so far), got %d", s.Version)
+	}
+	if s.Profile != "" {
+		if _, err := model.LookupProfile(s.Profile); err != nil {
+			return sc.errf("profile", "%v", err)
+		}
+	}
+	for i, p := range s.Profiles {
+		if _, err := model.LookupProfile(p); err != nil {
+			return sc.errf(fmt.Sprintf("profiles[%d]", i), "%v", err)
+		}
+	}
+	if s.Policy != "" {
+		if _, err := model.LookupPolicy(s.Policy, model.PolicyOptions{}); err != nil {
+			return sc.errf("policy", "%v", err)
+		}
+	}
+	files := map[string]bool{}
+	for i, f := range s.Files {
+		field := fmt.Sprintf("files[%d]", i)
+		switch {
+		case f.Name == "":
+			return sc.errf(field+".name", "required")
+		case files[f.Name]:
+			return sc.errf(field+".name", "file %q declared twice", f.Name)
+		case f.Size < 0:
+			return sc.errf(field+".size", "must be >= 0, got %d", f.Size)
+		}
+		files[f.Name] = true
+	}
+	actors := map[string]bool{"server": true}
+	if err := sc.validateServer(); err != nil {
+		return err
+	}
+	for i := range s.Clients {
+		if err := sc.validateClient(i, files, actors); err != nil {
+			return err
+		}
+	}
+	for i := range s.Locals {
+		if err := sc.validateLocal(i, files, actors); err != nil {
+			return err
+		}
+	}
+	if len(s.Clients)+len(s.Locals) == 0 {
+		return sc.errf("clients", "a scenario needs at least one client or local process")
+	}
+	for i := range s.Expect {
+		if err := sc.validateExpect(i, actors); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (sc *Scenario) validateServer() error {
+	if l := sc.Spec.Server.Lease; l != 0 && l.T() < 1e9 {
+		return sc.errf("server.lease", "must be at least 1s, got %v", l.T())
+	}
+	return nil
+}
+
+func (sc *Scenario) name(field, name string, actors map[string]bool) error {
+	switch {
+	case name == "":
+		return sc.errf(field, "required")
+	case actors[name]:
+		return sc.errf(field, "actor name %q used twice (or reserved)", name)
+	case strings.ContainsAny(name, "#. ="):
+		return sc.errf(field, "actor name %q may not contain '#', '.', '=' or spaces", name)
+	}
+	actors[name] = true
+	return nil
+}
+
+func (sc *Scenario) validateClient(i int, files, actors map[string]bool) error {
+	c := &sc.Spec.Clients[i]
+	field := fmt.Sprintf("clients[%d]", i)
+	if err := sc.name(field+".name", c.Name, actors); err != nil {
+		return err
+	}
+	if _, ok := versions[c.Version]; !ok && c.Version != "" {
+		return sc.errf(field+".version", "unknown NFS version %q (allowed: 4.0, 4.1, 4.2)", c.Version)
+	}
+	if c.CloseFlush != "" && c.CloseFlush != "full" && c.CloseFlush != "start" {
+		return sc.errf(field+".close_flush", "unknown mode %q (allowed: full, start)", c.CloseFlush)
+	}
+	for _, l := range []struct {
+		name string
+		spec LinkSpec
+	}{{"fore", c.Fore}, {"callback", c.Callback}} {
+		if !(l.spec.Loss >= 0 && l.spec.Loss <= 1) {
+			return sc.errf(field+"."+l.name+".loss", "must be a probability in [0, 1], got %v", l.spec.Loss)
+		}
+		for j, w := range l.spec.Partitions {
+			if w.To != nil && *w.To < w.From {
+				return sc.errf(fmt.Sprintf("%s.%s.partitions[%d].to", field, l.name, j), "ends (%v) before it starts (%v)", w.To.T(), w.From.T())
+			}
+		}
+	}
+	for j, st := range c.Script {
+		sf := fmt.Sprintf("%s.script[%d]", field, j)
+		k, ok := model.ParseOpKind(st.Op)
+		if !ok || !slices.Contains(clientOps, k) {
+			return sc.errf(sf+".op", "unknown client operation %q (allowed: %s)", st.Op, opNames(clientOps))
+		}
+		if !files[st.File] {
+			return sc.errf(sf+".file", "file %q is not declared under files (declared: %s)", st.File, keys(files))
+		}
+		if st.Bytes < 0 {
+			return sc.errf(sf+".bytes", "must be >= 0, got %d", st.Bytes)
+		}
+		if k == model.OpWrite && st.Bytes == 0 {
+			return sc.errf(sf+".bytes", "a write needs bytes > 0")
+		}
+		if k != model.OpOpen && len(st.Flags) > 0 {
+			return sc.errf(sf+".flags", "only open takes flags")
+		}
+		if k == model.OpOpen {
+			if _, err := openAccess(st.Flags); err != nil {
+				return sc.errf(sf+".flags", "%v", err)
+			}
+		}
+	}
+	return nil
+}
+
+// openAccess turns open(2) flags into share access.
+func openAccess(flags []string) (model.Access, error) {
+	var acc model.Access
+	modes := 0
+	for _, f := range flags {
+		switch f {
+		case "O_RDONLY":
+			acc, modes = model.AccessRead, modes+1
+		case "O_WRONLY":
+			acc, modes = model.AccessWrite, modes+1
+		case "O_RDWR":
+			acc, modes = model.AccessBoth, modes+1
+		case "O_CREAT", "O_EXCL":
+		default:
+			return 0, fmt.Errorf("unknown flag %q (allowed: %s)", f, strings.Join(openFlags, ", "))
+		}
+	}
+	if modes != 1 {
+		return 0, fmt.Errorf("give exactly one of O_RDONLY, O_WRONLY, O_RDWR (got %v)", flags)
+	}
+	return acc, nil
+}
+
+func keys(m map[string]bool) string {
+	var ks []string
+	for k := range m {
+		ks = append(ks, k)
+	}
+	slices.Sort(ks)
+	return strings.Join(ks, ", ")
+}
+
+func (sc *Scenario) validateLocal(i int, files, actors map[string]bool) error {
+	l := &sc.Spec.Locals[i]
+	field := fmt.Sprintf("locals[%d]", i)
+	if err := sc.name(field+".name", l.Name, actors); err != nil {
+		return err
+	}
+	for j, st := range l.Script {
+		sf := fmt.Sprintf("%s.script[%d]", field, j)
+		k, ok := model.ParseOpKind(st.Op)
+		if !ok || !k.IsLocal() {
+			return sc.errf(sf+".op", "unknown local operation %q (allowed: %s)", st.Op, opNames(localOps()))
+		}
+		if !files[st.File] {
+			return sc.errf(sf+".file", "file %q is not declared under files (declared: %s)", st.File, keys(files))
+		}
+		if st.Bytes < 0 {
+			return sc.errf(sf+".bytes", "must be >= 0, got %d", st.Bytes)
+		}
+		r := st.Retry
+		if r.Attempts < 0 || r.Attempts > 1000 {
+			return sc.errf(sf+".retry.attempts", "must be in [0, 1000], got %d", r.Attempts)
+		}
+		if !(r.Backoff >= 0 && r.Backoff <= 100) {
+			return sc.errf(sf+".retry.backoff", "must be a factor in [0, 100], got %v", r.Backoff)
+		}
+	}
+	return nil
+}
+
+func (sc *Scenario) validateExpect(i int, actors map[string]bool) error {
+	e := &sc.Spec.Expect[i]
+	field := fmt.Sprintf("expect[%d]", i)
+	kinds := 0
+	for _, set := range []bool{e.Op != "", e.Count != "", e.Finished != nil} {
+		if set {
+			kinds++
+		}
+	}
+	if kinds != 1 {
+		return sc.errf(field, "give exactly one of op, count, finished")
+	}
+	for j, p := range e.Profiles {
+		if _, err := model.LookupProfile(p); err != nil {
+			return sc.errf(fmt.Sprintf("%s.profiles[%d]", field, j), "%v", err)
+		}
+	}
+	for j, p := range e.Policies {
+		if _, err := model.LookupPolicy(p, model.PolicyOptions{}); err != nil {
+			return sc.errf(fmt.Sprintf("%s.policies[%d]", field, j), "%v", err)
+		}
+	}
+	if e.Op != "" {
+		actor, _, ok := strings.Cut(e.Op, "#")
+		if !ok || !actors[actor] {
+			return sc.errf(field+".op", "%q does not name an operation as ACTOR#N (actors: %s)", e.Op, keys(actors))
+		}
+		if e.Result != "" && !validResult(e.Result) {
+			return sc.errf(field+".result", "unknown result %q (allowed: %s)", e.Result, strings.Join(resultNames(), ", "))
+		}
+	}
+	if e.Count != "" {
+		if _, ok := model.ParseEventKind(e.Count); !ok {
+			if _, ok := model.ParseMsgKind(e.Count); !ok {
+				return sc.errf(field+".count", "unknown event or message %q (events: %s; or a message such as CB_RECALL, OPEN)", e.Count, strings.Join(eventNames(), ", "))
+			}
+		}
+		if e.Eq == nil && e.Min == nil && e.Max == nil {
+			return sc.errf(field, "count needs eq, min or max")
+		}
+	}
+	return nil
+}
+
+func resultNames() []string {
+	var out []string
+	for s := model.StatusOK; s.String() != fmt.Sprintf("status(%d)", uint8(s)); s++ {
+		out = append(out, s.String())
+	}
+	return out
+}
+
+func validResult(r string) bool { return slices.Contains(resultNames(), r) }
+
+func eventNames() []string {
+	var out []string
+	for k := 0; k < model.EventKindCount; k++ {
+		out = append(out, model.EventKind(k).String())
+	}
+	return out
+}

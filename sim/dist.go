@@ -1,0 +1,211 @@
+package sim
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/delegsim/delegsim/model"
+)
+
+// DistKinds lists the distribution families ParseDist accepts.
+var DistKinds = []string{"fixed", "uniform", "normal", "lognormal", "exponential", "empirical"}
+
+// Dist is a distribution of durations (latencies, processing and start-up
+// times). Its zero value is the constant 0.
+//
+// Text form (the YAML and --set syntax):
+//
+//	20ms                      fixed
+//	fixed:20ms                fixed
+//	uniform:10ms..30ms        uniform on [10ms, 30ms]
+//	normal:20ms,5ms           mean, standard deviation; truncated at 0
+//	lognormal:3ms,0.4         median, sigma of the underlying normal
+//	exponential:10ms          mean
+//	empirical:1ms,2ms,5ms     each listed value equally likely
+type Dist struct {
+	kind    string
+	a, b    float64 // parameters in nanoseconds (sigma is unitless)
+	samples []model.Time
+}
+
+// Fixed returns the constant distribution d.
+func Fixed(d model.Time) Dist { return Dist{kind: "fixed", a: float64(d)} }
+
+// ParseDist parses the text form of a distribution.
+func ParseDist(s string) (Dist, error) {
+	s = strings.TrimSpace(s)
+	kind, args, found := strings.Cut(s, ":")
+	if !found {
+		d, err := parseDur(s)
+		if err != nil {
+			return Dist{}, fmt.Errorf("%q is neither a duration nor KIND:ARGS (kinds: %s)", s, strings.Join(DistKinds, ", "))
+		}
+		return Fixed(d), nil
+	}
+	switch kind {
+	case "fixed":
+		d, err := parseDur(args)
+		if err != nil {
+			return Dist{}, err
+		}
+		return Fixed(d), nil
+	case "uniform":
+		lo, hi, ok := strings.Cut(args, "..")
+		if !ok {
+			return Dist{}, fmt.Errorf("uniform needs MIN..MAX, got %q", args)
+		}
+		a, err := parseDur(lo)
+		if err != nil {
+			return Dist{}, err
+		}
+		b, err := parseDur(hi)
+		if err != nil {
+			return Dist{}, err
+		}
+		if b < a {
+			return Dist{}, fmt.Errorf("uniform: max %v is below min %v", b, a)
+		}
+		return Dist{kind: kind, a: float64(a), b: float64(b)}, nil
+	case "normal", "lognormal":
+		p1, p2, ok := strings.Cut(args, ",")
+		if !ok {
+			return Dist{}, fmt.Errorf("%s needs two parameters separated by a comma, got %q", kind, args)
+		}
+		a, err := parseDur(p1)
+		if err != nil {
+			return Dist{}, err
+		}
+		var b float64
+		if kind == "normal" {
+			sd, err := parseDur(p2)
+			if err != nil {
+				return Dist{}, err
+			}
+			b = float64(sd)
+		} else {
+			b, err = strconv.ParseFloat(strings.TrimSpace(p2), 64)
+			if err != nil || math.IsNaN(b) || math.IsInf(b, 0) || b < 0 {
+				return Dist{}, fmt.Errorf("lognormal sigma must be a number >= 0, got %q", p2)
+			}
+		}
+		return Dist{kind: kind, a: float64(a), b: b}, nil
+	case "exponential":
+		m, err := parseDur(args)
+		if err != nil {
+			return Dist{}, err
+		}
+		return Dist{kind: kind, a: float64(m)}, nil
+	case "empirical":
+		var xs []model.Time
+		for _, f := range strings.Split(args, ",") {
+			d, err := parseDur(f)
+			if err != nil {
+				return Dist{}, err
+			}
+			xs = append(xs, d)
+		}
+		return Dist{kind: kind, samples: xs}, nil
+	}
+	return Dist{}, fmt.Errorf("unknown distribution %q (allowed: %s)", kind, strings.Join(DistKinds, ", "))
+}
+
+// MustDist is ParseDist for literals known to be valid.
+func MustDist(s string) Dist {
+	d, err := ParseDist(s)
+	if err != nil {
+		panic(err)
+	}
+	return d
+}
+
+func parseDur(s string) (model.Time, error) {
+	s = strings.TrimSpace(s)
+	if s == "0" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("bad duration %q (use units: 500us, 20ms, 1.5s)", s)
+	}
+	if d < 0 {
+		return 0, fmt.Errorf("negative duration %q", s)
+	}
+	return d, nil
+}
+
+// Sample draws one value.
+func (d Dist) Sample(r *rand.Rand) model.Time {
+	switch d.kind {
+	case "", "fixed":
+		return model.Time(d.a)
+	case "uniform":
+		return model.Time(d.a + r.Float64()*(d.b-d.a))
+	case "normal":
+		return model.Time(math.Max(0, d.a+r.NormFloat64()*d.b))
+	case "lognormal":
+		return model.Time(d.a * math.Exp(r.NormFloat64()*d.b))
+	case "exponential":
+		return model.Time(r.ExpFloat64() * d.a)
+	default: // empirical
+		return d.samples[r.IntN(len(d.samples))]
+	}
+}
+
+// Median is the distribution's median: the value untimed explorers and
+// explanations use.
+func (d Dist) Median() model.Time {
+	switch d.kind {
+	case "uniform":
+		return model.Time((d.a + d.b) / 2)
+	case "exponential":
+		return model.Time(d.a * math.Ln2)
+	case "empirical":
+		xs := slices.Clone(d.samples)
+		slices.Sort(xs)
+		return xs[len(xs)/2]
+	}
+	return model.Time(d.a) // fixed, normal, lognormal
+}
+
+// IsZero reports whether the distribution is the constant 0.
+func (d Dist) IsZero() bool { return (d.kind == "" || d.kind == "fixed") && d.a == 0 }
+
+// String returns the text form.
+func (d Dist) String() string {
+	switch d.kind {
+	case "", "fixed":
+		return model.Time(d.a).String()
+	case "uniform":
+		return fmt.Sprintf("uniform:%v..%v", model.Time(d.a), model.Time(d.b))
+	case "normal":
+		return fmt.Sprintf("normal:%v,%v", model.Time(d.a), model.Time(d.b))
+	case "lognormal":
+		return fmt.Sprintf("lognormal:%v,%g", model.Time(d.a), d.b)
+	case "exponential":
+		return fmt.Sprintf("exponential:%v", model.Time(d.a))
+	}
+	parts := make([]string, len(d.samples))
+	for i, x := range d.samples {
+		parts[i] = x.String()
+	}
+	return "empirical:" + strings.Join(parts, ",")
+}
+
+// UnmarshalText implements encoding.TextUnmarshaler, so YAML and flags can
+// hold distributions.
+func (d *Dist) UnmarshalText(b []byte) error {
+	v, err := ParseDist(string(b))
+	if err != nil {
+		return err
+	}
+	*d = v
+	return nil
+}
+
+// MarshalText implements encoding.TextMarshaler.
+func (d Dist) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
