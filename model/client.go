@@ -38,8 +38,8 @@ type ClientStep struct {
 type ClientConfig struct {
 	ID     ActorID
 	Name   string
-	Index  int // 1-based position among writers, for DataValue
-	Minor  int // NFSv4 minor version: 0, 1 or 2
+	Index  int      // 1-based position among writers, for DataValue
+	Minor  int      // NFSv4 minor version: 0, 1 or 2
 	Files  []string // the server's file table, by FileID
 	Script []ClientStep
 

@@ -2,12 +2,12 @@ package model
 
 // Stages of a multi-RPC application operation.
 const (
-	stageStart uint8 = iota
-	stageWrite       // WRITE sent (flush)
-	stageCommit      // COMMIT sent
-	stageClose       // CLOSE sent
-	stageConfirm     // OPEN_CONFIRM sent (v4.0)
-	stageMain        // the operation's own RPC sent
+	stageStart   uint8 = iota
+	stageWrite         // WRITE sent (flush)
+	stageCommit        // COMMIT sent
+	stageClose         // CLOSE sent
+	stageConfirm       // OPEN_CONFIRM sent (v4.0)
+	stageMain          // the operation's own RPC sent
 )
 
 // run advances the current application operation from its stage.

@@ -116,18 +116,18 @@ type Status uint8
 
 // Statuses used by the model.
 const (
-	StatusOK         Status = iota
-	NFS4ErrDelay            // NFS4ERR_DELAY: retry later (RFC 8881 §15.1.1.3)
-	NFS4ErrNoent            // NFS4ERR_NOENT
-	NFS4ErrExist            // NFS4ERR_EXIST (O_EXCL create of an existing file)
-	NFS4ErrBadStateid       // NFS4ERR_BAD_STATEID
-	NFS4ErrBadHandle        // NFS4ERR_BADHANDLE: callback for a delegation the client no longer holds
-	NFS4ErrExpired          // NFS4ERR_EXPIRED: the client's lease expired
-	ErrEAGAIN               // EAGAIN / EWOULDBLOCK from a non-blocking open
-	ErrENOENT               // ENOENT
-	ErrEINTR                // the process gave up waiting
-	ErrEBADF                // close or write without an open file
-	ErrEINVAL               // an operation the actor cannot perform
+	StatusOK          Status = iota
+	NFS4ErrDelay             // NFS4ERR_DELAY: retry later (RFC 8881 §15.1.1.3)
+	NFS4ErrNoent             // NFS4ERR_NOENT
+	NFS4ErrExist             // NFS4ERR_EXIST (O_EXCL create of an existing file)
+	NFS4ErrBadStateid        // NFS4ERR_BAD_STATEID
+	NFS4ErrBadHandle         // NFS4ERR_BADHANDLE: callback for a delegation the client no longer holds
+	NFS4ErrExpired           // NFS4ERR_EXPIRED: the client's lease expired
+	ErrEAGAIN                // EAGAIN / EWOULDBLOCK from a non-blocking open
+	ErrENOENT                // ENOENT
+	ErrEINTR                 // the process gave up waiting
+	ErrEBADF                 // close or write without an open file
+	ErrEINVAL                // an operation the actor cannot perform
 	statusCount
 )
 

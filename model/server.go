@@ -56,7 +56,7 @@ type clientRec struct {
 	expirable bool // a conflict hit a courtesy client (NFSD4_EXPIRABLE)
 	lastRenew Time
 	cbUp      bool
-	confirmed bool // v4.0 open-owner confirmed (OPEN_CONFIRM done)
+	confirmed bool   // v4.0 open-owner confirmed (OPEN_CONFIRM done)
 	revoked   uint32 // a revoked delegation the client has not yet been told of
 }
 
