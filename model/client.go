@@ -95,6 +95,16 @@ type cfile struct {
 	dirtySince Time
 }
 
+// writeStateid is the stateid a WRITE carries: the open stateid when the
+// file was opened with OPEN, else (opens done locally under a write
+// delegation) the delegation stateid (RFC 8881 §8.2.1, §10.4).
+func (cf *cfile) writeStateid() uint32 {
+	if cf.rpcOpen || cf.deleg == DelegNone {
+		return cf.stateid
+	}
+	return cf.delegID
+}
+
 // purpose says why a background RPC was sent.
 type purpose uint8
 
@@ -281,7 +291,7 @@ func (c *Client) writeback(now Time, f FileID, out *Output) {
 		return
 	}
 	out.event(Event{Kind: EvWriteback, Actor: c.cfg.ID, File: f, Client: c.cfg.ID, Why: "flusher: dirty pages older than dirty_expire written back"})
-	c.send(Message{Kind: MsgWrite, File: f, Stateid: cf.stateid, Size: cf.size, Data: cf.data, Bytes: cf.size}, forWriteback, out)
+	c.send(Message{Kind: MsgWrite, File: f, Stateid: cf.writeStateid(), Size: cf.size, Data: cf.data, Bytes: cf.size}, forWriteback, out)
 }
 
 // renewd is the client's renew daemon (nfs4_renew_state): every 2/3 lease

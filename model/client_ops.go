@@ -91,7 +91,7 @@ func (c *Client) flush(f FileID, out *Output) {
 	cf := &c.files[f]
 	c.cur.stage = stageWrite
 	c.cur.flushed, c.cur.size, c.cur.data = true, cf.size, cf.data
-	c.send(Message{Kind: MsgWrite, File: f, Stateid: cf.stateid, Size: cf.size, Data: cf.data, Bytes: cf.size}, forApp, out)
+	c.send(Message{Kind: MsgWrite, File: f, Stateid: cf.writeStateid(), Size: cf.size, Data: cf.data, Bytes: cf.size}, forApp, out)
 }
 
 // flushThen runs close(2) or fsync(2): write back dirty pages (all of

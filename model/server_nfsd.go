@@ -35,9 +35,10 @@ func (s *Server) rpc(now Time, m Message, out *Output) {
 	case MsgClose:
 		s.close(m, out)
 	case MsgWrite:
-		if s.openIndex(m.From, m.File) < 0 {
-			// The open state was dropped with an expired client: the
-			// write is refused and the client loses it.
+		if !s.mayWrite(m) {
+			// No open state and no delegation: dropped with an expired
+			// client or a revoked delegation. The write is refused and
+			// the client loses it.
 			s.reply(m, NFS4ErrBadStateid, out)
 			return
 		}
@@ -61,6 +62,16 @@ func (s *Server) rpc(now Time, m Message, out *Output) {
 	default: // MsgCommit, MsgRenew
 		s.reply(m, StatusOK, out)
 	}
+}
+
+// mayWrite reports whether a WRITE's stateid is still good: the client's
+// open of the file, or its delegation on it.
+func (s *Server) mayWrite(m Message) bool {
+	if s.openIndex(m.From, m.File) >= 0 {
+		return true
+	}
+	i := s.delegIndex(m.Stateid)
+	return i >= 0 && s.delegs[i].Client == m.From && s.delegs[i].File == m.File
 }
 
 func (s *Server) replyMsg(m Message, st Status) Message {
