@@ -169,6 +169,9 @@ func (c *Client) Delegation(f FileID) DelegType { return c.files[f].deleg }
 // Dirty reports whether the client has unflushed data for f.
 func (c *Client) Dirty(f FileID) bool { return c.files[f].dirty }
 
+// ScriptLen returns the number of steps in the script.
+func (c *Client) ScriptLen() int { return len(c.cfg.Script) }
+
 // Done reports whether the script has finished.
 func (c *Client) Done() bool { return c.crashed || (!c.cur.active && c.next >= len(c.cfg.Script)) }
 
@@ -387,7 +390,7 @@ func (c *Client) reply(now Time, m Message, out *Output) {
 	cf := &c.files[r.file]
 	switch r.why {
 	case forWriteback:
-		c.written(r.file, r.data, m)
+		c.written(r.file, r.data, m, out)
 		if m.Status == StatusOK {
 			c.send(Message{Kind: MsgCommit, File: r.file}, forRenew, out)
 		}
@@ -403,15 +406,20 @@ func (c *Client) reply(now Time, m Message, out *Output) {
 
 // written applies a WRITE reply: the pages are clean if nothing newer was
 // written meanwhile.
-func (c *Client) written(f FileID, data uint64, m Message) {
+func (c *Client) written(f FileID, data uint64, m Message, out *Output) {
 	cf := &c.files[f]
-	if m.Status == StatusOK && cf.data == data {
-		cf.dirty = false
+	if cf.data != data || !cf.dirty {
+		return
+	}
+	switch m.Status {
+	case StatusOK:
 		cf.change = m.Change
+	case NFS4ErrBadStateid: // the state is gone: the server refused the data
+	default:
+		return
 	}
-	if m.Status == NFS4ErrBadStateid && cf.data == data {
-		cf.dirty = false // the state is gone: the server refused the data
-	}
+	cf.dirty = false
+	out.cancel(TimerKey{TimerWriteback, uint32(f)})
 }
 
 // revoked: the SEQUENCE flags said a delegation was revoked; the client

@@ -140,7 +140,7 @@ func (c *Client) appReply(now Time, m Message, out *Output) {
 	}
 	switch c.cur.stage {
 	case stageWrite:
-		c.written(st.File, c.cur.data, m)
+		c.written(st.File, c.cur.data, m, out)
 		if m.Status != StatusOK {
 			c.finish(now, m.Status, out)
 			return

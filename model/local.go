@@ -68,6 +68,9 @@ type Local struct {
 // NewLocal returns a local process ready for InStart.
 func NewLocal(c LocalConfig) *Local { return &Local{cfg: &c, nextXID: 1} }
 
+// ScriptLen returns the number of steps in the script.
+func (l *Local) ScriptLen() int { return len(l.cfg.Script) }
+
 // Done reports whether the script has finished.
 func (l *Local) Done() bool { return !l.active && l.next >= len(l.cfg.Script) }
 

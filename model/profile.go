@@ -96,7 +96,8 @@ func DefaultServerParams() ServerParams {
 	}
 }
 
-func (p ServerParams) withDefaults() ServerParams {
+// WithDefaults returns p with its zero fields set to the kernel defaults.
+func (p ServerParams) WithDefaults() ServerParams {
 	d := DefaultServerParams()
 	if p.Lease == 0 {
 		p.Lease = d.Lease

@@ -122,7 +122,7 @@ type Server struct {
 
 // NewServer returns a server in its initial state.
 func NewServer(c ServerConfig) *Server {
-	s := &Server{prof: c.Profile, par: c.Params.withDefaults(), pol: c.Policy, nextStateid: 1, nextXID: 1, nextWaiter: 1}
+	s := &Server{prof: c.Profile, par: c.Params.WithDefaults(), pol: c.Policy, nextStateid: 1, nextXID: 1, nextWaiter: 1}
 	if s.pol == nil {
 		s.pol = kernelPolicy{}
 	}

@@ -18,14 +18,20 @@ type Timing struct {
 	RPC, CBQueue, DelegReturn, Reaction sim.Dist
 }
 
-// TimingFor returns the default processing times of a profile.
-func TimingFor(p model.Profile) Timing {
-	if p.WriteDelegWronly { // 6.17+, measured on 7.2
-		return Timing{RPC: sim.MustDist("200us"), CBQueue: sim.MustDist("lognormal:4.8ms,0.3"),
-			DelegReturn: sim.MustDist("lognormal:9.5ms,0.4"), Reaction: sim.MustDist("lognormal:800us,0.3")}
-	}
-	return Timing{RPC: sim.MustDist("200us"), CBQueue: sim.MustDist("lognormal:2.9ms,0.3"),
+var (
+	timing612 = Timing{RPC: sim.MustDist("200us"), CBQueue: sim.MustDist("lognormal:2.9ms,0.3"),
 		DelegReturn: sim.MustDist("lognormal:1.5ms,0.5"), Reaction: sim.MustDist("lognormal:600us,0.3")}
+	timing72 = Timing{RPC: sim.MustDist("200us"), CBQueue: sim.MustDist("lognormal:4.8ms,0.3"),
+		DelegReturn: sim.MustDist("lognormal:9.5ms,0.4"), Reaction: sim.MustDist("lognormal:800us,0.3")}
+)
+
+// TimingFor returns the default processing times of a profile: 6.6–6.16
+// use the 6.12 measurements, 6.17+ the 7.2 ones.
+func TimingFor(p model.Profile) Timing {
+	if p.WriteDelegWronly {
+		return timing72
+	}
+	return timing612
 }
 
 // DefaultStartup is how long a freshly started command (lsattr, cat, stat,
@@ -41,6 +47,10 @@ type Options struct {
 	HasSeed bool // Seed given (else the scenario's, else 1)
 	Trace   bool
 	Observe func(now model.Time, actors []model.Actor)
+
+	// PolicyValue, if set, is used instead of a named policy: a user's own
+	// model.Policy. It takes precedence over Policy and the scenario's.
+	PolicyValue model.Policy
 }
 
 // Resolved is what a run actually used.
@@ -59,9 +69,12 @@ func (sc *Scenario) Resolve(o Options) (Resolved, error) {
 		return Resolved{}, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	opts := model.PolicyOptions{NonblockWait: s.PolicyOpts.NonblockWait.T(), GetattrWait: s.PolicyOpts.GetattrWait.T()}
-	pol, err := model.LookupPolicy(firstNonEmpty(o.Policy, s.Policy, "kernel"), opts)
-	if err != nil {
-		return Resolved{}, fmt.Errorf("%w: %w", ErrInvalid, err)
+	pol := o.PolicyValue
+	if pol == nil {
+		pol, err = model.LookupPolicy(firstNonEmpty(o.Policy, s.Policy, "kernel"), opts)
+		if err != nil {
+			return Resolved{}, fmt.Errorf("%w: %w", ErrInvalid, err)
+		}
 	}
 	seed := uint64(1)
 	switch {
@@ -89,79 +102,145 @@ func orDist(d *sim.Dist, def sim.Dist) sim.Dist {
 	return def
 }
 
+// compiled is the part of a run that does not depend on the seed,
+// profile or policy: built once per Scenario and shared by every run
+// (actors never modify their configuration).
+type compiled struct {
+	files   []string
+	fspecs  []model.FileSpec
+	minors  []int
+	scripts [][]model.ClientStep
+	locals  [][]model.LocalStep // Startup left empty: drawn per run
+	startup [][]sim.Dist        // per local, per step
+	names   []string            // server, clients, locals
+}
+
+func (sc *Scenario) compile() *compiled {
+	sc.once.Do(func() {
+		s := &sc.Spec
+		c := &compiled{names: []string{"server"}}
+		fileIDs := map[string]model.FileID{}
+		for i, f := range s.Files {
+			fileIDs[f.Name] = model.FileID(i)
+			c.files = append(c.files, f.Name)
+			c.fspecs = append(c.fspecs, model.FileSpec{Name: f.Name, Exists: f.Exists, Size: f.Size})
+		}
+		for _, cl := range s.Clients {
+			minor := 2
+			if cl.Version != "" {
+				minor = versions[cl.Version]
+			}
+			c.minors = append(c.minors, minor)
+			c.names = append(c.names, cl.Name)
+			var script []model.ClientStep
+			for _, stp := range cl.Script {
+				k, _ := model.ParseOpKind(stp.Op)
+				cs := model.ClientStep{After: stp.After.T(), Kind: k, File: fileIDs[stp.File], Bytes: stp.Bytes}
+				if k == model.OpOpen {
+					cs.Access, _ = openAccess(stp.Flags)
+				}
+				for _, f := range stp.Flags {
+					cs.Create = cs.Create || f == "O_CREAT"
+					cs.Excl = cs.Excl || f == "O_EXCL"
+				}
+				if stp.At != nil {
+					cs.At, cs.HasAt = stp.At.T(), true
+				}
+				script = append(script, cs)
+			}
+			c.scripts = append(c.scripts, script)
+		}
+		for _, l := range s.Locals {
+			c.names = append(c.names, l.Name)
+			var steps []model.LocalStep
+			var dists []sim.Dist
+			for _, stp := range l.Script {
+				ls, d := localStep(stp, fileIDs)
+				steps = append(steps, ls)
+				dists = append(dists, d)
+			}
+			c.locals = append(c.locals, steps)
+			c.startup = append(c.startup, dists)
+		}
+		sc.comp = c
+	})
+	return sc.comp
+}
+
 // Config builds one run. Random draws that belong to the scenario rather
 // than the network (start-up times, renewd phases) come from the seed's
 // named streams too, so the same seed gives the same run.
 func (sc *Scenario) Config(r Resolved, o Options) sim.Config {
 	s := &sc.Spec
+	c := sc.compile()
 	st := sim.NewStreams(r.Seed)
 	tm := TimingFor(r.Profile)
-	fileIDs := map[string]model.FileID{}
-	var names []string
-	var fspecs []model.FileSpec
-	for i, f := range s.Files {
-		fileIDs[f.Name] = model.FileID(i)
-		names = append(names, f.Name)
-		fspecs = append(fspecs, model.FileSpec{Name: f.Name, Exists: f.Exists, Size: f.Size})
-	}
 	sp := s.Server
 	par := model.ServerParams{Lease: sp.Lease.T(), CBTimeout: sp.CBTimeout.T(), CBResend: sp.CBResend.T(),
 		LeaseBreakTime: sp.LeaseBreakTime.T(), DelegReturnWait: sp.DelegReturnWait.T(),
 		BlockPeriod: sp.BlockPeriod.T(), Grace: sp.Grace.T()}
-	nActors := 1 + len(s.Clients) + len(s.Locals)
-	cfg := sim.Config{Seed: r.Seed, Until: s.Until.T(), Trace: o.Trace, Observe: o.Observe,
+	nActors := len(c.names)
+	cfg := sim.Config{Seed: r.Seed, Until: s.Until.T(), Trace: o.Trace, Observe: o.Observe, Names: c.names,
+		Actors:  make([]model.Actor, 1, nActors),
+		Clients: make([]sim.ClientNet, 0, len(s.Clients)),
 		Server: sim.ServerTiming{RPC: orDist(sp.RPC, tm.RPC), CBQueue: orDist(sp.CBQueue, tm.CBQueue),
 			DelegReturn: orDist(sp.DelegReturn, tm.DelegReturn), Syscall: orDist(sp.Syscall, sim.Dist{})}}
-	srvCfg := model.ServerConfig{Profile: r.Profile, Params: par, Policy: r.Policy, Files: fspecs, Actors: nActors}
-	cfg.Names = append(cfg.Names, "server")
-	cfg.Actors = append(cfg.Actors, nil) // the server, built once clients are known
-	lease := model.NewServer(srvCfg).Params().Lease
-	for i, c := range s.Clients {
+	srvCfg := model.ServerConfig{Profile: r.Profile, Params: par, Policy: r.Policy, Files: c.fspecs, Actors: nActors,
+		Clients: make([]model.ClientInfo, 0, len(s.Clients))}
+	lease := par.WithDefaults().Lease
+	for i, cl := range s.Clients {
 		id := model.ActorID(1 + i)
-		minor := 2
-		if c.Version != "" {
-			minor = versions[c.Version]
+		srvCfg.Clients = append(srvCfg.Clients, model.ClientInfo{ID: id, Minor: c.minors[i], CBUp: !cl.CallbackDown})
+		var phase model.Time
+		if cl.RenewPhase != nil {
+			phase = cl.RenewPhase.T()
+		} else {
+			phase = model.Time(st.Get(cl.Name + "/renew").Int64N(int64(2 * lease / 3)))
 		}
-		srvCfg.Clients = append(srvCfg.Clients, model.ClientInfo{ID: id, Minor: minor, CBUp: !c.CallbackDown})
-		phase := model.Time(st.Get(c.Name + "/renew").Int64N(int64(2 * lease / 3)))
-		if c.RenewPhase != nil {
-			phase = c.RenewPhase.T()
-		}
-		mc := model.ClientConfig{ID: id, Name: c.Name, Index: int(id), Minor: minor, Files: names,
-			Lease: lease, RenewPhase: phase, DelayMin: c.DelayMin.T(), DelayMax: c.DelayMax.T(),
-			WritebackExpire: c.WritebackExpire.T(), WritebackInterval: c.WritebackInterval.T()}
-		if c.CloseFlush == "start" {
+		mc := model.ClientConfig{ID: id, Name: cl.Name, Index: int(id), Minor: c.minors[i], Files: c.files,
+			Lease: lease, RenewPhase: phase, DelayMin: cl.DelayMin.T(), DelayMax: cl.DelayMax.T(),
+			WritebackExpire: cl.WritebackExpire.T(), WritebackInterval: cl.WritebackInterval.T(), Script: c.scripts[i]}
+		if cl.CloseFlush == "start" {
 			mc.CloseFlush = model.FlushStart
 		}
-		for _, stp := range c.Script {
-			acc, _ := openAccess(stp.Flags)
-			k, _ := model.ParseOpKind(stp.Op)
-			cs := model.ClientStep{After: stp.After.T(), Kind: k, File: fileIDs[stp.File], Access: acc, Bytes: stp.Bytes}
-			for _, f := range stp.Flags {
-				cs.Create = cs.Create || f == "O_CREAT"
-				cs.Excl = cs.Excl || f == "O_EXCL"
-			}
-			if stp.At != nil {
-				cs.At, cs.HasAt = stp.At.T(), true
-			}
-			mc.Script = append(mc.Script, cs)
-		}
 		cfg.Actors = append(cfg.Actors, model.NewClient(mc))
-		cfg.Names = append(cfg.Names, c.Name)
-		cfg.Clients = append(cfg.Clients, clientNet(c, tm))
+		cfg.Clients = append(cfg.Clients, clientNet(cl, tm))
 	}
 	for i, l := range s.Locals {
 		id := model.ActorID(1 + len(s.Clients) + i)
-		rng := st.Get(l.Name + "/startup")
-		lc := model.LocalConfig{ID: id, Name: l.Name, Index: int(id), Files: names}
-		for _, stp := range l.Script {
-			lc.Script = append(lc.Script, localStep(stp, fileIDs, rng))
-		}
-		cfg.Actors = append(cfg.Actors, model.NewLocal(lc))
-		cfg.Names = append(cfg.Names, l.Name)
+		cfg.Actors = append(cfg.Actors, model.NewLocal(model.LocalConfig{ID: id, Name: l.Name, Index: int(id),
+			Files: c.files, Script: sc.drawStartups(c, i, &st, l.Name)}))
 	}
 	cfg.Actors[0] = model.NewServer(srvCfg)
 	return cfg
+}
+
+// drawStartups copies local i's script and draws each step's start-up
+// time, one per attempt, from the process's own stream.
+func (sc *Scenario) drawStartups(c *compiled, i int, st *sim.Streams, name string) []model.LocalStep {
+	steps := append([]model.LocalStep(nil), c.locals[i]...)
+	n := 0
+	for _, ls := range steps {
+		n += max(1, ls.Retry.Attempts)
+	}
+	all := make([]model.Time, n)
+	var rng *rand.Rand
+	for j := range steps {
+		k := max(1, steps[j].Retry.Attempts)
+		steps[j].Startup, all = all[:k:k], all[k:]
+		d := c.startup[i][j]
+		for a := range steps[j].Startup {
+			if d.IsFixed() {
+				steps[j].Startup[a] = d.Median()
+				continue
+			}
+			if rng == nil {
+				rng = st.Get(name + "/startup")
+			}
+			steps[j].Startup[a] = d.Sample(rng)
+		}
+	}
+	return steps
 }
 
 func clientNet(c ClientSpec, tm Timing) sim.ClientNet {
@@ -186,7 +265,7 @@ func link(l LinkSpec, def sim.Dist) sim.Link {
 	return out
 }
 
-func localStep(stp LocalStep, fileIDs map[string]model.FileID, rng *rand.Rand) model.LocalStep {
+func localStep(stp LocalStep, fileIDs map[string]model.FileID) (model.LocalStep, sim.Dist) {
 	k, _ := model.ParseOpKind(stp.Op)
 	ls := model.LocalStep{After: stp.After.T(), Kind: k, File: fileIDs[stp.File], Bytes: stp.Bytes,
 		Retry: model.Retry{Attempts: stp.Retry.Attempts, Delay: stp.Retry.Delay.T(), Backoff: stp.Retry.Backoff}}
@@ -200,11 +279,7 @@ func localStep(stp LocalStep, fileIDs map[string]model.FileID, rng *rand.Rand) m
 	if k == model.OpNginx {
 		startup = sim.Dist{} // a running server: no exec before the open
 	}
-	startup = orDist(stp.Startup, startup)
-	for a := 0; a < max(1, ls.Retry.Attempts); a++ {
-		ls.Startup = append(ls.Startup, startup.Sample(rng))
-	}
-	return ls
+	return ls, orDist(stp.Startup, startup)
 }
 
 // Run builds and runs the scenario once.

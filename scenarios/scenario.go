@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/delegsim/delegsim/model"
 )
@@ -13,6 +14,8 @@ type Scenario struct {
 	Spec  Spec
 	File  string
 	lines map[string]int
+	once  sync.Once
+	comp  *compiled
 }
 
 // Name returns the scenario's name.

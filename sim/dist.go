@@ -172,6 +172,10 @@ func (d Dist) Median() model.Time {
 	return model.Time(d.a) // fixed, normal, lognormal
 }
 
+// IsFixed reports whether the distribution is a constant (it draws no
+// random numbers).
+func (d Dist) IsFixed() bool { return d.kind == "" || d.kind == "fixed" }
+
 // IsZero reports whether the distribution is the constant 0.
 func (d Dist) IsZero() bool { return (d.kind == "" || d.kind == "fixed") && d.a == 0 }
 

@@ -2,7 +2,6 @@ package sim
 
 import (
 	"fmt"
-	"math/rand/v2"
 
 	"github.com/delegsim/delegsim/model"
 )
@@ -75,5 +74,5 @@ type ServerTiming struct {
 // order, so a message never overtakes the one before it.
 type channelState struct {
 	last model.Time
-	rng  *rand.Rand
+	lazyRand
 }

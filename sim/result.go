@@ -22,12 +22,46 @@ type Result struct {
 	// replies by status for each kind.
 	Sent       [model.MsgKindCount]int
 	Dropped    int
+	Steps      int // actor steps taken (events processed)
 	End        model.Time
 	Unfinished []string      // actors whose script did not finish
 	Actors     []model.Actor // final state
 	Trace      []string
+	// StepRecords and Messages are the trace in structured form, recorded
+	// only when Config.Trace is set: every actor step in order, and every
+	// message sent with its fate.
+	StepRecords []StepRecord
+	Messages    []MessageRecord
 
 	trace bool
+}
+
+// Span is a half-open range [From, To) of indexes into one of a Result's
+// slices.
+type Span struct{ From, To int }
+
+// StepRecord is one actor step: what drove it and what it produced, as
+// ranges of Result.Events, Result.Ops and Result.Messages.
+type StepRecord struct {
+	At     model.Time
+	Actor  model.ActorID
+	Input  model.Input
+	Events Span
+	Ops    Span
+	Msgs   Span
+}
+
+// MessageRecord is one message: when it was sent, when it arrives (unless
+// dropped), and the steps that sent and received it (indexes in
+// Result.StepRecords; Recv is -1 if the message was dropped or was still in
+// flight when the run ended).
+type MessageRecord struct {
+	Msg     model.Message
+	Sent    model.Time
+	Arrives model.Time
+	Dropped bool
+	Step    int
+	Recv    int
 }
 
 // EventCount returns how many events of kind k happened.
