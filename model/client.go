@@ -114,6 +114,7 @@ const (
 	forReturn
 	forClaim
 	forRenew
+	forCommit
 )
 
 type rpc struct {
@@ -168,6 +169,26 @@ func (c *Client) Delegation(f FileID) DelegType { return c.files[f].deleg }
 
 // Dirty reports whether the client has unflushed data for f.
 func (c *Client) Dirty(f FileID) bool { return c.files[f].dirty }
+
+// Quiescent reports whether the client has nothing left to do that the
+// server would see: no dirty pages and no write-back or delegation return
+// in flight (lease renewals go on for ever and do not count).
+func (c *Client) Quiescent() bool {
+	if c.crashed {
+		return true
+	}
+	for _, r := range c.rpcs {
+		if r.why != forRenew {
+			return false
+		}
+	}
+	for i := range c.files {
+		if c.files[i].dirty {
+			return false
+		}
+	}
+	return true
+}
 
 // ScriptLen returns the number of steps in the script.
 func (c *Client) ScriptLen() int { return len(c.cfg.Script) }
@@ -392,7 +413,7 @@ func (c *Client) reply(now Time, m Message, out *Output) {
 	case forWriteback:
 		c.written(r.file, r.data, m, out)
 		if m.Status == StatusOK {
-			c.send(Message{Kind: MsgCommit, File: r.file}, forRenew, out)
+			c.send(Message{Kind: MsgCommit, File: r.file}, forCommit, out)
 		}
 	case forClaim:
 		if m.Status == StatusOK {

@@ -79,8 +79,9 @@ const (
 	ActRecallWait
 	// ActCBGetattr asks the holder for its attributes with CB_GETATTR and
 	// waits up to Decision.Wait for the answer, then continues with
-	// Decision.Then (if the holder reports modified data) or
-	// Decision.Unanswered.
+	// Decision.Then if the server's view is stale (the holder has dirty
+	// data or a size the server lacks), ActAllow if it is not, or
+	// Decision.Unanswered without an answer.
 	ActCBGetattr
 	// ActDeny fails the access without recalling.
 	ActDeny
@@ -94,8 +95,9 @@ func (a Action) String() string { return actionNames[a] }
 type Decision struct {
 	Action Action
 	Wait   Time // ActRecallWait and ActCBGetattr: the bound (Forever: no bound)
-	// ActCBGetattr only: what to do when the holder reports modified data
-	// (Then) and when it does not answer within Wait (Unanswered). Their
+	// ActCBGetattr only: what to do when the holder's answer shows the
+	// server's view is stale (Then) and when it does not answer within
+	// Wait (Unanswered). Their
 	// Wait fields come from ThenWait and UnansweredWait.
 	Then           Action
 	ThenWait       Time
@@ -122,8 +124,8 @@ func fmtWait(t Time) string {
 }
 
 // then returns the decision to follow after a CB_GETATTR round.
-func (d Decision) then(modified bool) Decision {
-	if modified {
+func (d Decision) then(stale bool) Decision {
+	if stale {
 		return Decision{Action: d.Then, Wait: d.ThenWait}
 	}
 	return Decision{Action: ActAllow}
@@ -259,9 +261,9 @@ func (p NonblockWait) Conflict(c ConflictInfo) Decision {
 }
 
 // cbGetattrGate sends CB_GETATTR before recalling for a local read-only
-// open: if the holder reports no modification the open proceeds and the
-// delegation stays; otherwise (or with no answer in time) the kernel's
-// action follows. In nfsd it would be an lm_break variant that runs
+// open: if the holder has no unwritten data and its size matches the
+// server's, the open proceeds and the delegation stays; otherwise (or
+// with no answer in time) the kernel's action follows. In nfsd it would be an lm_break variant that runs
 // CB_GETATTR from the breaker's context.
 type cbGetattrGate struct{ wait Time }
 

@@ -185,14 +185,20 @@ func (s *Server) waitTimeout(now Time, id uint32, out *Output) {
 	s.fail(now, w, out)
 }
 
-// cbGetattrAnswer resumes the accesses waiting for CB_GETATTR xid. The
-// holder's data counts as modified when its change or size differ from
-// what it had at grant (nfsd4_deleg_getattr_conflict, RFC 8881 §10.4.3).
+// cbGetattrAnswer resumes the accesses waiting for CB_GETATTR xid. Two
+// questions are asked of the answer. Modified since the grant (change or
+// size differ from what the holder had then: nfsd4_deleg_getattr_conflict,
+// RFC 8881 §10.4.3) decides whether nfsd bumps mtime/ctime and reports the
+// holder's size. Stale (the holder has unwritten data, or a size the
+// server does not have) decides which way a policy's Then goes: only then
+// is the server's own view of the file out of date.
 func (s *Server) cbGetattrAnswer(now Time, m Message, deleg uint32, out *Output) {
 	modified := m.Dirty
+	stale := m.Dirty
 	if i := s.delegIndex(deleg); i >= 0 {
 		d := s.delegs[i]
 		modified = modified || m.Change != d.ChangeAtGrant || m.Size != d.SizeAtGrant
+		stale = stale || m.Size != s.files[d.File].Size
 		out.event(Event{Kind: EvCBGetattrOK, Actor: ServerID, File: d.File, Client: d.Client, Deleg: d.Type, Why: "CB_GETATTR answered: holder's size and change"})
 	}
 	for i := 0; i < len(s.waiters); {
@@ -202,7 +208,7 @@ func (s *Server) cbGetattrAnswer(now Time, m Message, deleg uint32, out *Output)
 		}
 		w := s.unpark(i, out)
 		w.onCB, w.haveCB, w.cbModified, w.cbSize = false, true, modified, m.Size
-		w.dec = w.dec.then(modified)
+		w.dec = w.dec.then(stale)
 		s.apply(now, w, w.dec, out)
 	}
 }

@@ -43,7 +43,7 @@ func ParseDist(s string) (Dist, error) {
 	if !found {
 		d, err := parseDur(s)
 		if err != nil {
-			return Dist{}, fmt.Errorf("%q is neither a duration nor KIND:ARGS (kinds: %s)", s, strings.Join(DistKinds, ", "))
+			return Dist{}, fmt.Errorf("%w; a distribution is a duration or KIND:ARGS (kinds: %s)", err, strings.Join(DistKinds, ", "))
 		}
 		return Fixed(d), nil
 	}

@@ -32,6 +32,10 @@ type Scripted interface {
 	ScriptLen() int // operations in the script, to size the history
 }
 
+// quiescer is implemented by actors with background work that matters
+// after their script ends (a client with dirty pages to write back).
+type quiescer interface{ Quiescent() bool }
+
 type evKind uint8
 
 const (
@@ -291,6 +295,9 @@ func (e *Engine) quiet() bool {
 	}
 	for _, a := range e.cfg.Actors {
 		if s, ok := a.(Scripted); ok && !s.Done() {
+			return false
+		}
+		if q, ok := a.(quiescer); ok && !q.Quiescent() {
 			return false
 		}
 	}

@@ -1,0 +1,232 @@
+package scenarios_test
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/delegsim/delegsim/model"
+	"github.com/delegsim/delegsim/scenarios"
+)
+
+// matrix returns the profiles and policies a scenario's expectations
+// speak of: the scenario's own profile list (else its profile), and every
+// policy an expectation names (else kernel).
+func matrix(sc *scenarios.Scenario) (profiles, policies []string) {
+	profiles = sc.Spec.Profiles
+	if len(profiles) == 0 {
+		profiles = []string{sc.Spec.Profile}
+		if sc.Spec.Profile == "" {
+			profiles = []string{model.DefaultProfile}
+		}
+	}
+	policies = []string{"kernel"}
+	for _, e := range sc.Spec.Expect {
+		for _, p := range e.Policies {
+			if !slices.Contains(policies, p) {
+				policies = append(policies, p)
+			}
+		}
+	}
+	return profiles, policies
+}
+
+// TestBuiltinScenarios runs every built-in scenario under every profile
+// and policy its expectations name: the scenario library is the
+// regression suite of the protocol model. Every expectation must be
+// exercised at least once, so a typo in a profile or policy list cannot
+// silently disable one.
+func TestBuiltinScenarios(t *testing.T) {
+	for _, name := range scenarios.Names() {
+		t.Run(name, func(t *testing.T) {
+			sc, err := scenarios.Load(name, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			profiles, policies := matrix(sc)
+			used := map[string]bool{}
+			for _, prof := range profiles {
+				for _, pol := range policies {
+					res, _, err := sc.Run(scenarios.Options{Profile: prof, Policy: pol})
+					if err != nil {
+						t.Fatal(err)
+					}
+					for _, o := range sc.Check(res, prof, pol) {
+						used[o.Name] = true
+						if !o.OK {
+							t.Errorf("%s under %s/%s: %s: %s", name, prof, pol, o.Name, o.Detail)
+						}
+					}
+				}
+			}
+			for _, e := range sc.Spec.Expect {
+				if !used[e.Label()] {
+					t.Errorf("expectation %q never applies (profiles %v, policies %v)", e.Label(), profiles, policies)
+				}
+			}
+		})
+	}
+}
+
+// TestExpectationsCanFail guards against expectations that hold whatever
+// happens: the reproducer's EAGAIN expectation must fail once write
+// delegations are off.
+func TestExpectationsCanFail(t *testing.T) {
+	sc, err := scenarios.Load("bz219278", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, _, err := sc.Run(scenarios.Options{Policy: "no-write-deleg"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Check as if the kernel policy's expectations applied.
+	failed := 0
+	for _, o := range sc.Check(res, model.DefaultProfile, "kernel") {
+		if !o.OK {
+			failed++
+		}
+	}
+	if failed < 2 {
+		t.Fatalf("only %d kernel expectations failed on a run without delegations", failed)
+	}
+}
+
+// TestDeterminism: the same scenario, policy and seed give the same
+// trace, byte for byte; another seed gives another one.
+func TestDeterminism(t *testing.T) {
+	sc, err := scenarios.Load("certbot-nginx", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	trace := func(seed uint64) string {
+		res, _, err := sc.Run(scenarios.Options{Seed: seed, HasSeed: true, Trace: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.TraceText()
+	}
+	a, b := trace(7), trace(7)
+	if a != b {
+		t.Fatal("same seed, different traces")
+	}
+	if trace(8) == a {
+		t.Fatal("different seeds gave identical traces: the seed is not used")
+	}
+}
+
+func TestOverrides(t *testing.T) {
+	tests := []struct {
+		set  string
+		want func(*scenarios.Spec) bool
+	}{
+		{"clients.c1.latency=20ms", func(s *scenarios.Spec) bool { return s.Clients[0].Latency.String() == "20ms" }},
+		{"clients.0.callback.loss=0.5", func(s *scenarios.Spec) bool { return s.Clients[0].Callback.Loss == 0.5 }},
+		{"locals.l1.script.1.retry={attempts: 3, delay: 100ms}", func(s *scenarios.Spec) bool {
+			return s.Locals[0].Script[1].Retry.Attempts == 3
+		}},
+		{"policy=nonblock-wait", func(s *scenarios.Spec) bool { return s.Policy == "nonblock-wait" }},
+		{"policy_options.nonblock_wait=50ms", func(s *scenarios.Spec) bool { return s.PolicyOpts.NonblockWait.T() == 50e6 }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.set, func(t *testing.T) {
+			sc, err := scenarios.Load("bz219278", []string{tt.set})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !tt.want(&sc.Spec) {
+				t.Fatalf("override %s not applied: %+v", tt.set, sc.Spec)
+			}
+		})
+	}
+}
+
+// TestBadInput: every kind of bad scenario is rejected with an error that
+// names the file, the line, the field and what is allowed.
+func TestBadInput(t *testing.T) {
+	const good = `name: t
+version: 1
+files: [{name: f}]
+clients:
+  - name: c1
+    script:
+      - {at: 0s, op: open, file: f, flags: [O_RDWR, O_CREAT]}
+`
+	tests := []struct {
+		name, yaml string
+		sets       []string
+		want       []string // substrings of the error
+	}{
+		{"malformed YAML", "name: [unclosed\n", nil, []string{"t.yaml:"}},
+		{"unknown key", strings.Replace(good, "version: 1", "version: 1\nprofle: linux-6.6", 1), nil,
+			[]string{"t.yaml:3", `unknown field "profle"`, "allowed here:", "profile"}},
+		{"unknown nested key", strings.Replace(good, "name: c1", "name: c1\n    latncy: 5ms", 1), nil,
+			[]string{"t.yaml:6", "clients[0].latncy", "allowed here:", "latency"}},
+		{"unknown policy", strings.Replace(good, "version: 1", "version: 1\npolicy: kernal", 1), nil,
+			[]string{"t.yaml:3", "policy", `unknown policy "kernal"`, "nonblock-wait"}},
+		{"unknown profile", good, []string{"profile=linux-5.4"}, []string{"(--set)", "linux-6.12"}},
+		{"negative latency", good, []string{"clients.c1.latency=-5ms"}, []string{"clients[0].latency", "negative duration"}},
+		{"NaN latency", good, []string{"clients.c1.latency=NaNms"}, []string{"clients[0].latency", "bad duration"}},
+		{"bad distribution", good, []string{"clients.c1.latency=gamma:3ms"}, []string{"unknown distribution", "lognormal"}},
+		{"probability 1.5", good, []string{"clients.c1.callback.loss=1.5"}, []string{"clients[0].callback.loss", "[0, 1]"}},
+		{"probability NaN", good, []string{"clients.c1.callback.loss=.nan"}, []string{"clients[0].callback.loss", "[0, 1]"}},
+		{"unknown op", strings.Replace(good, "op: open", "op: opne", 1), nil,
+			[]string{"t.yaml:7", "clients[0].script[0].op", `"opne"`, "allowed:"}},
+		{"undeclared file", strings.Replace(good, "file: f,", "file: g,", 1), nil, []string{"t.yaml:7", `file "g" is not declared`}},
+		{"bad flag", strings.Replace(good, "O_RDWR,", "O_RDWRX,", 1), nil, []string{"unknown flag", "O_RDONLY"}},
+		{"no client or local", "name: t\nversion: 1\n", nil, []string{"at least one client"}},
+		{"wrong version", strings.Replace(good, "version: 1", "version: 2", 1), nil, []string{"t.yaml:2", "version", "must be 1"}},
+		{"set into a list by a missing name", good, []string{"clients.c9.latency=1ms"}, []string{"no element named", "c1"}},
+		{"not a number", strings.Replace(good, "version: 1", "version: one", 1), nil, []string{"t.yaml:2", "version"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			src, err := scenarios.Parse("t.yaml", []byte(tt.yaml))
+			if err == nil {
+				for _, s := range tt.sets {
+					if err = src.Set(s); err != nil {
+						break
+					}
+				}
+			}
+			if err == nil {
+				_, err = src.Scenario()
+			}
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			if !errors.Is(err, scenarios.ErrInvalid) {
+				t.Errorf("error does not match ErrInvalid: %v", err)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q lacks %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func ExampleLoad() {
+	sc, err := scenarios.Load("bz219278", []string{"clients.c1.latency=40ms"})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	res, r, err := sc.Run(scenarios.Options{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, o := range sc.Check(res, r.Profile.Name, r.Policy.Name()) {
+		fmt.Println(o.OK, o.Name)
+	}
+	// Output:
+	// true the client's create succeeds
+	// true nfsd grants a write delegation on the O_RDWR open
+	// true the first lsattr fails with EAGAIN
+	// true its failed open is what starts the recall
+	// true the second lsattr succeeds
+}
