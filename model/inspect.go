@@ -47,3 +47,17 @@ func (c *Client) ID() ActorID { return c.cfg.ID }
 
 // Crashed reports whether the client's host has crashed.
 func (c *Client) Crashed() bool { return c.crashed }
+
+// Quiescent reports whether the server has nothing under way: no access
+// waiting, no callback in flight, no recall outstanding.
+func (s *Server) Quiescent() bool {
+	if len(s.waiters) > 0 || len(s.cbs) > 0 {
+		return false
+	}
+	for _, d := range s.delegs {
+		if d.Recalling {
+			return false
+		}
+	}
+	return true
+}

@@ -148,17 +148,6 @@ func (s *Server) Files() []File { return s.files }
 // Delegations returns the delegations nfsd holds. Do not modify.
 func (s *Server) Delegations() []Deleg { return s.delegs }
 
-// Waiting returns how many accesses are blocked on a lease break, and the
-// earliest time one of them started waiting.
-func (s *Server) Waiting() (n int, since Time) {
-	for i, w := range s.waiters {
-		if i == 0 || w.since < since {
-			since = w.since
-		}
-	}
-	return len(s.waiters), since
-}
-
 // HasOpen reports whether the client has the file open at the server.
 func (s *Server) HasOpen(c ActorID, f FileID) bool {
 	for _, o := range s.opens {

@@ -301,11 +301,6 @@ func (e *Engine) quiet() bool {
 			return false
 		}
 	}
-	if srv, ok := e.cfg.Actors[0].(*model.Server); ok {
-		if n, _ := srv.Waiting(); n > 0 {
-			return false
-		}
-	}
 	return true
 }
 
