@@ -217,14 +217,17 @@ type Message struct {
 }
 
 // String renders a message canonically for traces: one format per kind.
-func (m Message) String() string {
+func (m Message) String() string { return m.Format(fmt.Sprint(m.File)) }
+
+// Format is String with the file shown by name.
+func (m Message) Format(file string) string {
 	var b strings.Builder
 	b.WriteString(m.Kind.String())
 	if m.Reply {
 		b.WriteString(" reply ")
 		b.WriteString(m.Status.String())
 	}
-	fmt.Fprintf(&b, " xid=%d file=%d", m.XID, m.File)
+	fmt.Fprintf(&b, " xid=%d file=%s", m.XID, file)
 	switch m.Kind {
 	case MsgOpen:
 		if !m.Reply {
@@ -251,7 +254,9 @@ func (m Message) String() string {
 			}
 		}
 	case MsgDelegReturn, MsgCBRecall, MsgClose:
-		fmt.Fprintf(&b, " stateid=%d", m.Stateid)
+		if !m.Reply {
+			fmt.Fprintf(&b, " stateid=%d", m.Stateid)
+		}
 	case MsgSysOpen:
 		if !m.Reply {
 			fmt.Fprintf(&b, " access=%s", m.Access)

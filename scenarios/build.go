@@ -180,7 +180,7 @@ func (sc *Scenario) Config(r Resolved, o Options) sim.Config {
 		LeaseBreakTime: sp.LeaseBreakTime.T(), DelegReturnWait: sp.DelegReturnWait.T(),
 		BlockPeriod: sp.BlockPeriod.T(), Grace: sp.Grace.T()}
 	nActors := len(c.names)
-	cfg := sim.Config{Seed: r.Seed, Until: s.Until.T(), Trace: o.Trace, Observe: o.Observe, Names: c.names,
+	cfg := sim.Config{Seed: r.Seed, Until: s.Until.T(), Trace: o.Trace, Observe: o.Observe, Names: c.names, Files: c.files,
 		Actors:  make([]model.Actor, 1, nActors),
 		Clients: make([]sim.ClientNet, 0, len(s.Clients)),
 		Server: sim.ServerTiming{RPC: orDist(sp.RPC, tm.RPC), CBQueue: orDist(sp.CBQueue, tm.CBQueue),

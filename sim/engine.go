@@ -12,7 +12,8 @@ import (
 // each, in order), then local processes.
 type Config struct {
 	Actors  []model.Actor
-	Names   []string
+	Names   []string // actors, by ActorID
+	Files   []string // files, by FileID (for traces)
 	Clients []ClientNet
 	Server  ServerTiming
 	Seed    uint64
@@ -214,7 +215,7 @@ func (e *Engine) reset(cfg Config) {
 	}
 	*e = Engine{cfg: cfg, streams: NewStreams(cfg.Seed), q: e.q[:0], timers: e.timers[:0],
 		msgs: e.msgs[:0], free: e.free[:0], out: e.out, chans: e.chans[:0], react: e.react[:0],
-		res: &Result{Names: cfg.Names, trace: cfg.Trace, Ops: make([]model.Op, 0, 8), Events: make([]TimedEvent, 0, 8)}}
+		res: &Result{Names: cfg.Names, Files: cfg.Files, trace: cfg.Trace, Ops: make([]model.Op, 0, 8), Events: make([]TimedEvent, 0, 8)}}
 	for i := 0; i < 4*len(cfg.Clients); i++ {
 		e.chans = append(e.chans, channelState{lazyRand: lazyRand{prefix: cfg.Names[i/4+1], suffix: channelNames[i%4]}})
 	}

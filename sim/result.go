@@ -15,7 +15,8 @@ type TimedEvent struct {
 
 // Result is what a run produced.
 type Result struct {
-	Names  []string
+	Names  []string // actors, by ActorID
+	Files  []string // files, by FileID
 	Ops    []model.Op
 	Events []TimedEvent
 	// Sent counts requests (not replies) by message kind; Replies counts
@@ -105,7 +106,7 @@ func (r *Result) countSend(m model.Message) {
 func (r *Result) addEvent(at model.Time, e model.Event) {
 	r.Events = append(r.Events, TimedEvent{At: at, Event: e})
 	if r.trace {
-		r.line(at, "%-7s %s file=%d client=%s %s: %s", r.Names[e.Actor], "event", e.File, r.name(e.Client), e.Kind, e.Why)
+		r.line(at, "%-7s event %s file=%s who=%s: %s", r.Names[e.Actor], e.Kind, r.file(e.File), r.name(e.Client), e.Why)
 	}
 }
 
@@ -123,22 +124,29 @@ func (r *Result) name(id model.ActorID) string {
 	return fmt.Sprint(id)
 }
 
+func (r *Result) file(f model.FileID) string {
+	if int(f) < len(r.Files) {
+		return r.Files[f]
+	}
+	return fmt.Sprint(f)
+}
+
 func (r *Result) traceSend(now, at model.Time, m model.Message) {
 	if r.trace {
-		r.line(now, "%-7s send %s -> %s (arrives %s)", r.name(m.From), m, r.name(m.To), ms(at))
+		r.line(now, "%-7s send %s -> %s (arrives %s)", r.name(m.From), m.Format(r.file(m.File)), r.name(m.To), strings.TrimSpace(ms(at)))
 	}
 }
 
 func (r *Result) traceDeliver(now model.Time, m model.Message) {
 	if r.trace {
-		r.line(now, "%-7s recv %s <- %s", r.name(m.To), m, r.name(m.From))
+		r.line(now, "%-7s recv %s <- %s", r.name(m.To), m.Format(r.file(m.File)), r.name(m.From))
 	}
 }
 
 func (r *Result) traceDrop(now model.Time, m model.Message) {
 	r.Dropped++
 	if r.trace {
-		r.line(now, "%-7s drop %s -> %s", r.name(m.From), m, r.name(m.To))
+		r.line(now, "%-7s drop %s -> %s", r.name(m.From), m.Format(r.file(m.File)), r.name(m.To))
 	}
 }
 

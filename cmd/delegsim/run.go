@@ -1,11 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/delegsim/delegsim/internal/atomicfile"
@@ -171,12 +173,16 @@ func (rep runReport) ok() bool {
 func (rep runReport) text(w io.Writer, res *sim.Result) {
 	fmt.Fprintf(w, "scenario %s   profile %s   policy %s   seed %d\n\n", rep.Scenario, rep.Profile, rep.Policy, rep.Seed)
 	fmt.Fprintln(w, "operations:")
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	var tab bytes.Buffer
+	tw := tabwriter.NewWriter(&tab, 0, 0, 2, ' ', 0)
 	for _, op := range res.Ops {
 		fmt.Fprintf(tw, "  %s\t%s %s\t%9.3f ms\t→ %9.3f ms\t%s\t%s\n", op.Name(), op.Kind, op.File,
 			msOf(op.Start), msOf(op.End), op.Result, observed(op))
 	}
 	tw.Flush()
+	for _, line := range strings.Split(strings.TrimSuffix(tab.String(), "\n"), "\n") {
+		fmt.Fprintln(w, strings.TrimRight(line, " "))
+	}
 	if len(res.Unfinished) > 0 {
 		fmt.Fprintf(w, "  still running at the end: %v\n", res.Unfinished)
 	}
