@@ -64,7 +64,7 @@ func TestGrantRules(t *testing.T) {
 		{"linux-6.17", "4.2", "O_WRONLY", model.DelegWrite},
 		{"linux-7.2", "4.1", "O_WRONLY", model.DelegWrite},
 		{"linux-6.12", "4.2", "O_RDONLY", model.DelegRead},
-		{"linux-6.12", "4.0", "O_RDWR", model.DelegNone},  // never a write delegation to v4.0
+		{"linux-6.12", "4.0", "O_RDWR", model.DelegNone},   // never a write delegation to v4.0
 		{"linux-6.17", "4.0", "O_WRONLY", model.DelegNone}, // not even on 6.17
 		{"linux-6.12", "4.0", "O_RDONLY", model.DelegNone}, // unconfirmed open-owner
 	}
