@@ -9,19 +9,26 @@ import (
 )
 
 // Timing holds a kernel's processing times, the defaults a scenario
-// overrides. They are medians calibrated from the recall timings measured
-// at zero added delay in facts.md (CB_RECALL reaches the client +2.9 ms
-// after the lease break on 6.12, +4.8 ms on 7.2; the client sends
-// DELEGRETURN ~0.6–0.8 ms later; the lease is gone +5.0 ms / +15.1 ms),
-// with log-normal spread.
+// overrides. They are medians calibrated from the timings measured at zero
+// added delay in facts.md, with log-normal spread:
+//   - CBQueue, Reaction, DelegReturn: CB_RECALL reaches the client +2.9 ms
+//     after the lease break on 6.12 (+4.8 ms on 7.2), the client sends
+//     DELEGRETURN ~0.6 ms (0.8 ms) later, the lease is gone +5.0 ms
+//     (+15.1 ms).
+//   - RPC, from a request's arrival to its reply: ~10 ms on the emulated
+//     test machines. Two measurements agree on it: another client's
+//     GETATTR answered through CB_GETATTR in ~15 ms (3.5 ms of callback +
+//     the reply), and a second client's OPEN retried ≈110 ms after it was
+//     sent (100 ms back-off + the NFS4ERR_DELAY reply), ≈140 ms in all.
+//     State changes take effect on arrival; only the reply waits.
 type Timing struct {
 	RPC, CBQueue, DelegReturn, Reaction sim.Dist
 }
 
 var (
-	timing612 = Timing{RPC: sim.MustDist("200us"), CBQueue: sim.MustDist("lognormal:2.9ms,0.3"),
+	timing612 = Timing{RPC: sim.MustDist("lognormal:10ms,0.4"), CBQueue: sim.MustDist("lognormal:2.9ms,0.3"),
 		DelegReturn: sim.MustDist("lognormal:1.5ms,0.5"), Reaction: sim.MustDist("lognormal:600us,0.3")}
-	timing72 = Timing{RPC: sim.MustDist("200us"), CBQueue: sim.MustDist("lognormal:4.8ms,0.3"),
+	timing72 = Timing{RPC: sim.MustDist("lognormal:10ms,0.4"), CBQueue: sim.MustDist("lognormal:4.8ms,0.3"),
 		DelegReturn: sim.MustDist("lognormal:9.5ms,0.4"), Reaction: sim.MustDist("lognormal:800us,0.3")}
 )
 
