@@ -20,16 +20,41 @@
 //     writes to F are served from its own cache and are not checked; they
 //     are counted as skipped.
 //
-// Writes (model.OpWrite) set the register; attribute reads (kinds for which
-// ReadsAttrs is true) must observe its size; data reads (ReadsData) must
-// observe both its size (Op.Bytes) and its data (Op.Data). Failed operations
-// are left out of the register history and counted. All other kinds leave
-// the register alone; under CloseToOpen, opens, closes and fsyncs shape the
-// intervals above.
+// Writes set the register: a client's write(2) (model.OpWrite), a
+// server-local open-write that wrote data, and a removal (client REMOVE or
+// local unlink, which leaves the empty file). Server-local writes and
+// removals change the server's file before they return, so under both
+// models they take effect within their own interval. Attribute reads
+// (kinds for which ReadsAttrs is true) must observe the register's size;
+// data reads (ReadsData) must observe both its size (Op.Bytes) and its
+// data (Op.Data). lsattr reports what its first call, stat(), saw, so it
+// observes the register at its invocation (after an application retry,
+// anywhere in its interval). Failed operations are left out of the
+// register history and counted. All other kinds leave the register alone;
+// under CloseToOpen, opens, closes and fsyncs shape the intervals above.
+//
+// The change attribute is the server's, not the writers', so it is not
+// part of the register: instead no reader may see it go backwards, under
+// either model. An attribute read whose change attribute is lower than one
+// its reader saw before is reported as a StaleRead with Earlier set.
+// Different readers may disagree: a delegation holder answers stat(2)
+// from its cache.
 //
 // The search for a linearization is done by porcupine, one partition per
 // file. Independently of that search, every read that returned a value
 // which had certainly been overwritten before the read began is reported as
 // a StaleRead with a short human account of the conflicting write; each
 // stale read is by itself a proof of a violation.
+//
+// # Invariants
+//
+// Invariants lists the state invariants, checked after every step of a
+// run by CheckState or, keeping the first violation of each, by a Monitor
+// attached to sim.Config.Observe. Some are findings: they fail on the real
+// kernel by design (nfsd's lease and delegation record disagree after the
+// 45 s reader downgrade), so they are reported but are not failures.
+// LostWrites checks at the end of a run that every acknowledged write
+// reached the server unless the writer was told it may be lost.
+//
+// Package runcheck runs a scenario many times and applies all of these.
 package checker

@@ -13,12 +13,13 @@ import (
 
 // genHistory makes a random history of n operations by the given numbers of
 // NFS clients (c1, c2, ...: open, write or read or stat, close or fsync)
-// and server-local processes (l1, l2, ...: cat, nginx, lsattr, local-stat)
+// and server-local processes (l1, l2, ...: cat, nginx, lsattr, local-stat,
+// open-write)
 // on the given number of files. Each actor works sequentially; actors
 // overlap. Every successful operation takes effect at a random instant
 // within its own interval, on one register per file, so the history is
-// linearizable, and so also close-to-open. About 1% of local reads fail
-// with EAGAIN.
+// linearizable, and so also close-to-open; lsattr takes effect at its
+// invocation, as its stat() does. About 1% of local reads fail with EAGAIN.
 func genHistory(seed uint64, n, files, clients, locals int) []model.Op {
 	rng := rand.New(rand.NewPCG(seed, 0))
 	type actor struct {
@@ -54,9 +55,12 @@ func genHistory(seed uint64, n, files, clients, locals int) []model.Op {
 		switch {
 		case a.local:
 			o.File = file()
-			o.Kind = []model.OpKind{model.OpCat, model.OpNginx, model.OpLsattr, model.OpLocalStat}[rng.IntN(4)]
-			if rng.IntN(100) == 0 {
+			o.Kind = []model.OpKind{model.OpCat, model.OpNginx, model.OpLsattr, model.OpLocalStat, model.OpOpenWrite}[rng.IntN(5)]
+			switch {
+			case rng.IntN(100) == 0:
 				o.Result = "EAGAIN"
+			case o.Kind == model.OpOpenWrite:
+				o.Size, o.Data = int64(1+rng.IntN(4))*4096, model.DataValue(a.index, a.seq)
 			}
 		case a.file == "":
 			a.file, a.pending = file(), 1+rng.IntN(4)
@@ -78,7 +82,11 @@ func genHistory(seed uint64, n, files, clients, locals int) []model.Op {
 			}
 		}
 		ops = append(ops, o)
-		effect = append(effect, o.Start+model.Time(rng.Int64N(int64(o.End-o.Start)+1)))
+		at := o.Start + model.Time(rng.Int64N(int64(o.End-o.Start)+1))
+		if o.Kind == model.OpLsattr {
+			at = o.Start // its stat() comes first
+		}
+		effect = append(effect, at)
 	}
 
 	order := make([]int, n)
@@ -91,8 +99,8 @@ func genHistory(seed uint64, n, files, clients, locals int) []model.Op {
 		o := &ops[i]
 		switch v := reg[o.File]; {
 		case !o.OK():
-		case o.Kind == model.OpWrite:
-			reg[o.File] = Value{o.Size, o.Data}
+		case isWrite(o):
+			reg[o.File] = writtenValue(o)
 		case o.Kind.ReadsAttrs():
 			o.Size = v.Size
 		case o.Kind.ReadsData():

@@ -39,7 +39,23 @@ func open(actor string, start, end float64) model.Op   { return op(actor, model.
 func closeF(actor string, start, end float64) model.Op { return op(actor, model.OpClose, start, end) }
 func fsync(actor string, start, end float64) model.Op  { return op(actor, model.OpFsync, start, end) }
 
+// localWrite is a server-local open-write that replaced the contents with v.
+func localWrite(actor string, start, end float64, v Value) model.Op {
+	o := op(actor, model.OpOpenWrite, start, end)
+	o.Size, o.Data = v.Size, v.Data
+	return o
+}
+
+// change is an attribute read that saw change attribute ch (and size 0).
+func change(actor string, kind model.OpKind, start, end float64, ch uint64) model.Op {
+	o := op(actor, kind, start, end)
+	o.Change = ch
+	return o
+}
+
 func failed(o model.Op, result string) model.Op { o.Result = result; return o }
+
+func attempts(o model.Op, n int) model.Op { o.Attempts = n; return o }
 
 func on(file string, o model.Op) model.Op { o.File = file; return o }
 

@@ -53,7 +53,7 @@ func buildHistories(ops []model.Op, init map[string]Value, c Consistency) ([]*fi
 		})
 		unflushed := make(map[string][]*regOp) // file -> writes awaiting close or fsync
 		opened := make(map[string]*model.Op)   // file -> latest successful open
-		writes := make(map[string]int)         // file -> writes so far
+		nwrites := make(map[string]int)        // file -> writes so far
 		for i := range aops {
 			o := &aops[i]
 			fh := files[o.File]
@@ -63,7 +63,7 @@ func buildHistories(ops []model.Op, init map[string]Value, c Consistency) ([]*fi
 				continue
 			}
 			switch {
-			case o.Kind == model.OpWrite:
+			case isWrite(o):
 				ws := slots[o.File]
 				if ws == nil {
 					ws = make(map[string]int)
@@ -74,10 +74,10 @@ func buildHistories(ops []model.Op, init map[string]Value, c Consistency) ([]*fi
 					slot = len(ws)
 					ws[actor] = slot
 				}
-				writes[o.File]++
-				r := &regOp{op: *o, kind: regWrite, v: Value{o.Size, o.Data}, init: inits[o.File],
-					start: o.Start, end: o.End, slot: slot, seq: writes[o.File]}
-				if c == CloseToOpen {
+				nwrites[o.File]++
+				r := &regOp{op: *o, kind: regWrite, v: writtenValue(o), init: inits[o.File],
+					start: o.Start, end: o.End, slot: slot, seq: nwrites[o.File]}
+				if c == CloseToOpen && o.Kind == model.OpWrite {
 					r.end = horizon
 					unflushed[o.File] = append(unflushed[o.File], r)
 				}
@@ -93,6 +93,16 @@ func buildHistories(ops []model.Op, init map[string]Value, c Consistency) ([]*fi
 					start: o.Start, end: o.End}
 				if o.Kind.ReadsAttrs() {
 					r.kind, r.v = regReadAttrs, Value{Size: o.Size}
+				}
+				if o.Kind == model.OpLsattr && o.Attempts <= 1 {
+					// lsattr reports what its stat() saw, and the stat is
+					// the first thing it does (e2fsprogs misc/lsattr.c
+					// list_attributes: lstat, then fgetflags' open and
+					// ioctl); the server answers it at once. After a
+					// retry the last attempt's stat is at an unknown
+					// point of the operation, so the whole interval is
+					// kept.
+					r.end = o.Start
 				}
 				if op := opened[o.File]; c == CloseToOpen && op != nil {
 					r.start, r.opened = op.Start, op
@@ -130,4 +140,29 @@ func buildHistories(ops []model.Op, init map[string]Value, c Consistency) ([]*fi
 	}
 	slices.SortStableFunc(asides, func(a, b aside) int { return cmp.Compare(a.op.Start, b.op.Start) })
 	return out, asides
+}
+
+// isWrite reports whether a successful operation sets the file's register:
+// a client's write(2) (into its page cache: it reaches the server later), a
+// server-local open-write that writes data (O_TRUNC then write: the server's
+// file changes before the call returns), or a removal, which leaves the
+// empty file a later create finds (nfsd's and the VFS's unlink drop the
+// contents; the model's create starts from size 0, data 0).
+func isWrite(o *model.Op) bool {
+	switch o.Kind {
+	case model.OpWrite, model.OpRemove, model.OpUnlink:
+		return true
+	case model.OpOpenWrite:
+		return o.Data != 0
+	}
+	return false
+}
+
+// writtenValue is the value a writing operation leaves in the register.
+func writtenValue(o *model.Op) Value {
+	switch o.Kind {
+	case model.OpRemove, model.OpUnlink:
+		return Value{}
+	}
+	return Value{o.Size, o.Data}
 }

@@ -1,6 +1,7 @@
 package checker
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"maps"
@@ -55,6 +56,9 @@ type LinResult struct {
 	Skipped     int           // reads left out as served from the reader's own cache
 
 	search Verdict // porcupine's verdict alone, before stale reads
+	hist   []*fileHistory
+	names  []string // actors, by porcupine client id
+	asides []aside  // operations outside the register histories
 	model  porcupine.Model
 	info   porcupine.LinearizationInfo
 }
@@ -76,7 +80,7 @@ func CheckLinearizability(ops []model.Op, init map[string]Value, c Consistency, 
 		actors[a] = i
 	}
 
-	res := LinResult{Consistency: c, model: registerModel()}
+	res := LinResult{Consistency: c, model: registerModel(), hist: files}
 	var history []porcupine.Operation
 	var checked []int // index in files of each porcupine partition
 	for i, fh := range files {
@@ -115,8 +119,18 @@ func CheckLinearizability(ops []model.Op, init map[string]Value, c Consistency, 
 			}
 		}
 	}
+	attrReads := make(map[string][]model.Op)
+	for _, o := range ops {
+		if o.OK() && o.Kind.ReadsAttrs() {
+			attrReads[o.File] = append(attrReads[o.File], o)
+		}
+	}
 	for i, fh := range files {
-		if sr := staleReads(fh); len(sr) > 0 {
+		sr := append(staleReads(fh), changeBackwards(attrReads[fh.file])...)
+		slices.SortStableFunc(sr, func(a, b StaleRead) int {
+			return cmp.Or(cmp.Compare(a.Read.Start, b.Read.Start), cmp.Compare(a.Read.ID, b.Read.ID))
+		})
+		if len(sr) > 0 {
 			res.StaleReads = append(res.StaleReads, sr...)
 			res.Files[i].Verdict = Violation
 		}
@@ -130,8 +144,8 @@ func CheckLinearizability(ops []model.Op, init map[string]Value, c Consistency, 
 		}
 	}
 
-	info.AddAnnotations(annotations(names, asides, res.StaleReads))
-	res.info = info
+	res.info, res.names, res.asides = info, names, asides
+
 	return res
 }
 
@@ -153,6 +167,44 @@ func (r LinResult) String() string {
 	return b.String()
 }
 
+// Account is a short human account of a violation, at most max lines: one
+// per stale read (StaleRead.String), or, if the search for a linearization
+// failed without any single stale read to show for it, the register
+// operations of the first violating file, none of whose orders explains
+// what its readers saw. It is empty if the verdict is not Violation.
+func (r LinResult) Account(max int) []string {
+	if r.Verdict != Violation || max <= 0 {
+		return nil
+	}
+	var out []string
+	if len(r.StaleReads) > 0 {
+		for _, s := range r.StaleReads {
+			if len(out) == max {
+				out[max-1] = fmt.Sprintf("... and %d more stale reads", len(r.StaleReads)-max+1)
+				break
+			}
+			out = append(out, s.String())
+		}
+		return out
+	}
+	for i, fv := range r.Files {
+		if fv.Verdict != Violation || i >= len(r.hist) {
+			continue
+		}
+		ops := r.hist[i].ops
+		out = append(out, fmt.Sprintf("no order of the %d register operations on %s explains what its readers saw:", len(ops), fv.File))
+		for _, op := range ops {
+			if len(out) == max {
+				out[max-1] = fmt.Sprintf("... (%d operations in all)", len(ops))
+				break
+			}
+			out = append(out, "  "+op.op.String())
+		}
+		break
+	}
+	return out
+}
+
 // WriteHTML writes porcupine's interactive visualisation of the checked
 // history to w: one partition per file that has register operations, with
 // failed operations, opens, closes, fsyncs, reads served from the reader's
@@ -162,7 +214,11 @@ func (r LinResult) WriteHTML(w io.Writer) error {
 	if m.Step == nil { // the zero LinResult: an empty history
 		m = registerModel()
 	}
-	if err := porcupine.Visualize(m, r.info, w); err != nil {
+	// Annotations are built here, not by every check: most checks never
+	// draw their history.
+	info := r.info
+	info.AddAnnotations(annotations(r.names, r.asides, r.StaleReads))
+	if err := porcupine.Visualize(m, info, w); err != nil {
 		return fmt.Errorf("checker: writing HTML visualisation: %w", err)
 	}
 	return nil

@@ -186,6 +186,99 @@ var linearizabilityCases = []struct {
 		want: verdicts{lin: Violation, cto: Violation, linStale: 1, ctoStale: 1},
 	},
 
+	// Server-local writes and removals: they change the server's file
+	// before they return, under both models.
+	{
+		name: "a cat after a local write sees it",
+		ops: history(
+			localWrite("l1", 1, 2, v3),
+			read("l2", model.OpCat, 3, 4, v3),
+			stat("c1", model.OpStat, 5, 6, v3.Size),
+		),
+		want: ok,
+	},
+	{
+		name: "a cat after a local write sees the old contents",
+		ops: history(
+			localWrite("l1", 1, 2, v3),
+			read("l2", model.OpCat, 3, 4, v0),
+		),
+		want: verdicts{lin: Violation, cto: Violation, linStale: 1, ctoStale: 1},
+	},
+	{
+		name: "a local write is not made due by anyone's close",
+		ops: history(
+			localWrite("l1", 1, 2, v3),
+			open("c1", 3, 3.5), read("c1", model.OpRead, 4, 5, v0), closeF("c1", 5, 6),
+		),
+		want: verdicts{lin: Violation, cto: Violation, linStale: 1, ctoStale: 1},
+	},
+	{
+		name: "an open-write that wrote nothing changes nothing",
+		ops: history(
+			write("c1", 1, 2, v1), closeF("c1", 3, 4),
+			op("l1", model.OpOpenWrite, 5, 6),
+			read("l2", model.OpCat, 7, 8, v1),
+		),
+		want: ok,
+	},
+	{
+		name: "a client's write flushed after a local write wins",
+		ops: history(
+			open("c1", 0, 0.5), write("c1", 1, 2, v1),
+			localWrite("l1", 3, 4, v3),
+			closeF("c1", 5, 6),
+			read("l2", model.OpCat, 7, 8, v1),
+		),
+		// Under linearizability c1's write was over before l1's began.
+		want: verdicts{lin: Violation, cto: Ok, linStale: 1},
+	},
+	{
+		name: "a removal empties the file",
+		ops: history(
+			write("c1", 1, 2, v1), closeF("c1", 3, 4),
+			op("l1", model.OpUnlink, 5, 6),
+			open("c2", 7, 7.5), read("c2", model.OpRead, 8, 9, v0), closeF("c2", 9, 10),
+		),
+		want: ok,
+	},
+	{
+		name: "a client's removal empties the file too",
+		ops: history(
+			write("c1", 1, 2, v1), closeF("c1", 3, 4),
+			op("c1", model.OpRemove, 5, 6),
+			read("l1", model.OpCat, 7, 8, v0),
+		),
+		want: ok,
+	},
+
+	// lsattr reports what its stat() saw at its invocation.
+	{
+		name: "lsattr cannot see a write that began after its stat",
+		ops: history(
+			stat("l1", model.OpLsattr, 5, 20, v3.Size),
+			localWrite("l2", 6, 7, v3),
+		),
+		// Not stale, but from the future: only the search sees it.
+		want: verdicts{lin: Violation, cto: Violation},
+	},
+	{
+		name: "lsattr's stat may miss a write that ends during the open",
+		ops: history(
+			stat("l1", model.OpLsattr, 5, 20, 0),
+			localWrite("l2", 4, 6, v3),
+		),
+		want: ok,
+	},
+	{
+		name: "after a retry lsattr's stat may come from any attempt",
+		ops: history(
+			attempts(stat("l1", model.OpLsattr, 5, 20, v3.Size), 2),
+			localWrite("l2", 6, 7, v3),
+		),
+		want: ok,
+	},
+
 	// Histories that tell the models apart.
 	{
 		name: "a cat between write and close may see the old data",
@@ -316,16 +409,16 @@ func TestStaleReadAccount(t *testing.T) {
 	)
 	want := map[Consistency][]string{
 		Linearizable: {
-			"l1#2 cat f at 45.000ms read data=0 (size 0), but c1#2 write at 1.000ms (size 65536, data=4294967298) had completed at 1.500ms",
-			"c2#2 read f at 47.000ms read data=0 (size 0), but c1#2 write at 1.000ms (size 65536, data=4294967298) had completed at 1.500ms",
-			"l2#1 lsattr f at 50.000ms saw size 0, but c1#2 write at 1.000ms (size 65536, data=4294967298) had completed at 1.500ms",
-			"l2#2 nginx f at 52.000ms read data=77 (size 3), a value that no write produced",
+			"l1#2 cat f at 45.000ms read data=initial (size 0), but c1#2 write at 1.000ms (size 65536, data=w1.2) had completed at 1.500ms",
+			"c2#2 read f at 47.000ms read data=initial (size 0), but c1#2 write at 1.000ms (size 65536, data=w1.2) had completed at 1.500ms",
+			"l2#1 lsattr f at 50.000ms saw size 0, but c1#2 write at 1.000ms (size 65536, data=w1.2) had completed at 1.500ms",
+			"l2#2 nginx f at 52.000ms read data=w0.77 (size 3), a value that no write produced",
 		},
 		CloseToOpen: {
-			"l1#2 cat f at 45.000ms read data=0 (size 0), but c1#2 write at 1.000ms (size 65536, data=4294967298) had completed; under close-to-open it was due at c1#3 close ending 2.000ms",
-			"c2#2 read f at 47.000ms read data=0 (size 0) (file opened by c2#1 at 40.000ms), but c1#2 write at 1.000ms (size 65536, data=4294967298) had completed; under close-to-open it was due at c1#3 close ending 2.000ms",
-			"l2#1 lsattr f at 50.000ms saw size 0, but c1#2 write at 1.000ms (size 65536, data=4294967298) had completed; under close-to-open it was due at c1#3 close ending 2.000ms",
-			"l2#2 nginx f at 52.000ms read data=77 (size 3), a value that no write produced",
+			"l1#2 cat f at 45.000ms read data=initial (size 0), but c1#2 write at 1.000ms (size 65536, data=w1.2) had completed; under close-to-open it was due at c1#3 close ending 2.000ms",
+			"c2#2 read f at 47.000ms read data=initial (size 0) (file opened by c2#1 at 40.000ms), but c1#2 write at 1.000ms (size 65536, data=w1.2) had completed; under close-to-open it was due at c1#3 close ending 2.000ms",
+			"l2#1 lsattr f at 50.000ms saw size 0, but c1#2 write at 1.000ms (size 65536, data=w1.2) had completed; under close-to-open it was due at c1#3 close ending 2.000ms",
+			"l2#2 nginx f at 52.000ms read data=w0.77 (size 3), a value that no write produced",
 		},
 	}
 	for c, lines := range want {
@@ -392,5 +485,114 @@ func TestWriteHTMLOfZeroResult(t *testing.T) {
 	var b strings.Builder
 	if err := (LinResult{}).WriteHTML(&b); err != nil || b.Len() == 0 {
 		t.Errorf("WriteHTML of the zero result: %d bytes, %v", b.Len(), err)
+	}
+}
+
+// The change attribute is the server's: a reader must never see it go
+// backwards, but different readers may see it at different points.
+func TestChangeAttributeNeverGoesBackwards(t *testing.T) {
+	cases := []struct {
+		name  string
+		ops   []model.Op
+		stale []string
+	}{
+		{
+			name: "one reader sees the change attribute grow",
+			ops: history(
+				change("l1", model.OpLocalStat, 1, 2, 3),
+				change("l1", model.OpLsattr, 3, 4, 3),
+				change("l1", model.OpLocalStat, 5, 6, 7),
+			),
+		},
+		{
+			name: "one reader sees it go back",
+			ops: history(
+				change("c1", model.OpStat, 1, 2, 5),
+				change("c1", model.OpStat, 3, 4, 6),
+				change("c1", model.OpStat, 5, 6, 4),
+			),
+			stale: []string{"c1#3 stat f at 5.000ms saw change 4, but the same reader's c1#2 stat at 3.000ms had seen change 6: the change attribute went backwards"},
+		},
+		{
+			// A delegation holder answers stat from its cache after nfsd
+			// bumped the change attribute for another client's GETATTR.
+			name: "two readers may disagree",
+			ops: history(
+				change("c2", model.OpStat, 1, 2, 6),
+				change("c1", model.OpStat, 3, 4, 5),
+			),
+		},
+		{
+			name: "failed reads see nothing",
+			ops: history(
+				change("l1", model.OpLsattr, 1, 2, 6),
+				failed(change("l1", model.OpLsattr, 3, 4, 0), "EAGAIN"),
+			),
+		},
+		{
+			name: "each file has its own change attribute",
+			ops: history(
+				change("l1", model.OpLocalStat, 1, 2, 6),
+				on("g", change("l1", model.OpLocalStat, 3, 4, 1)),
+			),
+		},
+	}
+	for _, tc := range cases {
+		for _, c := range []Consistency{Linearizable, CloseToOpen} {
+			t.Run(c.String()+"/"+tc.name, func(t *testing.T) {
+				res := CheckLinearizability(tc.ops, nil, c, 10*time.Second)
+				var got []string
+				for _, s := range res.StaleReads {
+					got = append(got, s.String())
+				}
+				if strings.Join(got, "\n") != strings.Join(tc.stale, "\n") {
+					t.Errorf("stale reads\n got %q\nwant %q", got, tc.stale)
+				}
+				want := Ok
+				if len(tc.stale) > 0 {
+					want = Violation
+				}
+				if res.Verdict != want {
+					t.Errorf("verdict %s, want %s", res.Verdict, want)
+				}
+			})
+		}
+	}
+}
+
+func TestAccount(t *testing.T) {
+	stale := history(
+		write("c1", 1, 2, v1), closeF("c1", 3, 4),
+		read("l1", model.OpCat, 5, 6, v0),
+		read("l2", model.OpCat, 7, 8, v0),
+		read("l3", model.OpCat, 9, 10, v0),
+	)
+	res := CheckLinearizability(stale, nil, Linearizable, 10*time.Second)
+	got := res.Account(2)
+	if len(got) != 2 || !strings.HasPrefix(got[0], "l1#1 cat f at 5.000ms") || got[1] != "... and 2 more stale reads" {
+		t.Errorf("account of three stale reads, at most 2 lines: %q", got)
+	}
+
+	// New value, then old: no single read is stale, but no order works.
+	flip := history(
+		write("c1", 1, 10, v1), closeF("c1", 10, 11),
+		read("l1", model.OpCat, 2, 3, v1),
+		read("l2", model.OpCat, 4, 5, v0),
+	)
+	res = CheckLinearizability(flip, nil, Linearizable, 10*time.Second)
+	got = res.Account(10)
+	want := []string{
+		"no order of the 3 register operations on f explains what its readers saw:",
+		"  c1#1 write f [1.000ms, 10.000ms] ok size=65536 data=4294967298",
+		"  l1#1 cat f [2.000ms, 3.000ms] ok bytes=65536 data=4294967298",
+		"  l2#1 cat f [4.000ms, 5.000ms] ok bytes=0 data=0",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("account\n got %q\nwant %q", got, want)
+	}
+
+	ok := CheckLinearizability(history(write("c1", 1, 2, v1)), nil, CloseToOpen, 10*time.Second)
+	if a := ok.Account(5); a != nil {
+		t.Errorf("account of a history that holds: %q", a)
 	}
 }

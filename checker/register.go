@@ -16,8 +16,18 @@ type Value struct {
 	Data uint64
 }
 
-// String formats the value as "size=N data=D".
-func (v Value) String() string { return fmt.Sprintf("size=%d data=%d", v.Size, v.Data) }
+// String formats the value as "size=N data=D" (see DataName).
+func (v Value) String() string { return fmt.Sprintf("size=%d data=%s", v.Size, DataName(v.Data)) }
+
+// DataName names file contents as reports print them: "initial" for the
+// contents a file starts with (0), else "wA.N", the contents produced by
+// the N-th write of the actor with index A (model.DataValue).
+func DataName(d uint64) string {
+	if d == 0 {
+		return "initial"
+	}
+	return fmt.Sprintf("w%d.%d", d>>32, d&0xffffffff)
+}
 
 // regKind says how an operation acts on a register.
 type regKind uint8
@@ -63,7 +73,7 @@ func (r *regOp) describe() string {
 	o := &r.op
 	switch r.kind {
 	case regWrite:
-		return fmt.Sprintf("%s write %s %s", o.Name(), o.File, r.v)
+		return fmt.Sprintf("%s %s %s %s", o.Name(), o.Kind, o.File, r.v)
 	case regReadAttrs:
 		return fmt.Sprintf("%s %s %s -> size=%d", o.Name(), o.Kind, o.File, r.v.Size)
 	default:

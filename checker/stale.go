@@ -27,20 +27,30 @@ type StaleRead struct {
 	// Write due; nil under linearizability, where Write was due at its own
 	// return.
 	DueBy *model.Op
+	// Earlier is set instead of Write for an attribute read whose change
+	// attribute is lower than one the same reader saw before (see
+	// changeBackwards); Opened, Write and DueBy are then nil.
+	Earlier *model.Op
 }
 
 // String is a one-line human account of the conflict, e.g.
-// "l1#2 cat f at 45.000ms read data=0 (size 0), but c1#2 write at 1.000ms
-// (size 65536, data=4294967298) had completed; under close-to-open it was
+// "l1#2 cat f at 45.000ms read data=initial (size 0), but c1#2 write at 1.000ms
+// (size 65536, data=w1.2) had completed; under close-to-open it was
 // due at c1#3 close ending 2.000ms".
 func (s StaleRead) String() string {
 	var b strings.Builder
 	r := &s.Read
 	fmt.Fprintf(&b, "%s %s %s at %s ", r.Name(), r.Kind, r.File, fmtTime(r.Start))
+	if s.Earlier != nil {
+		e := s.Earlier
+		fmt.Fprintf(&b, "saw change %d, but the same reader's %s %s at %s had seen change %d: the change attribute went backwards",
+			r.Change, e.Name(), e.Kind, fmtTime(e.Start), e.Change)
+		return b.String()
+	}
 	if r.Kind.ReadsAttrs() {
 		fmt.Fprintf(&b, "saw size %d", r.Size)
 	} else {
-		fmt.Fprintf(&b, "read data=%d (size %d)", r.Data, r.Bytes)
+		fmt.Fprintf(&b, "read data=%s (size %d)", DataName(r.Data), r.Bytes)
 	}
 	if s.Opened != nil {
 		fmt.Fprintf(&b, " (file opened by %s at %s)", s.Opened.Name(), fmtTime(s.Opened.Start))
@@ -50,7 +60,8 @@ func (s StaleRead) String() string {
 		b.WriteString(", a value that no write produced")
 		return b.String()
 	}
-	fmt.Fprintf(&b, ", but %s write at %s (size %d, data=%d) had completed", w.Name(), fmtTime(w.Start), w.Size, w.Data)
+	v := writtenValue(w)
+	fmt.Fprintf(&b, ", but %s %s at %s (size %d, data=%s) had completed", w.Name(), w.Kind, fmtTime(w.Start), v.Size, DataName(v.Data))
 	if s.DueBy != nil {
 		fmt.Fprintf(&b, "; under close-to-open it was due at %s %s ending %s", s.DueBy.Name(), s.DueBy.Kind, fmtTime(s.DueBy.End))
 	} else {

@@ -55,12 +55,13 @@ func (a AccessKind) IsLocal() bool { return a <= AccessLocalMeta }
 
 // ConflictInfo describes an access that conflicts with a delegation.
 type ConflictInfo struct {
-	Profile  Profile
-	Access   AccessKind
-	Write    bool      // the access writes (a write open, or metadata change)
-	NonBlock bool      // O_NONBLOCK local open
-	Holder   DelegType // the delegation in the way
-	Kernel   Decision  // what the profile's kernel does
+	Profile   Profile
+	Access    AccessKind
+	Write     bool      // the access writes (a write open, or metadata change)
+	NonBlock  bool      // O_NONBLOCK local open
+	Holder    DelegType // the delegation in the way
+	Recalling bool      // its recall is already under way
+	Kernel    Decision  // what the profile's kernel does
 }
 
 // Action is what the server does with a conflicting access.
@@ -270,7 +271,10 @@ type cbGetattrGate struct{ wait Time }
 func (cbGetattrGate) Name() string                { return "cb-getattr-gate" }
 func (cbGetattrGate) Grant(g GrantInfo) DelegType { return g.Kernel }
 func (p cbGetattrGate) Conflict(c ConflictInfo) Decision {
-	if c.Access != AccessLocalOpen || c.Write || c.Holder != DelegWrite {
+	// Once the recall is under way the delegation is going anyway: asking
+	// the holder again would only let readers through a lease in
+	// mid-break.
+	if c.Access != AccessLocalOpen || c.Write || c.Holder != DelegWrite || c.Recalling {
 		return c.Kernel
 	}
 	return Decision{Action: ActCBGetattr, Wait: p.wait,

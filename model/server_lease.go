@@ -76,7 +76,7 @@ func (s *Server) access(now Time, req Message, kind AccessKind, write, nonBlock 
 	}
 	kern := kernelDecision(s.prof, kind, nonBlock, s.par.DelegReturnWait)
 	w.dec = s.pol.Conflict(ConflictInfo{Profile: s.prof, Access: kind, Write: write,
-		NonBlock: nonBlock, Holder: s.delegs[i].Type, Kernel: kern})
+		NonBlock: nonBlock, Holder: s.delegs[i].Type, Recalling: s.delegs[i].Recalling, Kernel: kern})
 	s.apply(now, w, w.dec, out)
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -277,11 +278,34 @@ func (s *Source) check(n *yaml.Node, t reflect.Type, path string, lines map[stri
 		if n.Kind != yaml.ScalarNode {
 			return &Error{File: s.File, Line: n.Line, Field: path, Msg: fmt.Sprintf("expected a %s value", t.Kind())}
 		}
+		// yaml.v3 would truncate 0.5 into an int field: insist on the
+		// scalar's own type for numbers and booleans.
+		want := map[reflect.Kind][]string{
+			reflect.Int: {"!!int"}, reflect.Int64: {"!!int"}, reflect.Uint64: {"!!int"},
+			reflect.Float64: {"!!int", "!!float"}, reflect.Bool: {"!!bool"},
+		}[t.Kind()]
+		if want != nil && !slices.Contains(want, n.ShortTag()) {
+			return &Error{File: s.File, Line: n.Line, Field: path, Msg: fmt.Sprintf("%q is not a valid %s", n.Value, kindName(t.Kind()))}
+		}
 		if err := n.Decode(reflect.New(t).Interface()); err != nil {
-			return &Error{File: s.File, Line: n.Line, Field: path, Msg: fmt.Sprintf("%q is not a valid %s", n.Value, t.Kind())}
+			return &Error{File: s.File, Line: n.Line, Field: path, Msg: fmt.Sprintf("%q is not a valid %s", n.Value, kindName(t.Kind()))}
 		}
 	}
 	return nil
+}
+
+func kindName(k reflect.Kind) string {
+	switch k {
+	case reflect.Int, reflect.Int64:
+		return "integer"
+	case reflect.Uint64:
+		return "non-negative integer"
+	case reflect.Float64:
+		return "number"
+	case reflect.Bool:
+		return "boolean (true or false)"
+	}
+	return k.String()
 }
 
 func join(path, key string) string {

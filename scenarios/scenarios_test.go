@@ -180,6 +180,7 @@ clients:
 		{"wrong version", strings.Replace(good, "version: 1", "version: 2", 1), nil, []string{"t.yaml:2", "version", "must be 1"}},
 		{"set into a list by a missing name", good, []string{"clients.c9.latency=1ms"}, []string{"no element named", "c1"}},
 		{"not a number", strings.Replace(good, "version: 1", "version: one", 1), nil, []string{"t.yaml:2", "version"}},
+		{"fraction for an integer", good, []string{"clients.c1.script.0.bytes=0.5"}, []string{"bytes", `"0.5" is not a valid integer`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

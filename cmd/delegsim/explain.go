@@ -1,0 +1,60 @@
+package main
+
+import (
+	"bytes"
+	"io"
+
+	"github.com/delegsim/delegsim/explain"
+	"github.com/delegsim/delegsim/internal/atomicfile"
+)
+
+func init() {
+	register(command{name: "explain", summary: "tell one run step by step: narrated timeline, Mermaid or HTML sequence diagram", run: explainCmd})
+}
+
+func explainCmd(args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("explain", "SCENARIO [flags]", stderr)
+	var rf runFlags
+	rf.add(fs)
+	format := fs.String("format", "text", "output format: text (narrated timeline), mermaid (sequence diagram for GitHub markdown) or html (self-contained page)")
+	out := fs.String("out", "", "write the output to this file instead of standard output")
+	pos, code, ok := parse(fs, args)
+	if !ok {
+		return code
+	}
+	if len(pos) != 1 {
+		return fail(stderr, usageErr("explain takes one scenario (a built-in name or a .yaml path); see `delegsim list`"))
+	}
+	if err := checkFormat(*format, "text", "mermaid", "html"); err != nil {
+		return fail(stderr, err)
+	}
+	sc, o, err := rf.load(pos[0])
+	if err != nil {
+		return fail(stderr, err)
+	}
+	st, err := explain.Build(sc, o)
+	if err != nil {
+		return fail(stderr, err)
+	}
+	var buf bytes.Buffer
+	switch *format {
+	case "mermaid":
+		err = st.WriteMermaid(&buf)
+	case "html":
+		err = st.WriteHTML(&buf)
+	default:
+		err = st.WriteText(&buf)
+	}
+	if err != nil {
+		return fail(stderr, err)
+	}
+	if *out != "" {
+		err = atomicfile.WriteFile(*out, buf.Bytes())
+	} else {
+		_, err = stdout.Write(buf.Bytes())
+	}
+	if err != nil {
+		return fail(stderr, err)
+	}
+	return exitOK
+}
