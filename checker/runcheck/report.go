@@ -25,7 +25,7 @@ func (rep *Report) aggregate(results []runResult) {
 			if !failed {
 				continue
 			}
-			if p.Kind == KindConsistency && rr.lin[consistencyOf(p.Name)].Verdict == checker.Unknown {
+			if p.Kind == KindConsistency && rr.verdict[consistencyOf(p.Name)] == checker.Unknown {
 				p.Unknown++
 			} else {
 				p.Violations++
@@ -54,13 +54,13 @@ func (rep *Report) aggregate(results []runResult) {
 	lin, cto := 0, 0
 	why, whySeed := causeUnknown, uint64(0)
 	for _, rr := range results {
-		if rr.lin[checker.Linearizable].Verdict == checker.Violation {
+		if rr.verdict[checker.Linearizable] == checker.Violation {
 			if lin == 0 {
 				why, whySeed = rr.cause, rr.seed
 			}
 			lin++
 		}
-		if rr.lin[checker.CloseToOpen].Verdict != checker.Ok {
+		if rr.verdict[checker.CloseToOpen] != checker.Ok {
 			cto++
 		}
 	}

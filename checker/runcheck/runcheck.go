@@ -120,7 +120,9 @@ func (r *Report) Property(name string) (Property, bool) {
 type runResult struct {
 	seed   uint64
 	failed map[string][]string // property -> account of its violation
-	lin    [2]checker.LinResult
+	// verdict is the run's verdict under each consistency model (both
+	// are always checked).
+	verdict [2]checker.Verdict
 	// cause is, for a run that violates linearizability, what let the
 	// first stale read through (see causeOf).
 	cause cause
@@ -173,7 +175,7 @@ func Check(sc *scenarios.Scenario, o Options) (*Report, error) {
 // checkRun runs the scenario once with the given seed and checks it.
 func checkRun(sc *scenarios.Scenario, r scenarios.Resolved, o Options, seed uint64) runResult {
 	res, lin := runOnce(sc, r, o, seed)
-	out := runResult{seed: seed, failed: make(map[string][]string), lin: lin}
+	out := runResult{seed: seed, failed: make(map[string][]string), verdict: [2]checker.Verdict{lin[0].Verdict, lin[1].Verdict}}
 	for _, v := range res.violations {
 		out.failed[v.Invariant] = []string{fmt.Sprintf("at %s: %s", fmtMs(v.At), v.Detail)}
 	}

@@ -28,7 +28,7 @@ import (
 //
 // Commands run in-process through dispatch. Arguments are split on
 // spaces; documented commands use no quoting.
-var docFiles = []string{"docs/tutorial.md", "docs/scenarios.md", "README.md"}
+var docFiles = []string{"docs/tutorial.md", "docs/scenarios.md", "docs/checking.md", "docs/sweep.md", "README.md"}
 
 const repoRoot = "../.."
 
