@@ -22,6 +22,7 @@ import (
 	"github.com/delegsim/delegsim/model"
 	"github.com/delegsim/delegsim/scenarios"
 	"github.com/delegsim/delegsim/sim"
+	"github.com/delegsim/delegsim/sweep"
 )
 
 // Defaults for Options.
@@ -231,10 +232,7 @@ func runTrials(sc *scenarios.Scenario, po scenarios.Options, seed uint64, o Opti
 func runTrial(sc *scenarios.Scenario, o scenarios.Options, access string) trial {
 	r, _ := sc.Resolve(o) // checked by Compare
 	cfg := sc.Config(r, o)
-	init := map[string]checker.Value{}
-	for _, f := range cfg.Actors[0].(*model.Server).Files() {
-		init[f.Name] = checker.Value{Size: f.Size, Data: f.Data}
-	}
+	init := checker.InitialValues(cfg.Actors)
 	res := sim.Run(cfg)
 	var t trial
 	t.accessFailed = access != ""
@@ -312,7 +310,7 @@ func syscallLatencies(res *sim.Result) []model.Time {
 
 func summarize(policy string, ts []trial) Row {
 	row := Row{Policy: policy}
-	var lat []model.Time
+	var lat []float64 // ms
 	fails, any := 0, 0
 	for _, t := range ts {
 		if t.accessFailed {
@@ -321,7 +319,9 @@ func summarize(policy string, ts []trial) Row {
 		if t.anyFailed {
 			any++
 		}
-		lat = append(lat, t.latencies...)
+		for _, l := range t.latencies {
+			lat = append(lat, float64(l)/1e6)
+		}
 		if t.cto.Verdict == checker.Violation {
 			row.StaleCTO++
 		}
@@ -336,39 +336,24 @@ func summarize(policy string, ts []trial) Row {
 		row.Lost += float64(t.lost)
 	}
 	n := float64(len(ts))
-	row.Fail, row.FailLo, row.FailHi = wilson(fails, len(ts))
+	rate := sweep.Wilson(fails, len(ts))
+	row.Fail, row.FailLo, row.FailHi = rate.P, rate.Lo, rate.Hi
 	row.AnyFail = float64(any) / n
 	row.ClientRPCs /= n
 	row.Grants /= n
 	row.Recalls /= n
 	row.CBGetattrs /= n
 	row.Lost /= n
-	slices.Sort(lat)
-	row.P50Ms, row.P99Ms = ms(percentile(lat, 0.50)), ms(percentile(lat, 0.99))
+	row.P50Ms, row.P99Ms = roundMs(sweep.Percentile(lat, 0.50)), roundMs(sweep.Percentile(lat, 0.99))
 	return row
 }
 
-func ms(t model.Time) float64 { return math.Round(float64(t)/1e3) / 1e3 }
-
-// percentile is the nearest-rank percentile of sorted values (0 if none).
-func percentile(sorted []model.Time, p float64) model.Time {
-	if len(sorted) == 0 {
+// roundMs rounds milliseconds to the microsecond; no latency (no local
+// access completed) reads as 0.
+func roundMs(x float64) float64 {
+	if math.IsNaN(x) {
 		return 0
 	}
-	i := int(math.Ceil(p*float64(len(sorted)))) - 1
-	return sorted[max(0, min(i, len(sorted)-1))]
+	return math.Round(x*1e3) / 1e3
 }
 
-// wilson returns k/n with its 95% Wilson score interval.
-func wilson(k, n int) (p, lo, hi float64) {
-	if n == 0 {
-		return 0, 0, 1
-	}
-	const z = 1.959963984540054
-	p = float64(k) / float64(n)
-	nf := float64(n)
-	den := 1 + z*z/nf
-	mid := (p + z*z/(2*nf)) / den
-	half := z * math.Sqrt(p*(1-p)/nf+z*z/(4*nf*nf)) / den
-	return p, math.Max(0, mid-half), math.Min(1, mid+half)
-}

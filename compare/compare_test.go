@@ -2,11 +2,9 @@ package compare
 
 import (
 	"bytes"
-	"math"
 	"strings"
 	"testing"
 
-	"github.com/delegsim/delegsim/model"
 	"github.com/delegsim/delegsim/scenarios"
 )
 
@@ -109,38 +107,6 @@ func TestBadPolicy(t *testing.T) {
 	sc, _ := scenarios.Load("bz219278", nil)
 	if _, err := Compare(sc, Options{Policies: []string{"kernel", "nope"}, Trials: 1}); err == nil || !strings.Contains(err.Error(), `unknown policy "nope"`) {
 		t.Errorf("err = %v, want unknown policy", err)
-	}
-}
-
-func TestWilson(t *testing.T) {
-	tests := []struct {
-		k, n      int
-		p, lo, hi float64
-	}{
-		{0, 40, 0, 0, 0.0876},
-		{40, 40, 1, 0.9124, 1},
-		{10, 20, 0.5, 0.2993, 0.7007},
-	}
-	for _, tt := range tests {
-		p, lo, hi := wilson(tt.k, tt.n)
-		if p != tt.p || math.Abs(lo-tt.lo) > 1e-3 || math.Abs(hi-tt.hi) > 1e-3 {
-			t.Errorf("wilson(%d, %d) = %.4f [%.4f, %.4f], want %.4f [%.4f, %.4f]", tt.k, tt.n, p, lo, hi, tt.p, tt.lo, tt.hi)
-		}
-	}
-}
-
-func TestPercentile(t *testing.T) {
-	v := []model.Time{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}
-	for _, tt := range []struct {
-		p    float64
-		want model.Time
-	}{{0.5, 5}, {0.99, 10}, {0.1, 1}} {
-		if got := percentile(v, tt.p); got != tt.want {
-			t.Errorf("percentile(%v) = %v, want %v", tt.p, got, tt.want)
-		}
-	}
-	if percentile(nil, 0.5) != 0 {
-		t.Error("percentile of nothing is not 0")
 	}
 }
 

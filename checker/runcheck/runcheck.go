@@ -210,26 +210,16 @@ func runOnce(sc *scenarios.Scenario, r scenarios.Resolved, o Options, seed uint6
 	so.Seed, so.HasSeed, so.Trace = seed, true, false
 	r.Seed = seed
 	cfg := sc.Config(r, so)
+	init := checker.InitialValues(cfg.Actors)
 	mon := checker.NewMonitor(cfg.Names)
 	cfg.Observe = mon.Observe
 	res := sim.Run(cfg)
 	vs := append(mon.Violations(), checker.LostWrites(res, mon.Held)...)
-	init := initialValues(sc)
 	var lin [2]checker.LinResult
 	for _, c := range []checker.Consistency{checker.Linearizable, checker.CloseToOpen} {
 		lin[c] = checker.CheckLinearizability(res.Ops, init, c, o.Timeout)
 	}
 	return observed{sim: res, violations: vs}, lin
-}
-
-// initialValues are the files' registers at the start: their size, with
-// the initial contents (data 0).
-func initialValues(sc *scenarios.Scenario) map[string]checker.Value {
-	init := make(map[string]checker.Value)
-	for _, f := range sc.Spec.Files {
-		init[f.Name] = checker.Value{Size: f.Size}
-	}
-	return init
 }
 
 // leaseEvents are the events that tell the story of a file's delegation.

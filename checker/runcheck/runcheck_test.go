@@ -8,6 +8,7 @@ import (
 
 	"github.com/delegsim/delegsim/checker"
 	"github.com/delegsim/delegsim/scenarios"
+	"github.com/delegsim/delegsim/sim"
 )
 
 const testRuns = 40
@@ -207,11 +208,15 @@ func TestReportIsDeterministicAndReplayable(t *testing.T) {
 		t.Fatalf("first seed %d, example seed %d: want 77", rep.Seed, *lin.ExampleSeed)
 	}
 	sc, _ := scenarios.Load("dirty-recall-stale-read", nil)
-	res, _, err := sc.Run(scenarios.Options{Policy: "kernel", Seed: 77, HasSeed: true})
+	opts := scenarios.Options{Policy: "kernel", Seed: 77, HasSeed: true}
+	r, err := sc.Resolve(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	again := checker.CheckLinearizability(res.Ops, initialValues(sc), checker.Linearizable, DefaultTimeout)
+	cfg := sc.Config(r, opts)
+	init := checker.InitialValues(cfg.Actors)
+	res := sim.Run(cfg)
+	again := checker.CheckLinearizability(res.Ops, init, checker.Linearizable, DefaultTimeout)
 	if got := again.Account(6); len(got) == 0 || got[0] != lin.Example[0] {
 		t.Errorf("replayed seed 77: %q, report said %q", got, lin.Example)
 	}
