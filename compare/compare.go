@@ -356,4 +356,3 @@ func roundMs(x float64) float64 {
 	}
 	return math.Round(x*1e3) / 1e3
 }
-

@@ -184,6 +184,7 @@ type explorer struct {
 	m       *Model
 	o       Options
 	e       *engine
+	d       delta // scratch successor
 	visited hashSet
 	rep     *Report
 	start   time.Time
@@ -345,11 +346,12 @@ func (x *explorer) dfs(root *State) {
 
 // child applies st to s and returns the successor if it is new.
 func (x *explorer) child(s *State, st Step) *State {
-	c := x.e.successor(s, st)
+	x.e.apply(s, st, &x.d)
 	x.rep.Generated++
-	if !x.visited.add(c.hash) {
+	if !x.visited.add(x.d.hash) {
 		return nil
 	}
+	c := x.e.materialize(s, &x.d)
 	c.path = &pathNode{prev: s.path, step: st}
 	x.rep.Distinct++
 	x.rep.Depth = max(x.rep.Depth, int(c.depth))

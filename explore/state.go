@@ -134,7 +134,10 @@ func (e *engine) initial() *State {
 		s.parts[id].actor = a
 	}
 	for id := range s.parts {
-		e.stepActor(s, model.ActorID(id), model.Input{Kind: model.InStart})
+		d := delta{now: s.now, actor: id, p: s.parts[id]}
+		e.stepActor(s, &d, model.ActorID(id), model.Input{Kind: model.InStart})
+		s = e.materialize(s, &d)
+		s.depth = 0
 	}
 	for i, at := range e.m.crashes {
 		if at >= 0 {
@@ -150,33 +153,68 @@ func (e *engine) initial() *State {
 	return s
 }
 
-// successor applies st to s. Steps that are not enabled in s panic or
-// misbehave: callers take them from enabled.
+// delta is a successor in the making: what a step changes in a state.
+// Building it is enough to fingerprint the successor, so that a state
+// already visited costs no copy of the rest.
+type delta struct {
+	now   model.Time
+	actor int  // the part that changed, or -1
+	p     part // its new value
+	chans []chanChange
+	hash  uint64
+}
+
+type chanChange struct {
+	i int
+	q queue
+}
+
+// queue returns channel i as changed so far by d.
+func (d *delta) queue(s *State, i int) *queue {
+	for k := range d.chans {
+		if d.chans[k].i == i {
+			return &d.chans[k].q
+		}
+	}
+	d.chans = append(d.chans, chanChange{i: i, q: s.chans[i]})
+	return &d.chans[len(d.chans)-1].q
+}
+
+// successor applies st to s and returns the new state.
 func (e *engine) successor(s *State, st Step) *State {
-	n := &State{now: s.now, parts: slices.Clone(s.parts), chans: slices.Clone(s.chans), depth: s.depth + 1}
+	var d delta
+	e.apply(s, st, &d)
+	return e.materialize(s, &d)
+}
+
+// apply computes in d what st changes in s, and d.hash. Steps that are
+// not enabled in s panic or misbehave: callers take them from enabled.
+func (e *engine) apply(s *State, st Step, d *delta) {
+	d.now, d.actor, d.chans = s.now, -1, d.chans[:0]
 	var id model.ActorID
 	var in model.Input
 	switch st.Kind {
 	case Wait:
-		n.now = e.waitTarget(s)
-		n.hash = e.stateHash(n)
-		return n
+		d.now = e.waitTarget(s)
+		d.hash = e.deltaHash(s, d)
+		return
 	case Deliver, Lose:
-		q := &n.chans[st.Index]
+		q := d.queue(s, st.Index)
 		msg := q.msgs[0].msg
 		q.msgs = q.msgs[1:len(q.msgs):len(q.msgs)]
 		q.h = e.hashQueue(q.msgs)
 		if st.Kind == Lose {
 			if e.rec != nil {
-				e.rec.lose(n.now, st.Index, msg)
+				e.rec.lose(d.now, st.Index, msg)
 			}
-			n.hash = e.stateHash(n)
-			return n
+			d.hash = e.deltaHash(s, d)
+			return
 		}
 		if e.rec != nil {
-			e.rec.deliver(n.now, st.Index, msg)
+			e.rec.deliver(d.now, st.Index, msg)
 		}
 		id, in = msg.To, model.Input{Kind: model.InDeliver, Msg: msg}
+		d.actor, d.p = int(id), s.parts[id]
 	default: // Fire, Crash
 		id = model.ActorID(st.Index)
 		key := st.Timer
@@ -184,27 +222,39 @@ func (e *engine) successor(s *State, st Step) *State {
 		if st.Kind == Crash {
 			key, in = crashTimer, model.Input{Kind: model.InCrash}
 		}
-		p := &n.parts[id]
-		i := timerIndex(p.timers, key)
-		n.now = max(n.now, p.timers[i].at)
-		p.timers = slices.Delete(slices.Clone(p.timers), i, i+1)
-		p.th = e.hashTimers(p.timers)
+		d.actor, d.p = int(id), s.parts[id]
+		i := timerIndex(d.p.timers, key)
+		d.now = max(d.now, d.p.timers[i].at)
+		d.p.timers = slices.Delete(slices.Clone(d.p.timers), i, i+1)
+		d.p.th = e.hashTimers(d.p.timers)
 		if e.rec != nil && st.Kind == Fire {
-			e.rec.fire(n.now, id, key)
+			e.rec.fire(d.now, id, key)
 		}
 	}
-	e.stepActor(n, id, in)
-	n.hash = e.stateHash(n)
+	e.stepActor(s, d, id, in)
+	d.hash = e.deltaHash(s, d)
+}
+
+// materialize builds the state d describes.
+func (e *engine) materialize(s *State, d *delta) *State {
+	n := &State{now: d.now, parts: s.parts, chans: slices.Clone(s.chans), depth: s.depth + 1, hash: d.hash}
+	if d.actor >= 0 {
+		n.parts = slices.Clone(s.parts)
+		n.parts[d.actor] = d.p
+	}
+	for _, c := range d.chans {
+		n.chans[c.i] = c.q
+	}
 	return n
 }
 
-// stepActor steps actor id of n (a state under construction) with in and
-// applies what it asked for: timers, messages, history.
-func (e *engine) stepActor(n *State, id model.ActorID, in model.Input) {
-	p := &n.parts[id]
+// stepActor steps actor id with in, starting from d.p, and applies what
+// it asked for to d: timers, messages, history.
+func (e *engine) stepActor(s *State, d *delta, id model.ActorID, in model.Input) {
+	p := &d.p
 	a := p.actor.Clone()
 	e.out.Reset()
-	a.Step(n.now, in, &e.out)
+	a.Step(d.now, in, &e.out)
 	p.actor = a
 	e.buf = a.AppendState(e.buf[:0])
 	p.ah = xxhash.Sum64(e.buf)
@@ -217,7 +267,7 @@ func (e *engine) stepActor(n *State, id model.ActorID, in model.Input) {
 				}
 				continue
 			}
-			ts = setTimer(ts, t.Key, max(t.At, n.now))
+			ts = setTimer(ts, t.Key, max(t.At, d.now))
 		}
 		p.timers = slices.Clip(ts)
 		p.th = e.hashTimers(p.timers)
@@ -226,48 +276,35 @@ func (e *engine) stepActor(n *State, id model.ActorID, in model.Input) {
 		e.seen |= 1 << ev.Kind
 	}
 	if e.rec != nil {
-		e.rec.stepped(n.now, id, in, &e.out)
+		e.rec.stepped(d.now, id, in, &e.out)
 	}
 	for i := range e.out.Ops {
 		p.hist = &histNode{op: e.out.Ops[i], prev: p.hist}
 		p.hh = e.hashOp(p.hh, &e.out.Ops[i])
 	}
-	var touched uint64 // channels below 64; others are rehashed always
+	first := len(d.chans)
 	for i := range e.out.Msgs {
 		msg := &e.out.Msgs[i]
 		ci := e.m.channelIndex(msg)
-		due, ok := e.m.due(&e.m.Channels[ci], n.now, msg)
+		due, ok := e.m.due(&e.m.Channels[ci], d.now, msg)
 		if e.rec != nil {
-			e.rec.send(n.now, *msg, due, !ok)
+			e.rec.send(d.now, *msg, due, !ok)
 		}
 		if !ok {
 			continue
 		}
-		q := &n.chans[ci]
+		q := d.queue(s, ci)
 		if k := len(q.msgs); k > 0 {
 			due = max(due, q.msgs[k-1].due) // TCP: no overtaking
 		}
 		q.msgs = append(q.msgs[:len(q.msgs):len(q.msgs)], inflight{msg: *msg, due: due})
-		if ci < 64 {
-			touched |= 1 << ci
-		} else {
-			q.h = e.hashQueue(q.msgs)
+		q.h = 0 // rehashed below, once
+	}
+	for k := range d.chans {
+		if k >= first || d.chans[k].q.h == 0 {
+			d.chans[k].q.h = e.hashQueue(d.chans[k].q.msgs)
 		}
 	}
-	for touched != 0 {
-		ci := trailingZeros(touched)
-		touched &= touched - 1
-		n.chans[ci].h = e.hashQueue(n.chans[ci].msgs)
-	}
-}
-
-func trailingZeros(x uint64) int {
-	n := 0
-	for x&1 == 0 {
-		x >>= 1
-		n++
-	}
-	return n
 }
 
 func timerIndex(ts []timer, k model.TimerKey) int {
@@ -335,7 +372,7 @@ func (e *engine) enabled(s *State, out []Step) []Step {
 		}
 	}
 	arrive, next := s.horizon()
-	if arrive != math.MaxInt64 && e.waitTarget(s) > s.now {
+	if arrive != math.MaxInt64 && min(arrive, next, e.m.MaxTime) > s.now {
 		out = append(out, Step{Kind: Wait})
 	}
 	if next > e.m.MaxTime || next > arrive {
@@ -451,15 +488,28 @@ func (e *engine) historyHash(s *State) uint64 {
 }
 
 func (e *engine) stateHash(s *State) uint64 {
-	b := binary.LittleEndian.AppendUint64(e.buf[:0], uint64(s.now))
+	return e.deltaHash(s, &delta{now: s.now, actor: -1})
+}
+
+// deltaHash fingerprints the successor d describes: its clock and the
+// hashes of its parts and channels.
+func (e *engine) deltaHash(s *State, d *delta) uint64 {
+	b := binary.LittleEndian.AppendUint64(e.buf[:0], uint64(d.now))
 	for i := range s.parts {
 		p := &s.parts[i]
+		if i == d.actor {
+			p = &d.p
+		}
 		b = binary.LittleEndian.AppendUint64(b, p.ah)
 		b = binary.LittleEndian.AppendUint64(b, p.th)
 		b = binary.LittleEndian.AppendUint64(b, p.hh)
 	}
+	k := len(b)
 	for i := range s.chans {
 		b = binary.LittleEndian.AppendUint64(b, s.chans[i].h)
+	}
+	for _, c := range d.chans {
+		binary.LittleEndian.PutUint64(b[k+8*c.i:], c.q.h)
 	}
 	e.buf = b
 	return xxhash.Sum64(b)
