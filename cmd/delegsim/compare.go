@@ -18,8 +18,10 @@ func init() {
 }
 
 // compareDefaults are the scenarios `delegsim compare` with none named
-// compares on: the bug report's reproducer and the certbot/nginx case.
-var compareDefaults = []string{"bz219278", "certbot-nginx"}
+// compares on: the bug report's reproducer, the certbot/nginx case, and a
+// holder with unflushed data, where a fix that skips the recall shows
+// its price in stale reads.
+var compareDefaults = []string{"bz219278", "certbot-nginx", "open-dirty-local-read"}
 
 func compareCmd(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("compare", "[SCENARIO...] [flags]", stderr)
