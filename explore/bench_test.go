@@ -7,22 +7,51 @@ import (
 	"github.com/delegsim/delegsim/explore"
 )
 
-// BenchmarkExploreBz2c2l explores bz219278-2c2l (two clients, two local
-// processes, kernel policy) exhaustively and reports distinct states per
-// second and the bytes each visited state costs.
-func BenchmarkExploreBz2c2l(b *testing.B) {
-	m := loadModel(b, "bz219278-2c2l", "kernel", nil)
+// benchExplore explores a scenario exhaustively b.N times and reports
+// distinct states per second, the visited set's bytes per state, and the
+// peak live heap per state (sampled every 4096 states: the visited set,
+// the BFS frontier and everything the states share).
+func benchExplore(b *testing.B, scenario string, strat explore.Strategy) {
+	m := loadModel(b, scenario, "kernel", nil)
 	var rep *explore.Report
-	var peak uint64
+	var base, peak uint64
+	sample := func(explore.Progress) {
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		peak = max(peak, ms.HeapAlloc-base)
+	}
 	for b.Loop() {
-		rep = explore.Explore(m, explore.Options{Progress: func(explore.Progress) {
-			var ms runtime.MemStats
-			runtime.ReadMemStats(&ms)
-			peak = max(peak, ms.HeapAlloc)
-		}})
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		base = ms.HeapAlloc
+		rep = explore.Explore(m, explore.Options{Strategy: strat, Progress: sample, ProgressEvery: 4096})
+		if !rep.Exhausted {
+			b.Fatalf("not exhausted: %s", rep.Bound)
+		}
 	}
 	b.ReportMetric(float64(rep.Distinct)*float64(b.N)/b.Elapsed().Seconds(), "states/s")
 	b.ReportMetric(float64(rep.Distinct), "states")
 	b.ReportMetric(float64(rep.VisitedBytes)/float64(rep.Distinct), "visited-B/state")
-	_ = peak
+	if peak > 0 {
+		b.ReportMetric(float64(peak)/float64(rep.Distinct), "peak-heap-B/state")
+	}
+}
+
+// BenchmarkExploreBz2c2l is the benchmark: bz219278 with two
+// clients and two local processes under the kernel policy.
+func BenchmarkExploreBz2c2l(b *testing.B) { benchExplore(b, "bz219278-2c2l", explore.BFS) }
+
+// BenchmarkExploreBz2c2lDFS is the same space depth-first.
+func BenchmarkExploreBz2c2lDFS(b *testing.B) { benchExplore(b, "bz219278-2c2l", explore.DFS) }
+
+// BenchmarkExploreBz1c1l is the reporter's reproducer (one client, one
+// local process).
+func BenchmarkExploreBz1c1l(b *testing.B) { benchExplore(b, "bz219278", explore.BFS) }
+
+// BenchmarkExploreBz3c3lDFS explores bz219278 with three clients and three
+// local processes depth-first: 16.6 million states, about a minute, so
+// run it alone with -benchtime 1x.
+func BenchmarkExploreBz3c3lDFS(b *testing.B) {
+	benchExplore(b, "testdata/bz219278-3c3l.yaml", explore.DFS)
 }

@@ -64,10 +64,14 @@ type Options struct {
 	LinTimeout time.Duration
 	// Progress, if set, is called every ProgressEvery new states.
 	Progress func(Progress)
+	// ProgressEvery is how many new states pass between Progress calls;
+	// 0: DefaultProgressEvery.
+	ProgressEvery int
 }
 
-// ProgressEvery is how many new states pass between Progress calls.
-const ProgressEvery = 1 << 16
+// DefaultProgressEvery is how many new states pass between Progress calls
+// by default.
+const DefaultProgressEvery = 1 << 16
 
 // Progress is a search's position, for progress reports.
 type Progress struct {
@@ -106,7 +110,7 @@ type Report struct {
 	// distributions bound each message.
 	MaxDelay string `json:"max_delay,omitempty"`
 
-	Generated int64 `json:"states_generated"` // transitions taken
+	Generated int64 `json:"states_generated"` // the start and every transition taken
 	Distinct  int   `json:"distinct_states"`
 	Depth     int   `json:"depth"` // deepest state reached
 	// Exhausted: every reachable state was visited.
@@ -192,6 +196,7 @@ type explorer struct {
 	consistency checker.Consistency
 	checkHist   bool
 	findings    map[string]*InvariantResult
+	actorIndex  map[string]int
 	histories   map[uint64]bool
 	outcomes    map[Outcome]int
 	stop        bool
@@ -210,6 +215,9 @@ func Explore(m *Model, o Options) *Report {
 	}
 	if o.LinTimeout <= 0 {
 		o.LinTimeout = DefaultLinTimeout
+	}
+	if o.ProgressEvery <= 0 {
+		o.ProgressEvery = DefaultProgressEvery
 	}
 	x := &explorer{m: m, o: o, e: newEngine(m), start: time.Now(),
 		findings: map[string]*InvariantResult{}, histories: map[uint64]bool{}, outcomes: map[Outcome]int{},
@@ -230,10 +238,14 @@ func Explore(m *Model, o Options) *Report {
 	for _, inv := range checker.Invariants {
 		x.findings[inv.Name] = &InvariantResult{Name: inv.Name, Finding: inv.Finding}
 	}
+	x.actorIndex = map[string]int{}
+	for i, n := range m.Names {
+		x.actorIndex[n] = i
+	}
 
 	root := x.e.initial()
 	x.visited.add(root.hash)
-	x.rep.Distinct = 1
+	x.rep.Distinct, x.rep.Generated = 1, 1
 	if x.visit(root) {
 		if o.Strategy == DFS {
 			x.dfs(root)
@@ -355,7 +367,7 @@ func (x *explorer) child(s *State, st Step) *State {
 	c.path = &pathNode{prev: s.path, step: st}
 	x.rep.Distinct++
 	x.rep.Depth = max(x.rep.Depth, int(c.depth))
-	if x.rep.Distinct%ProgressEvery == 0 && x.o.Progress != nil {
+	if x.o.Progress != nil && x.rep.Distinct%x.o.ProgressEvery == 0 {
 		x.o.Progress(Progress{Generated: x.rep.Generated, Distinct: x.rep.Distinct, Depth: x.rep.Depth, Elapsed: time.Since(x.start)})
 	}
 	if x.rep.Distinct >= x.o.MaxStates {
@@ -397,13 +409,9 @@ func (x *explorer) complete(s *State) {
 		}
 	}
 	x.histories[h] = violated
-	index := map[string]int{}
-	for i, n := range x.m.Names {
-		index[n] = i
-	}
 	for _, op := range ops {
 		x.outcomes[Outcome{Op: op.Name(), Kind: op.Kind.String(), File: op.File, Result: op.Result,
-			actor: index[op.Actor], seq: op.Seq}]++
+			actor: x.actorIndex[op.Actor], seq: op.Seq}]++
 	}
 }
 

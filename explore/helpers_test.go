@@ -2,6 +2,7 @@ package explore_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/delegsim/delegsim/explore"
 	"github.com/delegsim/delegsim/scenarios"
@@ -21,4 +22,13 @@ func loadModel(tb testing.TB, name, policy string, sets []string) *explore.Model
 	}
 	m.Sets = sets
 	return m
+}
+
+func mustDur(tb testing.TB, s string) time.Duration {
+	tb.Helper()
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return d
 }

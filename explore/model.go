@@ -41,7 +41,7 @@ type Channel struct {
 	// may drop any message on it.
 	Lossy bool
 
-	client     int       // index in Model.net, for client channels
+	client     int // index in Model.net, for client channels
 	partitions []sim.Window
 	// Delay bounds: processing before the link, then latency; a
 	// DELEGRETURN also waits for the client's reaction before the link
@@ -194,14 +194,20 @@ func (m *Model) channelIndex(msg *model.Message) int {
 func (m *Model) due(c *Channel, now model.Time, msg *model.Message) (model.Time, bool) {
 	if m.MaxDelay > 0 {
 		t, ok := heldUntil(c.partitions, now)
-		return t + m.MaxDelay, ok
+		if !ok {
+			return 0, false
+		}
+		return t + m.MaxDelay, true
 	}
 	proc, extra := c.proc, model.Time(0)
 	if msg.Kind == model.MsgDelegReturn && !msg.Reply {
 		proc, extra = proc+c.drReact, c.drServer
 	}
 	t, ok := heldUntil(c.partitions, now+proc)
-	return t + c.lat + extra, ok
+	if !ok {
+		return 0, false
+	}
+	return t + c.lat + extra, true
 }
 
 // heldUntil is sim.Link's rule: a message sent at t inside a partition

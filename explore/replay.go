@@ -105,7 +105,7 @@ func (m *Model) notes(steps []Step) []string {
 	out := make([]string, len(steps))
 	m.walk(steps, nr, func(i int, s *State, _ []Step) error {
 		if i >= 0 {
-			out[i] = ms(s.now) + " " + strings.Join(nr.parts, "; ")
+			out[i] = strings.TrimSpace(ms(s.now) + " " + strings.Join(nr.parts, "; "))
 		}
 		nr.parts = nr.parts[:0]
 		return nil

@@ -86,8 +86,12 @@ type State struct {
 	parts []part
 	chans []queue
 	hash  uint64
-	depth int32
-	path  *pathNode // how the search reached the state
+	// arrive is the earliest due time of a message in flight, next the
+	// earliest timer deadline (MaxInt64: none); computed once, while the
+	// state is fresh in the cache.
+	arrive, next model.Time
+	depth        int32
+	path         *pathNode // how the search reached the state
 }
 
 // pathNode records the step that led to a state, for counterexamples.
@@ -150,6 +154,7 @@ func (e *engine) initial() *State {
 		p.th = e.hashTimers(p.timers)
 	}
 	s.hash = e.stateHash(s)
+	s.arrive, s.next = s.horizon()
 	return s
 }
 
@@ -237,14 +242,18 @@ func (e *engine) apply(s *State, st Step, d *delta) {
 
 // materialize builds the state d describes.
 func (e *engine) materialize(s *State, d *delta) *State {
-	n := &State{now: d.now, parts: s.parts, chans: slices.Clone(s.chans), depth: s.depth + 1, hash: d.hash}
+	n := &State{now: d.now, parts: s.parts, chans: s.chans, depth: s.depth + 1, hash: d.hash}
 	if d.actor >= 0 {
 		n.parts = slices.Clone(s.parts)
 		n.parts[d.actor] = d.p
 	}
-	for _, c := range d.chans {
-		n.chans[c.i] = c.q
+	if len(d.chans) > 0 {
+		n.chans = slices.Clone(s.chans)
+		for _, c := range d.chans {
+			n.chans[c.i] = c.q
+		}
 	}
+	n.arrive, n.next = n.horizon()
 	return n
 }
 
@@ -330,9 +339,8 @@ func setTimer(ts []timer, k model.TimerKey, at model.Time) []timer {
 	return slices.Insert(ts, i, timer{key: k, at: at})
 }
 
-// horizon returns the latest time the oldest message in flight may
-// arrive (MaxInt64 if none) and the earliest timer deadline (MaxInt64 if
-// none).
+// horizon computes the earliest due time of a message in flight and the
+// earliest timer deadline (MaxInt64: none).
 func (s *State) horizon() (arrive, next model.Time) {
 	arrive, next = math.MaxInt64, math.MaxInt64
 	for ci := range s.chans {
@@ -351,8 +359,7 @@ func (s *State) horizon() (arrive, next model.Time) {
 // waitTarget is where a Wait step takes the clock: to the earliest timer
 // deadline or the earliest latest-arrival time, whichever comes first.
 func (e *engine) waitTarget(s *State) model.Time {
-	arrive, next := s.horizon()
-	return min(arrive, next, e.m.MaxTime)
+	return min(s.arrive, s.next, e.m.MaxTime)
 }
 
 // enabled appends the steps enabled in s to out: delivering (and, on a
@@ -371,7 +378,7 @@ func (e *engine) enabled(s *State, out []Step) []Step {
 			out = append(out, Step{Kind: Lose, Index: ci})
 		}
 	}
-	arrive, next := s.horizon()
+	arrive, next := s.arrive, s.next
 	if arrive != math.MaxInt64 && min(arrive, next, e.m.MaxTime) > s.now {
 		out = append(out, Step{Kind: Wait})
 	}

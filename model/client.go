@@ -93,6 +93,10 @@ type cfile struct {
 	change     uint64 // cached change attribute
 	dirty      bool
 	dirtySince Time
+	// invalid: a GETATTR showed a change attribute the cached data does
+	// not have, so the next read goes to the server
+	// (nfs_update_inode → NFS_INO_INVALID_DATA).
+	invalid bool
 }
 
 // writeStateid is the stateid a WRITE carries: the open stateid when the
@@ -474,7 +478,7 @@ func (c *Client) AppendState(b []byte) []byte {
 	}
 	for _, f := range c.files {
 		u(uint64(f.opens))
-		u(bit(f.rpcOpen)<<0 | bit(f.returning)<<1 | bit(f.returnWhen)<<2 | bit(f.referenced)<<3 | bit(f.dirty)<<4)
+		u(bit(f.rpcOpen)<<0 | bit(f.returning)<<1 | bit(f.returnWhen)<<2 | bit(f.referenced)<<3 | bit(f.dirty)<<4 | bit(f.invalid)<<5)
 		u(uint64(f.stateid))
 		u(uint64(f.deleg))
 		u(uint64(f.delegID))
@@ -487,6 +491,7 @@ func (c *Client) AppendState(b []byte) []byte {
 	u(uint64(c.next))
 	u(bit(c.cur.active))
 	u(uint64(c.cur.stage))
+	u(uint64(c.cur.attempts))
 	u(uint64(c.cur.xid))
 	i(int64(c.cur.start))
 	u(uint64(len(c.rpcs)))

@@ -53,7 +53,7 @@ func (c *Client) run(now Time, out *Output) {
 		c.cur.stage = stageMain
 		c.send(Message{Kind: MsgGetattr, File: st.File}, forApp, out)
 	case OpRead:
-		if cf.opens > 0 || cf.deleg != DelegNone {
+		if (cf.opens > 0 || cf.deleg != DelegNone) && !cf.invalid {
 			// Page cache, revalidated at open (close-to-open).
 			c.cur.size, c.cur.data = cf.size, cf.data
 			c.finish(now, StatusOK, out)
@@ -178,7 +178,7 @@ func (c *Client) mainReply(now Time, st ClientStep, m Message, out *Output) {
 		cf.referenced = true
 		if !cf.dirty {
 			// Close-to-open: the open revalidates the cache.
-			cf.size, cf.data, cf.change = m.Size, m.Data, m.Change
+			cf.size, cf.data, cf.change, cf.invalid = m.Size, m.Data, m.Change, false
 		}
 		if m.Deleg != DelegNone {
 			cf.deleg, cf.delegID, cf.delegCh = m.Deleg, m.DelegID, m.Change
@@ -193,10 +193,14 @@ func (c *Client) mainReply(now Time, st ClientStep, m Message, out *Output) {
 	case OpStat:
 		c.cur.size, c.cur.change = m.Size, m.Change
 		if !cf.dirty {
+			cf.invalid = cf.invalid || m.Change != cf.change
 			cf.size, cf.change = m.Size, m.Change
 		}
 	case OpRead:
 		c.cur.size, c.cur.data = m.Size, m.Data
+		if !cf.dirty {
+			cf.size, cf.data, cf.change, cf.invalid = m.Size, m.Data, m.Change, false
+		}
 	}
 	c.finish(now, StatusOK, out)
 }

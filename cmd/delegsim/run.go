@@ -10,6 +10,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/delegsim/delegsim/explore"
 	"github.com/delegsim/delegsim/internal/atomicfile"
 	"github.com/delegsim/delegsim/model"
 	"github.com/delegsim/delegsim/scenarios"
@@ -59,6 +60,7 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 	rf.add(fs)
 	format := fs.String("format", "text", "output format: text or json")
 	tracePath := fs.String("trace", "", "write the full trace (every message, timer and event) to this file")
+	schedule := fs.String("schedule", "", "replay this schedule file (written by: delegsim explore --out) step by step instead of simulating time")
 	pos, code, ok := parse(fs, args)
 	if !ok {
 		return code
@@ -74,7 +76,13 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 		return fail(stderr, err)
 	}
 	o.Trace = *tracePath != ""
-	res, r, err := sc.Run(o)
+	var res *sim.Result
+	var r scenarios.Resolved
+	if *schedule != "" {
+		res, r, err = explore.ReplayFile(sc, o, rf.sets, *schedule)
+	} else {
+		res, r, err = sc.Run(o)
+	}
 	if err != nil {
 		return fail(stderr, err)
 	}

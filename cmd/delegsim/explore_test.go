@@ -1,0 +1,122 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestExploreExitStatus: 0 when no violation exists within the bounds
+// (and the report says whether the space was exhausted), 1 for a
+// violation, 2 for bad input, with no output file.
+func TestExploreExitStatus(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want []string // in stdout or stderr
+	}{
+		{"kernel exhausts the reproducer", []string{"explore", "bz219278-2c2l"}, 0,
+			[]string{"exhausted: every reachable state was visited", "l1#1  lsattr f  EAGAIN  16 of 16", "ok  close-to-open"}},
+		{"the bug report's fix still fails lsattr", []string{"explore", "bz219278-2c2l", "--policy", "seed-getattr-exempt"}, 0,
+			[]string{"l2#1  lsattr g  EAGAIN  16 of 16"}},
+		{"a bound is reported", []string{"explore", "bz219278-2c2l", "--max-states", "100"}, 0,
+			[]string{"NOT exhausted: the max-states bound was hit (100)"}},
+		{"a stale read is a violation", []string{"explore", "open-dirty-local-read", "--policy", "local-read-exempt"}, 1,
+			[]string{"VIOLATED  close-to-open", "l2#1 lsattr g at 1010.000ms saw size 0", "a shortest one", "replay: delegsim run open-dirty-local-read --schedule FILE"}},
+		{"dfs", []string{"explore", "bz219278", "--strategy", "dfs"}, 0, []string{"strategy dfs", "424 distinct"}},
+		{"bad strategy", []string{"explore", "bz219278", "--strategy", "random"}, 2, []string{"unknown strategy \"random\" (allowed: bfs, dfs)"}},
+		{"bad consistency", []string{"explore", "bz219278", "--consistency", "eventual"}, 2, []string{"--consistency"}},
+		{"bad bound", []string{"explore", "bz219278", "--max-depth", "0"}, 2, []string{"must be positive"}},
+		{"bad scenario", []string{"explore", "no-such-scenario"}, 2, []string{"no built-in scenario"}},
+		{"no scenario", []string{"explore"}, 2, []string{"explore takes one scenario"}},
+		{"bad format", []string{"explore", "bz219278", "--format", "xml"}, 2, []string{"unknown --format"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errOut := delegsim(tt.args...)
+			if code != tt.code {
+				t.Fatalf("exit %d, want %d\n%s%s", code, tt.code, out, errOut)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(out+errOut, w) {
+					t.Errorf("output lacks %q:\n%s%s", w, out, errOut)
+				}
+			}
+		})
+	}
+}
+
+// TestExploreOutReplay: --out writes the counterexample schedule, which
+// `run --schedule` replays to the stale read; the JSON report carries the
+// same schedule and is byte-identical from run to run.
+func TestExploreOutReplay(t *testing.T) {
+	dir := t.TempDir()
+	sched := filepath.Join(dir, "cx.sched")
+	args := []string{"explore", "open-dirty-local-read", "--policy", "local-read-exempt", "--format", "json", "--out", sched}
+	code, a, errOut := delegsim(args...)
+	if code != 1 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if _, b, _ := delegsim(args...); a != b {
+		t.Fatal("JSON report differs between two runs")
+	}
+	var rep struct {
+		Exhausted      bool `json:"exhausted"`
+		Counterexample struct {
+			Property string   `json:"property"`
+			Schedule []string `json:"schedule"`
+		} `json:"counterexample"`
+	}
+	if err := json.Unmarshal([]byte(a), &rep); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(sched)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Counterexample.Property != "close-to-open" || len(rep.Counterexample.Schedule) == 0 ||
+		!strings.Contains(string(data), rep.Counterexample.Schedule[len(rep.Counterexample.Schedule)-1]) {
+		t.Fatalf("report %+v; schedule file:\n%s", rep, data)
+	}
+	trace := filepath.Join(dir, "trace.txt")
+	code, out, errOut := delegsim("run", "open-dirty-local-read", "--schedule", sched, "--trace", trace)
+	if code != 1 { // the scenario's expectations describe timed runs
+		t.Fatalf("replay exit %d: %s", code, errOut)
+	}
+	for _, w := range []string{"policy local-read-exempt", "l2#1  lsattr g   1010.000 ms  →  1020.000 ms  ok  size=0"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("replay output lacks %q:\n%s", w, out)
+		}
+	}
+	if tr, err := os.ReadFile(trace); err != nil || !strings.Contains(string(tr), "recv WRITE") {
+		t.Errorf("trace: %v", err)
+	}
+
+	// A schedule that does not fit is bad input, and leaves no trace file.
+	bad := filepath.Join(dir, "bad.sched")
+	os.WriteFile(bad, []byte("scenario open-dirty-local-read\npolicy local-read-exempt\nprofile linux-6.12\nseed 1\ntimer l1 script/0\n"), 0o644)
+	badTrace := filepath.Join(dir, "bad-trace.txt")
+	code, _, errOut = delegsim("run", "open-dirty-local-read", "--schedule", bad, "--trace", badTrace)
+	if code != 2 || !strings.Contains(errOut, "bad.sched:5: \"timer l1 script/0\" is not enabled") {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if _, err := os.Stat(badTrace); !os.IsNotExist(err) {
+		t.Errorf("trace written for a bad schedule: %v", err)
+	}
+	code, _, errOut = delegsim("run", "open-dirty-local-read", "--schedule", sched, "--policy", "kernel")
+	if code != 2 || !strings.Contains(errOut, "recorded with policy local-read-exempt, this run uses policy kernel") {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+
+	// No violation: no schedule file.
+	none := filepath.Join(dir, "none.sched")
+	if code, _, _ := delegsim("explore", "bz219278", "--out", none); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	if _, err := os.Stat(none); !os.IsNotExist(err) {
+		t.Errorf("schedule written without a counterexample: %v", err)
+	}
+}

@@ -1,0 +1,117 @@
+// Package explore is delegsim's exhaustive bounded model checker. It drives
+// the model's actors (server, clients, local processes) without a clock
+// through every order in which their messages can arrive and their timers
+// can fire, checks the checker's invariants on every state and a
+// consistency model on every complete history, and reports the shortest
+// counterexample as a schedule that Replay (and `delegsim run --schedule`)
+// plays back step by step.
+//
+// # States
+//
+// A state holds the actors (each its model.Actor value), every actor's
+// armed timers with their deadlines, every actor's history of completed
+// operations, the messages in flight on each connection, and a logical
+// clock. Connections are FIFO, as TCP is: each client has four (fore
+// channel up and down, callback channel down and up) and each local
+// process two (its system calls and their answers). Each message in
+// flight carries the latest time it may arrive (its due time, below).
+//
+// The start state is the one after every actor's InStart, in actor order,
+// as sim starts a run; a client's crash_at is armed as a timer of its own.
+//
+// # Transitions
+//
+// The enabled transitions of a state are:
+//
+//   - deliver C: the oldest message on connection C arrives now.
+//   - lose C: the oldest message on C is lost. Only on links whose loss
+//     probability is positive; losing the head each time it is the head
+//     reaches every subset of lost messages.
+//   - timer A K/N: A's armed timer fires, and the clock moves to its
+//     deadline. Only the timers with the earliest deadline of all armed
+//     timers may fire (ties in any order), so no schedule fires the 90 s
+//     revoke timer before a 30 ms wait timer; and only if that deadline is
+//     not past the due time of any message in flight (that message must
+//     arrive, or be lost, first) nor past the run's MaxTime.
+//   - crash A: a client's scheduled crash, ordered like a timer.
+//   - wait: while messages are in flight, the clock moves to the earlier of
+//     the next timer deadline and the earliest due time, without anything
+//     else happening. Without it every delivery would happen at the time
+//     of the last timer, and a chain of messages (CB_RECALL, its reply,
+//     DELEGRETURN) would take no longer than its slowest hop; with it a
+//     message may arrive as late as it can, and what it provokes is sent
+//     late too.
+//
+// Message delays are otherwise unconstrained: between its sending and its
+// due time a message may arrive before or after any other event. The due
+// time is the send time plus upper bounds of what sim adds on the way:
+// the sender's processing (the server's RPC time on replies, its callback
+// queue on callbacks, the client's reaction on callback replies and
+// DELEGRETURN), the link's latency, and for DELEGRETURN the server's
+// processing; a bounded distribution contributes its maximum, an
+// unbounded one its 99.9th percentile (DefaultQuantile). A message sent
+// while its link is partitioned is held until the partition ends, or
+// lost if it never ends; a message is never due before the one ahead of
+// it on its connection. ModelOptions.MaxDelay (--max-delay) replaces these
+// bounds with one bound for every message.
+//
+// Deliveries thus happen at the extremes of their windows (at once, or at
+// a time wait reaches), not at arbitrary times in between: the explorer
+// covers every order of events that those times produce, which is every
+// order a run with those delays can show but not every exact timing.
+// Operations that complete at the same logical instant overlap in the
+// histories the checker sees, and count as concurrent.
+//
+// # The end of a run
+//
+// A run ends, as in sim, when it is quiet (nothing in flight, every
+// script finished, the server has no recall, callback or waiter under
+// way) and no timer is due by the scenario's until, or when no transition
+// is enabled (timers only past MaxTime, or none armed). Its history is
+// then a complete history; runs that end with a script unfinished (a
+// reply lost for good, say) are counted apart.
+//
+// # Checks
+//
+// Every new state is checked with checker.CheckState: a broken invariant
+// is a counterexample, a finding (a known kernel behaviour such as the
+// reader downgrade after lease-break-time) is counted and reported. Every
+// distinct complete history is checked with checker.CheckLinearizability
+// against the consistency model the policy promises (Promise: close-to-
+// open for every policy; the kernel does not promise linearizability) or
+// the one Options.Consistency names. The search stops at the first
+// violation; BFS makes its counterexample a shortest one.
+//
+// # Deduplication
+//
+// A state's fingerprint is a 64-bit xxhash over the clock and the hashes
+// of its pieces: each actor's AppendState, each actor's timers, each
+// actor's history (chained operation by operation), each connection's
+// messages. A step re-hashes only the pieces it changed, and the
+// successor's fingerprint is known before the successor is built, so a
+// state seen before costs no copy. Only fingerprints are stored (hash
+// compaction, 11–21 bytes a state); a collision (probability about
+// n²/2⁶⁵ for n states, 3·10⁻⁸ for a million) could only hide states. Unchanged actors, timer sets, queues
+// and history nodes are shared between states.
+//
+// Stateids and xids are fingerprinted as issued, not renamed
+// canonically: two interleavings that differ only in the order the
+// server handled two clients' OPENs give states equal up to a renaming of
+// stateids, and are counted twice. Renaming would have to happen inside
+// the actors' encoders (a renaming map threaded through the server's,
+// the clients' and the messages' encodings, with the server's tables in a
+// canonical order), a change to the model; dedup is correct without it,
+// only less effective, and the spaces of the scenarios this package is
+// meant for are small enough.
+//
+// # Schedules
+//
+// A Schedule is the text form of a path: a header naming the scenario,
+// policy, profile, seed, delay bound and --set overrides, then one step
+// per line ("deliver c1->server fore", "lose server->c1 callback", "timer
+// server revoke/3", "crash c2", "wait"), with the time and what moved as
+// a comment. Replay checks each step is enabled when its turn comes and
+// returns the run as a sim.Result, so `delegsim run SCENARIO --schedule
+// FILE` prints it, traces it and checks its expectations like a simulated
+// run.
+package explore
