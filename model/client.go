@@ -80,6 +80,7 @@ func (c ClientConfig) withDefaults() ClientConfig {
 // cache.
 type cfile struct {
 	opens      int    // application opens
+	access     Access // union of the open files' access modes
 	rpcOpen    bool   // open state from a real OPEN (needs CLOSE)
 	stateid    uint32 // open stateid
 	deleg      DelegType
@@ -478,6 +479,7 @@ func (c *Client) AppendState(b []byte) []byte {
 	}
 	for _, f := range c.files {
 		u(uint64(f.opens))
+		u(uint64(f.access))
 		u(bit(f.rpcOpen)<<0 | bit(f.returning)<<1 | bit(f.returnWhen)<<2 | bit(f.referenced)<<3 | bit(f.dirty)<<4 | bit(f.invalid)<<5)
 		u(uint64(f.stateid))
 		u(uint64(f.deleg))

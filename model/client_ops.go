@@ -21,8 +21,8 @@ func (c *Client) run(now Time, out *Output) {
 	case OpOpen:
 		c.open(now, st, out)
 	case OpWrite:
-		if cf.opens == 0 {
-			c.finish(now, ErrEBADF, out)
+		if cf.opens == 0 || cf.access&AccessWrite == 0 {
+			c.finish(now, ErrEBADF, out) // write(2) needs a descriptor open for writing
 			return
 		}
 		cf.referenced = true
@@ -77,6 +77,7 @@ func (c *Client) open(now Time, st ClientStep, out *Output) {
 	if c.cur.stage == stageStart && !st.Excl && !cf.returning &&
 		(cf.deleg == DelegWrite || (cf.deleg == DelegRead && st.Access == AccessRead)) {
 		cf.opens++
+		cf.access |= st.Access
 		cf.referenced = true
 		c.cur.size, c.cur.data = cf.size, cf.data
 		c.finish(now, StatusOK, out)
@@ -113,6 +114,9 @@ func (c *Client) flushThen(now Time, st ClientStep, out *Output) {
 		return
 	}
 	cf.opens--
+	if cf.opens == 0 {
+		cf.access = 0
+	}
 	if cf.opens > 0 || !cf.rpcOpen {
 		c.closed(st.File, out)
 		c.finish(now, StatusOK, out)
@@ -174,6 +178,7 @@ func (c *Client) mainReply(now Time, st ClientStep, m Message, out *Output) {
 	switch st.Kind {
 	case OpOpen:
 		cf.opens++
+		cf.access |= st.Access
 		cf.rpcOpen, cf.stateid = true, m.Stateid
 		cf.referenced = true
 		if !cf.dirty {

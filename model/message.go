@@ -123,6 +123,7 @@ const (
 	NFS4ErrBadStateid        // NFS4ERR_BAD_STATEID
 	NFS4ErrBadHandle         // NFS4ERR_BADHANDLE: callback for a delegation the client no longer holds
 	NFS4ErrExpired           // NFS4ERR_EXPIRED: the client's lease expired
+	NFS4ErrOpenMode          // NFS4ERR_OPENMODE: WRITE through a read-only open
 	ErrEAGAIN                // EAGAIN / EWOULDBLOCK from a non-blocking open
 	ErrENOENT                // ENOENT
 	ErrEINTR                 // the process gave up waiting
@@ -134,7 +135,7 @@ const (
 var statusNames = [...]string{
 	StatusOK: "ok", NFS4ErrDelay: "NFS4ERR_DELAY", NFS4ErrNoent: "NFS4ERR_NOENT",
 	NFS4ErrExist: "NFS4ERR_EXIST", NFS4ErrBadStateid: "NFS4ERR_BAD_STATEID",
-	NFS4ErrBadHandle: "NFS4ERR_BADHANDLE", NFS4ErrExpired: "NFS4ERR_EXPIRED",
+	NFS4ErrBadHandle: "NFS4ERR_BADHANDLE", NFS4ErrExpired: "NFS4ERR_EXPIRED", NFS4ErrOpenMode: "NFS4ERR_OPENMODE",
 	ErrEAGAIN: "EAGAIN", ErrENOENT: "ENOENT", ErrEINTR: "EINTR", ErrEBADF: "EBADF", ErrEINVAL: "EINVAL",
 }
 

@@ -343,3 +343,21 @@ func TestLookupErrorsListAllowed(t *testing.T) {
 		t.Fatalf("LookupProfile error %v does not list the profiles", err)
 	}
 }
+
+// TestWriteNeedsWriteAccess: write(2) on a file opened read-only fails
+// with EBADF at the client; nothing reaches the server.
+func TestWriteNeedsWriteAccess(t *testing.T) {
+	res := run(t, header+`clients:
+  - name: c1
+    script:
+      - {op: open, file: f, flags: [O_CREAT, O_RDONLY]}
+      - {op: write, file: f, bytes: 10}
+      - {op: close, file: f}
+`, scenarios.Options{})
+	if w := op(t, res, "c1#2"); w.Result != "EBADF" {
+		t.Fatalf("write on a read-only open: %v, want EBADF", w)
+	}
+	if res.Sent[model.MsgWrite] != 0 {
+		t.Fatal("a WRITE was sent")
+	}
+}

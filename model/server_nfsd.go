@@ -35,11 +35,11 @@ func (s *Server) rpc(now Time, m Message, out *Output) {
 	case MsgClose:
 		s.close(m, out)
 	case MsgWrite:
-		if !s.mayWrite(m) {
-			// No open state and no delegation: dropped with an expired
-			// client or a revoked delegation. The write is refused and
-			// the client loses it.
-			s.reply(m, NFS4ErrBadStateid, out)
+		if st := s.mayWrite(m); st != StatusOK {
+			// No open state and no delegation (dropped with an expired
+			// client or a revoked delegation), or an open without write
+			// access: the write is refused.
+			s.reply(m, st, out)
 			return
 		}
 		f := s.file(m.File)
@@ -64,14 +64,21 @@ func (s *Server) rpc(now Time, m Message, out *Output) {
 	}
 }
 
-// mayWrite reports whether a WRITE's stateid is still good: the client's
-// open of the file, or its delegation on it.
-func (s *Server) mayWrite(m Message) bool {
-	if s.openIndex(m.From, m.File) >= 0 {
-		return true
+// mayWrite checks a WRITE's stateid: the client's write delegation on the
+// file, or its open of the file with write access (nfs4_check_openmode:
+// NFS4ERR_OPENMODE for a read-only open).
+func (s *Server) mayWrite(m Message) Status {
+	if i := s.delegIndex(m.Stateid); i >= 0 && s.delegs[i].Client == m.From && s.delegs[i].File == m.File && s.delegs[i].Type == DelegWrite {
+		return StatusOK
 	}
-	i := s.delegIndex(m.Stateid)
-	return i >= 0 && s.delegs[i].Client == m.From && s.delegs[i].File == m.File
+	i := s.openIndex(m.From, m.File)
+	switch {
+	case i < 0:
+		return NFS4ErrBadStateid
+	case s.opens[i].access&AccessWrite == 0:
+		return NFS4ErrOpenMode
+	}
+	return StatusOK
 }
 
 func (s *Server) replyMsg(m Message, st Status) Message {
