@@ -82,17 +82,32 @@
 // the one Options.Consistency names. The search stops at the first
 // violation; BFS makes its counterexample a shortest one.
 //
-// # Deduplication
+// # Deduplication and memory
 //
-// A state's fingerprint is a 64-bit xxhash over the clock and the hashes
-// of its pieces: each actor's AppendState, each actor's timers, each
-// actor's history (chained operation by operation), each connection's
-// messages. A step re-hashes only the pieces it changed, and the
-// successor's fingerprint is known before the successor is built, so a
-// state seen before costs no copy. Only fingerprints are stored (hash
-// compaction, 11–21 bytes a state); a collision (probability about
-// n²/2⁶⁵ for n states, 3·10⁻⁸ for a million) could only hide states. Unchanged actors, timer sets, queues
-// and history nodes are shared between states.
+// A state's fingerprint is a 64-bit sum, over its components (the clock;
+// each actor's state, hashed from its AppendState, its timers and its
+// history, chained operation by operation; each connection's messages),
+// of a mix of the component's hash with a salt that names the component:
+// a step changes the sum by two terms for each component it changes, and
+// the successor's fingerprint is known before the successor is built.
+// Only fingerprints are stored (hash compaction, 11–21 bytes a state); a
+// collision (probability about n²/2⁶⁵ for n states, 3·10⁻⁸ for a million)
+// could only hide states.
+//
+// Each distinct value of an actor's part (the actor, its timers and its
+// history) and of a connection's contents is stored once (interned), so
+// a state is its clock and one index per actor and connection: DFS keeps
+// one such frame per depth, and BFS keeps its frontier as these indices
+// in recycled byte chunks, a few dozen bytes a state, with the parent's
+// position and the step's for each, from which a counterexample's path
+// is rebuilt. The actors are pure, so what a step does is a function of
+// the actor's value, the time and the input: the explorer steps an actor
+// once per such triple, on a scratch copy (model's CopyFrom), and reuses
+// the outcome (the actor's new value, the messages it sent) wherever the
+// triple recurs; in bz219278-2c2l 67,000 actor steps are 1,400 distinct
+// ones, in the three-client space 32 million are 46,000. Values are
+// interned and steps memoized by lossless keys (the actors'
+// AppendSnapshot), so neither merges states the fingerprints keep apart.
 //
 // Stateids and xids are fingerprinted as issued, not renamed
 // canonically: two interleavings that differ only in the order the

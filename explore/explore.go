@@ -3,6 +3,7 @@ package explore
 import (
 	"cmp"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -67,6 +68,8 @@ type Options struct {
 	// ProgressEvery is how many new states pass between Progress calls;
 	// 0: DefaultProgressEvery.
 	ProgressEvery int
+
+	noMemo bool // tests: step every actor afresh (engine.noMemo)
 }
 
 // DefaultProgressEvery is how many new states pass between Progress calls
@@ -188,16 +191,20 @@ type explorer struct {
 	m       *Model
 	o       Options
 	e       *engine
-	d       delta // scratch successor
+	d       delta // the successor being looked at
 	visited hashSet
 	rep     *Report
 	start   time.Time
+	// path returns the steps from the start to the state being looked at
+	// (the frame being expanded, plus the successor's step while one is).
+	path func() []Step
 
 	consistency checker.Consistency
 	checkHist   bool
 	findings    map[string]*InvariantResult
 	actorIndex  map[string]int
 	histories   map[uint64]bool
+	inv         [1024]invEntry // see invariants
 	outcomes    map[Outcome]int
 	stop        bool
 }
@@ -219,7 +226,9 @@ func Explore(m *Model, o Options) *Report {
 	if o.ProgressEvery <= 0 {
 		o.ProgressEvery = DefaultProgressEvery
 	}
-	x := &explorer{m: m, o: o, e: newEngine(m), start: time.Now(),
+	e := newEngine(m)
+	e.noMemo = o.noMemo
+	x := &explorer{m: m, o: o, e: e, start: time.Now(),
 		findings: map[string]*InvariantResult{}, histories: map[uint64]bool{}, outcomes: map[Outcome]int{},
 		rep: &Report{Scenario: m.Scenario, Policy: m.Policy, Profile: m.Profile, Seed: m.Seed,
 			Strategy: o.Strategy.String(), MaxDepth: o.MaxDepth, MaxStates: o.MaxStates}}
@@ -246,7 +255,8 @@ func Explore(m *Model, o Options) *Report {
 	root := x.e.initial()
 	x.visited.add(root.hash)
 	x.rep.Distinct, x.rep.Generated = 1, 1
-	if x.visit(root) {
+	x.path = func() []Step { return nil }
+	if x.visit(root, nil) {
 		if o.Strategy == DFS {
 			x.dfs(root)
 		} else {
@@ -257,10 +267,15 @@ func Explore(m *Model, o Options) *Report {
 	return x.rep
 }
 
-// visit checks a new state's invariants and ends its run if it is
-// finished. It reports whether the state is to be expanded.
-func (x *explorer) visit(s *State) bool {
-	for _, v := range checker.CheckState(s.now, x.e.actorsOf(s)) {
+// visit checks the invariants of a new state, f+d (d may be nil), and
+// ends its run if it is finished. It reports whether the state is to be
+// expanded.
+func (x *explorer) visit(f *frame, d *delta) bool {
+	now := f.now
+	if d != nil {
+		now = d.now
+	}
+	for _, v := range x.invariants(f, d, now) {
 		r := x.findings[v.Invariant]
 		if r == nil {
 			r = &InvariantResult{Name: v.Invariant, Finding: v.Finding}
@@ -271,102 +286,197 @@ func (x *explorer) visit(s *State) bool {
 			r.First = v.String()
 		}
 		if !v.Finding && x.rep.Counterexample == nil {
-			x.counterexample(s, "invariant "+v.Invariant, v.String())
+			x.counterexample(f, d, "invariant "+v.Invariant, v.String())
 			return false
 		}
 	}
-	if x.e.finished(s) {
-		x.complete(s)
+	if x.e.finished(f, d) {
+		x.complete(f, d)
 		return false
 	}
 	return true
 }
 
-func (x *explorer) bfs(root *State) {
-	frontier := []*State{root}
+// invariants returns checker.CheckState's violations in f+d at now. The
+// invariants see the server and the clock only (checker.State), so a
+// verdict holds for every state with the same server part at the same
+// time: verdicts are cached by both (TestInvariantsSeeServerAndClock
+// guards the premise).
+func (x *explorer) invariants(f *frame, d *delta, now model.Time) []checker.InvariantViolation {
+	p := f.part(d, int(model.ServerID))
+	c := &x.inv[mix(uint64(p.id)<<32^uint64(now))%uint64(len(x.inv))]
+	if c.p != p || c.now != now {
+		*c = invEntry{p: p, now: now, res: checker.CheckState(now, x.e.actorsOf(f, d))}
+	}
+	return c.res
+}
+
+// invEntry is a cached verdict of the invariants.
+type invEntry struct {
+	p   *part
+	now model.Time
+	res []checker.InvariantViolation
+}
+
+// bfs expands the frontier layer by layer. The frontier is compressed (see
+// codec.go); each state is loaded into one frame to be expanded. For the
+// counterexample's sake each layer records, for each of its states, the
+// index of its parent in the layer before and the position of the step
+// among the parent's enabled steps.
+func (x *explorer) bfs(root *frame) {
+	e, f, d := x.e, root, &x.d
+	var pool chunkPool
+	cur := &layer{}
+	cur.add(&pool, e.encode(f, nil))
+	type origin struct {
+		parent []uint32
+		ord    []uint16
+	}
+	origins := []origin{{}} // by depth
+	var depth, index int    // of the state being expanded
+	var st Step             // the step being tried
+	var inChild bool
+	x.path = func() []Step {
+		ords := make([]uint16, depth)
+		for k, j := depth, index; k > 0; k-- {
+			ords[k-1], j = origins[k].ord[j], int(origins[k].parent[j])
+		}
+		steps := x.m.stepsOf(ords)
+		if inChild {
+			steps = append(steps, st)
+		}
+		return steps
+	}
 	var steps []Step
-	for len(frontier) > 0 && !x.stop {
-		var next []*State
-		for i, s := range frontier {
-			frontier[i] = nil // let the layer go as it is expanded
-			if x.stop {
+	for ; cur.n > 0 && !x.stop; depth++ {
+		next := &layer{}
+		var o origin
+		for index = 0; !x.stop; index++ {
+			entry, ok := cur.next(&pool)
+			if !ok {
 				break
 			}
-			steps = x.e.enabled(s, steps[:0])
+			e.load(f, entry)
+			f.depth = int32(depth)
+			steps = e.enabled(f, steps[:0])
 			if len(steps) == 0 {
-				x.complete(s)
+				x.complete(f, nil)
 				continue
 			}
-			if int(s.depth) >= x.o.MaxDepth {
+			if depth >= x.o.MaxDepth {
 				x.rep.Bound = "max-depth"
 				continue
 			}
-			for _, st := range steps {
-				c := x.child(s, st)
-				if c != nil && x.visit(c) {
-					next = append(next, c)
+			for k := range steps {
+				st, inChild = steps[k], true
+				if x.child(f, st, d) && x.visit(f, d) {
+					if k > math.MaxUint16 {
+						panic("explore: more than 65536 steps enabled in a state")
+					}
+					next.add(&pool, e.encode(f, d))
+					o.parent = append(o.parent, uint32(index))
+					o.ord = append(o.ord, uint16(k))
 				}
+				inChild = false
 				if x.stop {
 					break
 				}
 			}
 		}
-		frontier = next
+		origins = append(origins, o)
+		cur = next
 	}
 }
 
-func (x *explorer) dfs(root *State) {
-	type frame struct {
-		s     *State
+// stepsOf replays a path given as positions among the enabled steps of
+// each state from the start, and returns its steps.
+func (m *Model) stepsOf(ords []uint16) []Step {
+	e := newEngine(m)
+	f, g := e.initial(), e.newFrame()
+	var d delta
+	var enabled []Step
+	steps := make([]Step, len(ords))
+	for i, k := range ords {
+		enabled = e.enabled(f, enabled[:0])
+		steps[i] = enabled[k]
+		e.apply(f, steps[i], &d)
+		e.advance(g, f, &d)
+		f, g = g, f
+	}
+	return steps
+}
+
+// dfs follows each schedule to its end before backtracking. It keeps one
+// frame per depth: a successor is built in the frame after its parent's
+// (a few pointers per actor and channel, see engine.advance).
+func (x *explorer) dfs(root *frame) {
+	type level struct {
 		steps []Step
 		i     int
 	}
-	expand := func(s *State) (frame, bool) {
-		steps := x.e.enabled(s, nil)
+	e, d := x.e, &x.d
+	frames := []*frame{root}
+	var stack []level
+	var spare [][]Step // step buffers of popped levels
+	x.path = func() []Step {
+		steps := make([]Step, len(stack))
+		for k := range stack {
+			steps[k] = stack[k].steps[stack[k].i-1]
+		}
+		return steps
+	}
+	// expand pushes f's level, or ends its run.
+	expand := func(f *frame) {
+		var buf []Step
+		if k := len(spare); k > 0 {
+			buf, spare = spare[k-1][:0], spare[:k-1]
+		}
+		steps := e.enabled(f, buf)
 		if len(steps) == 0 {
-			x.complete(s)
-			return frame{}, false
+			x.complete(f, nil)
+			spare = append(spare, steps)
+			return
 		}
-		if int(s.depth) >= x.o.MaxDepth {
+		if int(f.depth) >= x.o.MaxDepth {
 			x.rep.Bound = "max-depth"
-			return frame{}, false
+			spare = append(spare, steps)
+			return
 		}
-		return frame{s: s, steps: steps}, true
+		stack = append(stack, level{steps: steps})
 	}
-	var stack []frame
-	if f, ok := expand(root); ok {
-		stack = append(stack, f)
-	}
+	expand(root)
 	for len(stack) > 0 && !x.stop {
-		f := &stack[len(stack)-1]
-		if f.i == len(f.steps) {
-			stack[len(stack)-1] = frame{}
+		top := &stack[len(stack)-1]
+		if top.i == len(top.steps) {
+			spare = append(spare, top.steps)
+			stack[len(stack)-1] = level{}
 			stack = stack[:len(stack)-1]
 			continue
 		}
-		st := f.steps[f.i]
-		f.i++
-		c := x.child(f.s, st)
-		if c == nil || !x.visit(c) {
+		f := frames[len(stack)-1]
+		st := top.steps[top.i]
+		top.i++
+		if !x.child(f, st, d) || !x.visit(f, d) {
 			continue
 		}
-		if g, ok := expand(c); ok {
-			stack = append(stack, g)
+		if len(frames) == len(stack) {
+			frames = append(frames, e.newFrame())
 		}
+		g := frames[len(stack)]
+		e.advance(g, f, d)
+		expand(g)
 	}
 }
 
-// child applies st to s and returns the successor if it is new.
-func (x *explorer) child(s *State, st Step) *State {
-	x.e.apply(s, st, &x.d)
+// child applies st to f in d and reports whether the successor is new.
+func (x *explorer) child(f *frame, st Step, d *delta) bool {
+	x.e.apply(f, st, d)
 	x.rep.Generated++
-	if !x.visited.add(x.d.hash) {
-		return nil
+	if !x.visited.add(d.hash) {
+		return false
 	}
-	c := x.e.materialize(s, &x.d)
-	c.path = &pathNode{prev: s.path, step: st}
 	x.rep.Distinct++
-	x.rep.Depth = max(x.rep.Depth, int(c.depth))
+	x.rep.Depth = max(x.rep.Depth, int(f.depth)+1)
 	if x.o.Progress != nil && x.rep.Distinct%x.o.ProgressEvery == 0 {
 		x.o.Progress(Progress{Generated: x.rep.Generated, Distinct: x.rep.Distinct, Depth: x.rep.Depth, Elapsed: time.Since(x.start)})
 	}
@@ -374,21 +484,22 @@ func (x *explorer) child(s *State, st Step) *State {
 		x.rep.Bound = "max-states"
 		x.stop = true
 	}
-	return c
+	return true
 }
 
-// complete records a state where the run ends: its history's outcomes
-// and, once per distinct history, the consistency verdict.
-func (x *explorer) complete(s *State) {
+// complete records a state, f+d (d may be nil), where the run ends: its
+// history's outcomes and, once per distinct history, the consistency
+// verdict.
+func (x *explorer) complete(f *frame, d *delta) {
 	x.rep.Terminal++
-	if len(x.e.unfinished(s)) > 0 {
+	if len(x.e.unfinished(f, d)) > 0 {
 		x.rep.Unfinished++
 	}
-	h := x.e.historyHash(s)
+	h := x.e.historyHash(f, d)
 	if _, seen := x.histories[h]; seen {
 		return
 	}
-	ops := s.history()
+	ops := x.e.history(f, d)
 	violated := false
 	if x.checkHist {
 		res := checker.CheckLinearizability(ops, x.m.Init, x.consistency, x.o.LinTimeout)
@@ -402,7 +513,7 @@ func (x *explorer) complete(s *State) {
 				for _, sr := range res.StaleReads {
 					detail += "\n" + sr.String()
 				}
-				x.counterexample(s, res.Consistency.String(), detail)
+				x.counterexample(f, d, res.Consistency.String(), detail)
 			}
 		case checker.Unknown:
 			x.rep.Consistency.Unknown++
@@ -415,14 +526,10 @@ func (x *explorer) complete(s *State) {
 	}
 }
 
-func (x *explorer) counterexample(s *State, property, detail string) {
-	var steps []Step
-	for p := s.path; p != nil; p = p.prev {
-		steps = append(steps, p.step)
-	}
-	slices.Reverse(steps)
-	x.rep.Counterexample = &Counterexample{Property: property, Detail: detail, Depth: int(s.depth),
-		Schedule: x.m.schedule(steps), Ops: s.history()}
+func (x *explorer) counterexample(f *frame, d *delta, property, detail string) {
+	steps := x.path()
+	x.rep.Counterexample = &Counterexample{Property: property, Detail: detail, Depth: len(steps),
+		Schedule: x.m.schedule(steps), Ops: x.e.history(f, d)}
 	x.stop = true
 }
 

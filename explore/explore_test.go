@@ -26,6 +26,9 @@ func TestStateCounts(t *testing.T) {
 		{"bz219278-2c2l", "seed-getattr-exempt", 42280, 16, 1504},
 		{"testdata/stale-local-read.yaml", "kernel", 47027, 256, 6672},
 		{"testdata/lost-local-write.yaml", "kernel", 6403, 1536, 1536},
+		// Callback loss and a client crash (the same counts as the explorer
+		// before interning and memoized steps).
+		{"testdata/lossy-crash.yaml", "kernel", 26728, 12, 5064},
 	}
 	for _, tt := range tests {
 		for _, strat := range []explore.Strategy{explore.BFS, explore.DFS} {

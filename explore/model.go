@@ -103,7 +103,10 @@ func New(cfg sim.Config, o ModelOptions) (*Model, error) {
 		m.Files = append(m.Files, f.Name)
 		m.Init[f.Name] = checker.Value{Size: f.Size, Data: f.Data}
 	}
-	for _, a := range cfg.Actors {
+	for i, a := range cfg.Actors {
+		if _, ok := a.(snapshotter); !ok {
+			return nil, fmt.Errorf("explore: actor %s (a %T) has no AppendSnapshot", cfg.Names[i], a)
+		}
 		m.actors = append(m.actors, a.Clone())
 	}
 	up := func(d sim.Dist) model.Time { return upper(d, q) }

@@ -38,16 +38,18 @@ func Replay(m *Model, sch *Schedule, o ReplayOptions) (*sim.Result, error) {
 	}
 	res := &sim.Result{Names: m.Names}
 	rec := &resultRecorder{m: m, res: res, trace: o.Trace}
-	s, err := m.walk(steps, rec, func(i int, s *State, enabled []Step) error {
+	var eng *engine
+	f, err := m.walk(steps, rec, func(i int, e *engine, f *frame, enabled []Step) error {
+		eng = e
 		if o.Observe != nil {
-			o.Observe(s.now, actorsOf(s))
+			o.Observe(f.now, e.actorsOf(f, nil))
 		}
 		if i+1 < len(steps) && !slices.Contains(enabled, steps[i+1]) {
 			var names []string
 			for _, e := range enabled {
 				names = append(names, m.stepText(e))
 			}
-			msg := fmt.Sprintf("%q is not enabled at %s", sch.Steps[i+1].Text, ms(s.now))
+			msg := fmt.Sprintf("%q is not enabled at %s", sch.Steps[i+1].Text, ms(f.now))
 			if len(names) == 0 {
 				msg += " (the run has ended)"
 			} else {
@@ -60,52 +62,49 @@ func Replay(m *Model, sch *Schedule, o ReplayOptions) (*sim.Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	res.End = s.now
-	e := newEngine(m)
-	res.Unfinished = e.unfinished(s)
-	res.Actors = slices.Clone(actorsOf(s))
+	res.End = f.now
+	res.Unfinished = eng.unfinished(f, nil)
+	for i := range f.parts {
+		res.Actors = append(res.Actors, f.parts[i].actor.Clone())
+	}
 	return res, nil
 }
 
 // walk applies steps from the initial state with rec watching. check is
 // called with the start state (i = -1) and after each step i, with the
-// steps enabled next; it may stop the walk with an error.
-func (m *Model) walk(steps []Step, rec recorder, check func(i int, s *State, enabled []Step) error) (*State, error) {
+// steps enabled next; it may stop the walk with an error. The frame it is
+// given is reused for the next state.
+func (m *Model) walk(steps []Step, rec recorder, check func(i int, e *engine, f *frame, enabled []Step) error) (*frame, error) {
 	e := newEngine(m)
 	e.rec = rec
-	s := e.initial()
+	f, g := e.initial(), e.newFrame()
+	var d delta
 	var enabled []Step
 	for i := -1; i < len(steps); i++ {
 		if i >= 0 {
-			s = e.successor(s, steps[i])
+			e.apply(f, steps[i], &d)
+			e.advance(g, f, &d)
+			f, g = g, f
 		}
-		if e.finished(s) {
+		if e.finished(f, nil) {
 			enabled = enabled[:0]
 		} else {
-			enabled = e.enabled(s, enabled[:0])
+			enabled = e.enabled(f, enabled[:0])
 		}
-		if err := check(i, s, enabled); err != nil {
+		if err := check(i, e, f, enabled); err != nil {
 			return nil, err
 		}
 	}
-	return s, nil
-}
-
-func actorsOf(s *State) []model.Actor {
-	out := make([]model.Actor, len(s.parts))
-	for i := range s.parts {
-		out[i] = s.parts[i].actor
-	}
-	return out
+	return f, nil
 }
 
 // notes describes each step: when it happened and what moved.
 func (m *Model) notes(steps []Step) []string {
 	nr := &noteRecorder{m: m}
 	out := make([]string, len(steps))
-	m.walk(steps, nr, func(i int, s *State, _ []Step) error {
+	m.walk(steps, nr, func(i int, _ *engine, f *frame, _ []Step) error {
 		if i >= 0 {
-			out[i] = strings.TrimSpace(ms(s.now) + " " + strings.Join(nr.parts, "; "))
+			out[i] = strings.TrimSpace(ms(f.now) + " " + strings.Join(nr.parts, "; "))
 		}
 		nr.parts = nr.parts[:0]
 		return nil

@@ -52,59 +52,52 @@ type timer struct {
 
 // inflight is a message on a channel and the latest time it may arrive.
 type inflight struct {
-	msg model.Message
+	msg *model.Message // interned
+	mid uint32         // its index among the interned messages
 	due model.Time
 }
 
-// histNode is one operation of an actor's history, newest first; nodes
-// are shared between states.
-type histNode struct {
-	op   model.Op
-	prev *histNode
-}
-
-// part is one actor's share of a state, with the hashes of each piece.
-// Everything a part points to is immutable once the state exists.
+// part is one actor's share of a state: the actor, its armed timers and
+// its history. Parts are interned (engine.internPart): each distinct value
+// exists once, is never modified, and is shared by every state that has
+// it.
 type part struct {
-	actor      model.Actor
-	timers     []timer // sorted by key
-	hist       *histNode
-	ah, th, hh uint64 // hashes of the actor, its timers, its history
+	actor  model.Actor
+	timers []timer // sorted by key
+	hist   uint32  // the actor's history: an index in engine.hists, 0: empty
+	id     uint32  // index among the actor's interned parts
+	ah, th uint64  // fingerprints of the actor and of its timers
+	term   uint64  // the part's term in a state's fingerprint (see frameHash)
+	// The actor's Done and Quiescent (true for actors without them).
+	done, quiet bool
 }
 
-// queue is one channel's messages in flight, oldest first.
+// queue is one channel's messages in flight, oldest first. Queues are
+// interned like parts.
 type queue struct {
 	msgs []inflight
-	h    uint64
+	id   uint32 // index among the channel's interned queues
+	h    uint64 // fingerprint
+	term uint64 // the queue's term in a state's fingerprint
+	tail *queue // msgs[1:], once asked for
 }
 
-// State is a state of the explored system: the actors, their armed
-// timers and histories, the messages in flight on each channel, and the
-// logical clock. States are immutable and share unchanged pieces.
-type State struct {
+// frame is one state of the explored system: the logical clock and, for
+// each actor, its part and, for each channel, its queue. Frames are
+// reused for state after state (DFS keeps one per depth, BFS one into
+// which it loads each state of its frontier, a replay two); what they
+// point to is interned and immutable, so a frame is a few words per actor
+// and channel.
+type frame struct {
 	now   model.Time
-	parts []part
-	chans []queue
-	hash  uint64
+	depth int32
+	hash  uint64 // the state's fingerprint
 	// arrive is the earliest due time of a message in flight, next the
-	// earliest timer deadline (MaxInt64: none); computed once, while the
-	// state is fresh in the cache.
+	// earliest timer deadline (MaxInt64: none).
 	arrive, next model.Time
-	depth        int32
-	path         *pathNode // how the search reached the state
+	parts        []*part
+	chans        []*queue
 }
-
-// pathNode records the step that led to a state, for counterexamples.
-type pathNode struct {
-	prev *pathNode
-	step Step
-}
-
-// Now is the state's logical time.
-func (s *State) Now() model.Time { return s.now }
-
-// Hash is the state's 64-bit fingerprint.
-func (s *State) Hash() uint64 { return s.hash }
 
 // recorder observes the steps of a replay; exploration has none.
 type recorder interface {
@@ -115,205 +108,483 @@ type recorder interface {
 	send(now model.Time, m model.Message, due model.Time, lost bool)
 }
 
-// engine applies transitions. It owns scratch buffers and is not safe for
-// concurrent use.
+// histNode is one operation of an actor's history; histories are interned
+// (engine.intern), so that equal histories are one chain of nodes.
+type histNode struct {
+	op   model.Op
+	prev uint32
+	h    uint64 // fingerprint of the history up to and including op
+}
+
+type histKey struct {
+	h     uint64
+	actor int
+}
+
+// stepKey is an actor's step: which actor, from which part, at what time,
+// on which input. The actors are pure, so a step's result is a function
+// of its key and is computed once (engine.stepMemo).
+//
+// Its three words: the actor (16 bits), the input's kind (8), the timer's
+// kind (8) and the part's index (32); for a delivery the message's index,
+// for a timer its argument; the time.
+func stepKey(actor model.ActorID, kind model.InputKind, pid, mid uint32, timer model.TimerKey, now model.Time) [3]uint64 {
+	b := uint64(mid)
+	if kind != model.InDeliver {
+		b = uint64(timer.Arg)
+	}
+	return [3]uint64{uint64(actor)<<48 | uint64(kind)<<40 | uint64(timer.Kind)<<32 | uint64(pid), b, uint64(now)}
+}
+
+// stepResult is what a step did: the actor's new part, the messages it
+// sent, and the kinds of events it reported.
+type stepResult struct {
+	p     *part
+	sends []send
+	seen  uint64
+}
+
+// send is a message an actor sent, on its channel, with its due time
+// before the channel's no-overtaking rule; lost if a partition that never
+// heals swallows it.
+type send struct {
+	ch   int32
+	mid  uint32
+	lost bool
+	due  model.Time
+}
+
+// engine applies transitions. It interns parts, queues, messages and
+// histories, memoizes actors' steps and queues' pushes, and steps actors
+// on scratch copies when a step is new. It is not safe for concurrent
+// use.
 type engine struct {
 	m      *Model
 	out    model.Output
 	buf    []byte
-	actors []model.Actor
-	rec    recorder
-	seen   uint64 // event kinds seen, as a bit set
+	actors []model.Actor // a state's actors, for checkers
+	// scratch holds, per actor, the copy a new step works on.
+	scratch []model.Actor
+	salt    []uint64 // per fingerprint component: see frameHash
+	rec     recorder
+	seen    uint64 // event kinds seen, as a bit set
+	// noMemo steps actors afresh even when the step was memoized, as a
+	// replay does (tests compare the two).
+	noMemo bool
+
+	parts   []internTable[part]  // by actor
+	queues  []internTable[queue] // by channel
+	msgs    []*msgEntry          // interned messages
+	msgIdx  map[model.Message]uint32
+	hists   []histNode // interned histories; 0 is the empty one
+	histIdx map[histKey]uint32
+
+	stepMemo map[[3]uint64]stepResult // by stepKey
+	// pushMemo is by the channel (32 bits) and the queue's index (32),
+	// the message's index, and the due time.
+	pushMemo  map[[3]uint64]*queue
+	sendArena []send
+	timers    []timer // scratch
+	ebuf      []byte  // scratch for frontier entries (codec.go)
+}
+
+// internTable holds the distinct values of one actor's parts or one
+// channel's queues, by index and by lossless encoding.
+type internTable[T any] struct {
+	index  map[string]*T
+	values []*T
+}
+
+type msgEntry struct {
+	msg model.Message
+	h   uint64
 }
 
 func newEngine(m *Model) *engine {
-	return &engine{m: m, buf: make([]byte, 0, 512), actors: make([]model.Actor, len(m.actors))}
+	e := &engine{m: m, buf: make([]byte, 0, 512), actors: make([]model.Actor, len(m.actors)),
+		scratch: make([]model.Actor, len(m.actors)),
+		parts:   make([]internTable[part], len(m.actors)), queues: make([]internTable[queue], len(m.Channels)),
+		msgIdx: map[model.Message]uint32{}, hists: []histNode{{}}, histIdx: map[histKey]uint32{},
+		stepMemo: map[[3]uint64]stepResult{}, pushMemo: map[[3]uint64]*queue{}}
+	for i, a := range m.actors {
+		e.scratch[i] = a.Clone()
+		e.parts[i].index = map[string]*part{}
+	}
+	n := 3*len(m.actors) + len(m.Channels) + 1
+	e.salt = make([]uint64, n)
+	for i := range e.salt {
+		e.salt[i] = mix(uint64(i+1) * 0x9e3779b97f4a7c15)
+	}
+	for ci := range e.queues {
+		e.queues[ci].index = map[string]*queue{}
+		e.internQueue(ci, nil) // index 0: empty
+	}
+	return e
+}
+
+// newFrame returns an empty frame, to be filled by advance or load.
+func (e *engine) newFrame() *frame {
+	return &frame{parts: make([]*part, len(e.m.actors)), chans: make([]*queue, len(e.m.Channels))}
 }
 
 // initial returns the state after every actor's InStart, in actor order
 // as sim starts them, with the scheduled crashes armed.
-func (e *engine) initial() *State {
-	s := &State{parts: make([]part, len(e.m.actors)), chans: make([]queue, len(e.m.Channels))}
+func (e *engine) initial() *frame {
+	f := e.newFrame()
 	for id, a := range e.m.actors {
-		s.parts[id].actor = a
+		f.parts[id] = e.internPart(id, a, nil, 0)
 	}
-	for id := range s.parts {
-		d := delta{now: s.now, actor: id, p: s.parts[id]}
-		e.stepActor(s, &d, model.ActorID(id), model.Input{Kind: model.InStart})
-		s = e.materialize(s, &d)
-		s.depth = 0
+	for ci := range f.chans {
+		f.chans[ci] = e.queues[ci].values[0]
+	}
+	var d delta
+	for id := range f.parts {
+		d = delta{now: f.now, actor: id, chans: d.chans[:0]}
+		e.step(f, &d, model.ActorID(id), model.Input{Kind: model.InStart}, f.parts[id], 0)
+		e.advance(f, f, &d)
 	}
 	for i, at := range e.m.crashes {
 		if at >= 0 {
-			p := &s.parts[1+i]
-			p.timers = setTimer(slices.Clone(p.timers), crashTimer, at)
+			p := f.parts[1+i]
+			f.parts[1+i] = e.internPart(1+i, p.actor, setTimer(slices.Clone(p.timers), crashTimer, at), p.hist)
 		}
 	}
-	for id := range s.parts {
-		p := &s.parts[id]
-		p.th = e.hashTimers(p.timers)
-	}
-	s.hash = e.stateHash(s)
-	s.arrive, s.next = s.horizon()
-	return s
+	f.depth = 0
+	f.hash = e.frameHash(f)
+	f.arrive, f.next = f.horizon()
+	return f
 }
 
-// delta is a successor in the making: what a step changes in a state.
-// Building it is enough to fingerprint the successor, so that a state
-// already visited costs no copy of the rest.
+// delta is a successor in the making: what a step changes in a frame.
+// Building it is enough to fingerprint the successor.
 type delta struct {
 	now   model.Time
-	actor int  // the part that changed, or -1
-	p     part // its new value
+	actor int   // the part that changed, or -1
+	p     *part // its new value
 	chans []chanChange
 	hash  uint64
 }
 
 type chanChange struct {
 	i int
-	q queue
+	q *queue
 }
 
-// queue returns channel i as changed so far by d.
-func (d *delta) queue(s *State, i int) *queue {
-	for k := range d.chans {
-		if d.chans[k].i == i {
-			return &d.chans[k].q
+// queue returns channel i of the state f+d (d may be nil).
+func (f *frame) queue(d *delta, i int) *queue {
+	if d != nil {
+		for k := range d.chans {
+			if d.chans[k].i == i {
+				return d.chans[k].q
+			}
 		}
 	}
-	d.chans = append(d.chans, chanChange{i: i, q: s.chans[i]})
-	return &d.chans[len(d.chans)-1].q
+	return f.chans[i]
 }
 
-// successor applies st to s and returns the new state.
-func (e *engine) successor(s *State, st Step) *State {
-	var d delta
-	e.apply(s, st, &d)
-	return e.materialize(s, &d)
+// part returns part i of the state f+d (d may be nil).
+func (f *frame) part(d *delta, i int) *part {
+	if d != nil && d.actor == i {
+		return d.p
+	}
+	return f.parts[i]
 }
 
-// apply computes in d what st changes in s, and d.hash. Steps that are
-// not enabled in s panic or misbehave: callers take them from enabled.
-func (e *engine) apply(s *State, st Step, d *delta) {
-	d.now, d.actor, d.chans = s.now, -1, d.chans[:0]
-	var id model.ActorID
-	var in model.Input
-	switch st.Kind {
-	case Wait:
-		d.now = e.waitTarget(s)
-		d.hash = e.deltaHash(s, d)
-		return
-	case Deliver, Lose:
-		q := d.queue(s, st.Index)
-		msg := q.msgs[0].msg
-		q.msgs = q.msgs[1:len(q.msgs):len(q.msgs)]
-		q.h = e.hashQueue(q.msgs)
-		if st.Kind == Lose {
-			if e.rec != nil {
-				e.rec.lose(d.now, st.Index, msg)
-			}
-			d.hash = e.deltaHash(s, d)
+// setQueue records in d that channel i becomes q.
+func (d *delta) setQueue(i int, q *queue) {
+	for k := range d.chans {
+		if d.chans[k].i == i {
+			d.chans[k].q = q
 			return
 		}
-		if e.rec != nil {
-			e.rec.deliver(d.now, st.Index, msg)
+	}
+	d.chans = append(d.chans, chanChange{i: i, q: q})
+}
+
+// apply computes in d what st changes in f, and d.hash. Steps that are
+// not enabled in f panic or misbehave: callers take them from enabled.
+func (e *engine) apply(f *frame, st Step, d *delta) {
+	d.now, d.actor, d.p, d.chans = f.now, -1, nil, d.chans[:0]
+	switch st.Kind {
+	case Wait:
+		d.now = e.waitTarget(f)
+	case Deliver, Lose:
+		q := f.chans[st.Index]
+		m := q.msgs[0]
+		d.setQueue(st.Index, e.pop(st.Index, q))
+		if st.Kind == Lose {
+			if e.rec != nil {
+				e.rec.lose(d.now, st.Index, *m.msg)
+			}
+			break
 		}
-		id, in = msg.To, model.Input{Kind: model.InDeliver, Msg: msg}
-		d.actor, d.p = int(id), s.parts[id]
+		if e.rec != nil {
+			e.rec.deliver(d.now, st.Index, *m.msg)
+		}
+		id := m.msg.To
+		d.actor = int(id)
+		e.step(f, d, id, model.Input{Kind: model.InDeliver, Msg: *m.msg}, f.parts[id], m.mid)
 	default: // Fire, Crash
-		id = model.ActorID(st.Index)
+		id := model.ActorID(st.Index)
 		key := st.Timer
-		in = model.Input{Kind: model.InTimer, Timer: key}
+		in := model.Input{Kind: model.InTimer, Timer: key}
 		if st.Kind == Crash {
 			key, in = crashTimer, model.Input{Kind: model.InCrash}
 		}
-		d.actor, d.p = int(id), s.parts[id]
-		i := timerIndex(d.p.timers, key)
-		d.now = max(d.now, d.p.timers[i].at)
-		d.p.timers = slices.Delete(slices.Clone(d.p.timers), i, i+1)
-		d.p.th = e.hashTimers(d.p.timers)
+		p := f.parts[id]
+		i := timerIndex(p.timers, key)
+		d.now = max(d.now, p.timers[i].at)
+		d.actor = int(id)
 		if e.rec != nil && st.Kind == Fire {
 			e.rec.fire(d.now, id, key)
 		}
+		e.step(f, d, id, in, p, 0)
 	}
-	e.stepActor(s, d, id, in)
-	d.hash = e.deltaHash(s, d)
+	d.hash = e.deltaHash(f, d)
 }
 
-// materialize builds the state d describes.
-func (e *engine) materialize(s *State, d *delta) *State {
-	n := &State{now: d.now, parts: s.parts, chans: s.chans, depth: s.depth + 1, hash: d.hash}
-	if d.actor >= 0 {
-		n.parts = slices.Clone(s.parts)
-		n.parts[d.actor] = d.p
+// step steps actor id from part p with in at d.now (for a delivery, mid
+// is the message's index), and records in d the actor's new part and the
+// messages it sent. A fired timer is disarmed before the step.
+func (e *engine) step(f *frame, d *delta, id model.ActorID, in model.Input, p *part, mid uint32) {
+	fired := in.Timer
+	if in.Kind == model.InCrash {
+		fired = crashTimer
 	}
-	if len(d.chans) > 0 {
-		n.chans = slices.Clone(s.chans)
-		for _, c := range d.chans {
-			n.chans[c.i] = c.q
-		}
+	k := stepKey(id, in.Kind, p.id, mid, fired, d.now)
+	r, ok := e.stepMemo[k]
+	if !ok || e.rec != nil || e.noMemo {
+		r = e.stepNew(d.now, id, in, p, fired)
+		e.stepMemo[k] = r
 	}
-	n.arrive, n.next = n.horizon()
-	return n
-}
-
-// stepActor steps actor id with in, starting from d.p, and applies what
-// it asked for to d: timers, messages, history.
-func (e *engine) stepActor(s *State, d *delta, id model.ActorID, in model.Input) {
-	p := &d.p
-	a := p.actor.Clone()
-	e.out.Reset()
-	a.Step(d.now, in, &e.out)
-	p.actor = a
-	e.buf = a.AppendState(e.buf[:0])
-	p.ah = xxhash.Sum64(e.buf)
-	if len(e.out.Timers) > 0 {
-		ts := slices.Clone(p.timers)
-		for _, t := range e.out.Timers {
-			if t.Cancel {
-				if i := timerIndex(ts, t.Key); i >= 0 {
-					ts = slices.Delete(ts, i, i+1)
-				}
-				continue
-			}
-			ts = setTimer(ts, t.Key, max(t.At, d.now))
-		}
-		p.timers = slices.Clip(ts)
-		p.th = e.hashTimers(p.timers)
-	}
-	for _, ev := range e.out.Events {
-		e.seen |= 1 << ev.Kind
-	}
-	if e.rec != nil {
-		e.rec.stepped(d.now, id, in, &e.out)
-	}
-	for i := range e.out.Ops {
-		p.hist = &histNode{op: e.out.Ops[i], prev: p.hist}
-		p.hh = e.hashOp(p.hh, &e.out.Ops[i])
-	}
-	first := len(d.chans)
-	for i := range e.out.Msgs {
-		msg := &e.out.Msgs[i]
-		ci := e.m.channelIndex(msg)
-		due, ok := e.m.due(&e.m.Channels[ci], d.now, msg)
-		if e.rec != nil {
-			e.rec.send(d.now, *msg, due, !ok)
-		}
-		if !ok {
+	e.seen |= r.seen
+	d.p = r.p
+	for _, s := range r.sends {
+		if s.lost {
 			continue
 		}
-		q := d.queue(s, ci)
-		if k := len(q.msgs); k > 0 {
-			due = max(due, q.msgs[k-1].due) // TCP: no overtaking
+		q := f.queue(d, int(s.ch))
+		due := s.due
+		if n := len(q.msgs); n > 0 {
+			due = max(due, q.msgs[n-1].due) // TCP: no overtaking
 		}
-		q.msgs = append(q.msgs[:len(q.msgs):len(q.msgs)], inflight{msg: *msg, due: due})
-		q.h = 0 // rehashed below, once
+		d.setQueue(int(s.ch), e.push(int(s.ch), q, s.mid, due))
 	}
-	for k := range d.chans {
-		if k >= first || d.chans[k].q.h == 0 {
-			d.chans[k].q.h = e.hashQueue(d.chans[k].q.msgs)
+}
+
+// stepNew steps actor id from part p on a scratch copy and interns the
+// result.
+func (e *engine) stepNew(now model.Time, id model.ActorID, in model.Input, p *part, fired model.TimerKey) stepResult {
+	ts := append(e.timers[:0], p.timers...)
+	if in.Kind == model.InTimer || in.Kind == model.InCrash {
+		i := timerIndex(ts, fired)
+		ts = slices.Delete(ts, i, i+1)
+	}
+	a := copyActor(e.scratch[id], p.actor)
+	e.scratch[id] = a
+	e.out.Reset()
+	a.Step(now, in, &e.out)
+	for _, t := range e.out.Timers {
+		if t.Cancel {
+			if i := timerIndex(ts, t.Key); i >= 0 {
+				ts = slices.Delete(ts, i, i+1)
+			}
+			continue
+		}
+		ts = setTimer(ts, t.Key, max(t.At, now))
+	}
+	e.timers = ts
+	var r stepResult
+	for _, ev := range e.out.Events {
+		r.seen |= 1 << ev.Kind
+	}
+	if e.rec != nil {
+		e.rec.stepped(now, id, in, &e.out)
+	}
+	hist := p.hist
+	for i := range e.out.Ops {
+		hist = e.intern(int(id), hist, &e.out.Ops[i])
+	}
+	r.p = e.internPart(int(id), a, ts, hist)
+	if len(e.out.Msgs) > 0 {
+		if cap(e.sendArena)-len(e.sendArena) < len(e.out.Msgs) {
+			e.sendArena = make([]send, 0, max(1024, len(e.out.Msgs)))
+		}
+		start := len(e.sendArena)
+		for i := range e.out.Msgs {
+			msg := &e.out.Msgs[i]
+			ci := e.m.channelIndex(msg)
+			due, ok := e.m.due(&e.m.Channels[ci], now, msg)
+			if e.rec != nil {
+				e.rec.send(now, *msg, due, !ok)
+			}
+			e.sendArena = append(e.sendArena, send{ch: int32(ci), mid: e.internMsg(msg), lost: !ok, due: due})
+		}
+		r.sends = e.sendArena[start:len(e.sendArena):len(e.sendArena)]
+	}
+	return r
+}
+
+// copyActor makes dst a copy of src without allocating, for the model's
+// actors, and returns it; other actors are cloned.
+func copyActor(dst, src model.Actor) model.Actor {
+	switch s := src.(type) {
+	case *model.Server:
+		if d, ok := dst.(*model.Server); ok {
+			d.CopyFrom(s)
+			return d
+		}
+	case *model.Client:
+		if d, ok := dst.(*model.Client); ok {
+			d.CopyFrom(s)
+			return d
+		}
+	case *model.Local:
+		if d, ok := dst.(*model.Local); ok {
+			d.CopyFrom(s)
+			return d
 		}
 	}
+	return src.Clone()
+}
+
+type doner interface{ Done() bool }
+type quiescer interface{ Quiescent() bool }
+
+// actorFlags returns the actor's Done and Quiescent (true where it has
+// none).
+func actorFlags(a model.Actor) (done, quiet bool) {
+	done, quiet = true, true
+	if d, ok := a.(doner); ok {
+		done = d.Done()
+	}
+	if q, ok := a.(quiescer); ok {
+		quiet = q.Quiescent()
+	}
+	return done, quiet
+}
+
+// internPart returns the interned part of actor id made of a, timers ts
+// and history hist, storing copies of a and ts if it is new.
+func (e *engine) internPart(id int, a model.Actor, ts []timer, hist uint32) *part {
+	b := binary.AppendUvarint(e.buf[:0], uint64(hist))
+	b = binary.AppendUvarint(b, uint64(len(ts)))
+	for _, t := range ts {
+		b = append(b, byte(t.key.Kind))
+		b = binary.AppendUvarint(b, uint64(t.key.Arg))
+		b = binary.AppendVarint(b, int64(t.at))
+	}
+	b = appendSnapshot(b, a)
+	e.buf = b
+	t := &e.parts[id]
+	if p, ok := t.index[string(b)]; ok {
+		return p
+	}
+	p := &part{actor: a.Clone(), timers: slices.Clip(slices.Clone(ts)), hist: hist, id: uint32(len(t.values))}
+	t.index[string(b)] = p
+	t.values = append(t.values, p)
+	p.done, p.quiet = actorFlags(p.actor)
+	e.buf = p.actor.AppendState(e.buf[:0])
+	p.ah = xxhash.Sum64(e.buf)
+	p.th = hashTimers(p.timers)
+	p.term = mix(p.ah^e.salt[3*id]) + mix(p.th^e.salt[3*id+1]) + mix(e.hists[p.hist].h^e.salt[3*id+2])
+	return p
+}
+
+// snapshotter is what the explorer needs of an actor besides model.Actor:
+// a lossless encoding, by which parts are interned (see
+// model.Server.AppendSnapshot).
+type snapshotter interface {
+	AppendSnapshot(b []byte) []byte
+}
+
+func appendSnapshot(b []byte, a model.Actor) []byte {
+	switch a := a.(type) {
+	case *model.Server:
+		return a.AppendSnapshot(b)
+	case *model.Client:
+		return a.AppendSnapshot(b)
+	case *model.Local:
+		return a.AppendSnapshot(b)
+	}
+	return a.(snapshotter).AppendSnapshot(b)
+}
+
+// internMsg returns the index of an interned message.
+func (e *engine) internMsg(m *model.Message) uint32 {
+	if id, ok := e.msgIdx[*m]; ok {
+		return id
+	}
+	id := uint32(len(e.msgs))
+	e.buf = appendMessage(e.buf[:0], m)
+	e.msgs = append(e.msgs, &msgEntry{msg: *m, h: xxhash.Sum64(e.buf)})
+	e.msgIdx[*m] = id
+	return id
+}
+
+// internQueue returns the interned queue of channel ci made of msgs,
+// storing a copy if it is new.
+func (e *engine) internQueue(ci int, msgs []inflight) *queue {
+	b := e.buf[:0]
+	for _, m := range msgs {
+		b = binary.AppendUvarint(b, uint64(m.mid))
+		b = binary.AppendVarint(b, int64(m.due))
+	}
+	e.buf = b
+	t := &e.queues[ci]
+	if q, ok := t.index[string(b)]; ok {
+		return q
+	}
+	q := &queue{msgs: slices.Clip(slices.Clone(msgs)), id: uint32(len(t.values))}
+	t.index[string(b)] = q
+	t.values = append(t.values, q)
+	if len(msgs) > 0 {
+		h := uint64(len(msgs))
+		for _, m := range msgs {
+			h = mix(h ^ e.msgs[m.mid].h)
+			h = mix(h ^ uint64(m.due))
+		}
+		q.h = h
+	}
+	q.term = mix(q.h ^ e.salt[3*len(e.m.actors)+ci])
+	return q
+}
+
+// pop returns channel ci's queue q without its oldest message.
+func (e *engine) pop(ci int, q *queue) *queue {
+	if q.tail == nil {
+		q.tail = e.internQueue(ci, q.msgs[1:])
+	}
+	return q.tail
+}
+
+// push returns channel ci's queue q with message mid appended, due at due.
+func (e *engine) push(ci int, q *queue, mid uint32, due model.Time) *queue {
+	k := [3]uint64{uint64(ci)<<32 | uint64(q.id), uint64(mid), uint64(due)}
+	if r, ok := e.pushMemo[k]; ok {
+		return r
+	}
+	msgs := append(make([]inflight, 0, len(q.msgs)+1), q.msgs...)
+	msgs = append(msgs, inflight{msg: &e.msgs[mid].msg, mid: mid, due: due})
+	r := e.internQueue(ci, msgs)
+	e.pushMemo[k] = r
+	return r
+}
+
+// advance makes dst the state f+d. dst may be f.
+func (e *engine) advance(dst, f *frame, d *delta) {
+	dst.now, dst.depth, dst.hash = d.now, f.depth+1, d.hash
+	if dst != f {
+		copy(dst.parts, f.parts)
+		copy(dst.chans, f.chans)
+	}
+	if d.actor >= 0 {
+		dst.parts[d.actor] = d.p
+	}
+	for _, c := range d.chans {
+		dst.chans[c.i] = c.q
+	}
+	dst.arrive, dst.next = dst.horizon()
 }
 
 func timerIndex(ts []timer, k model.TimerKey) int {
@@ -341,15 +612,15 @@ func setTimer(ts []timer, k model.TimerKey, at model.Time) []timer {
 
 // horizon computes the earliest due time of a message in flight and the
 // earliest timer deadline (MaxInt64: none).
-func (s *State) horizon() (arrive, next model.Time) {
+func (f *frame) horizon() (arrive, next model.Time) {
 	arrive, next = math.MaxInt64, math.MaxInt64
-	for ci := range s.chans {
-		if q := &s.chans[ci]; len(q.msgs) > 0 {
+	for _, q := range f.chans {
+		if len(q.msgs) > 0 {
 			arrive = min(arrive, q.msgs[0].due) // dues never fall along a queue
 		}
 	}
-	for id := range s.parts {
-		for _, t := range s.parts[id].timers {
+	for _, p := range f.parts {
+		for _, t := range p.timers {
 			next = min(next, t.at)
 		}
 	}
@@ -358,19 +629,19 @@ func (s *State) horizon() (arrive, next model.Time) {
 
 // waitTarget is where a Wait step takes the clock: to the earliest timer
 // deadline or the earliest latest-arrival time, whichever comes first.
-func (e *engine) waitTarget(s *State) model.Time {
-	return min(s.arrive, s.next, e.m.MaxTime)
+func (e *engine) waitTarget(f *frame) model.Time {
+	return min(f.arrive, f.next, e.m.MaxTime)
 }
 
-// enabled appends the steps enabled in s to out: delivering (and, on a
+// enabled appends the steps enabled in f to out: delivering (and, on a
 // lossy channel, losing) the oldest message of each channel; firing the
 // timers with the earliest deadline, provided that deadline is not past
 // MaxTime nor past the latest arrival time of any message in flight; and,
 // while messages are in flight, letting time pass (Wait) to the earlier
 // of those two times. An empty result means the run has ended.
-func (e *engine) enabled(s *State, out []Step) []Step {
-	for ci := range s.chans {
-		if len(s.chans[ci].msgs) == 0 {
+func (e *engine) enabled(f *frame, out []Step) []Step {
+	for ci, q := range f.chans {
+		if len(q.msgs) == 0 {
 			continue
 		}
 		out = append(out, Step{Kind: Deliver, Index: ci})
@@ -378,15 +649,15 @@ func (e *engine) enabled(s *State, out []Step) []Step {
 			out = append(out, Step{Kind: Lose, Index: ci})
 		}
 	}
-	arrive, next := s.arrive, s.next
-	if arrive != math.MaxInt64 && min(arrive, next, e.m.MaxTime) > s.now {
+	arrive, next := f.arrive, f.next
+	if arrive != math.MaxInt64 && min(arrive, next, e.m.MaxTime) > f.now {
 		out = append(out, Step{Kind: Wait})
 	}
 	if next > e.m.MaxTime || next > arrive {
 		return out
 	}
-	for id := range s.parts {
-		for _, t := range s.parts[id].timers {
+	for id, p := range f.parts {
+		for _, t := range p.timers {
 			if t.at != next {
 				continue
 			}
@@ -400,37 +671,22 @@ func (e *engine) enabled(s *State, out []Step) []Step {
 	return out
 }
 
-type doner interface{ Done() bool }
-type quiescer interface{ Quiescent() bool }
-
-// quiet reports what sim's quiet does: no message in flight, every script
-// finished, no background work under way.
-func (s *State) quiet() bool {
-	for i := range s.chans {
-		if len(s.chans[i].msgs) > 0 {
+// finished reports whether a run would stop in f+d (d may be nil) before
+// firing any timer: nothing in flight, every script finished, no
+// background work under way (sim's quiet), and no timer due by Until.
+func (e *engine) finished(f *frame, d *delta) bool {
+	for i := range f.chans {
+		if len(f.queue(d, i).msgs) > 0 {
 			return false
 		}
 	}
-	for i := range s.parts {
-		a := s.parts[i].actor
-		if d, ok := a.(doner); ok && !d.Done() {
-			return false
-		}
-		if q, ok := a.(quiescer); ok && !q.Quiescent() {
+	for i := range f.parts {
+		if p := f.part(d, i); !p.done || !p.quiet {
 			return false
 		}
 	}
-	return true
-}
-
-// finished reports whether a run would stop in s before firing any
-// timer: quiet, with no timer due by Until (sim's stopping rule).
-func (e *engine) finished(s *State) bool {
-	if !s.quiet() {
-		return false
-	}
-	for i := range s.parts {
-		for _, t := range s.parts[i].timers {
+	for i := range f.parts {
+		for _, t := range f.part(d, i).timers {
 			if t.at <= e.m.Until {
 				return false
 			}
@@ -439,37 +695,36 @@ func (e *engine) finished(s *State) bool {
 	return true
 }
 
-// unfinished lists the actors whose scripts have not ended.
-func (e *engine) unfinished(s *State) []string {
+// unfinished lists the actors of f+d whose scripts have not ended.
+func (e *engine) unfinished(f *frame, d *delta) []string {
 	var out []string
-	for i := range s.parts {
-		if d, ok := s.parts[i].actor.(doner); ok && !d.Done() {
+	for i := range f.parts {
+		if !f.part(d, i).done {
 			out = append(out, e.m.Names[i])
 		}
 	}
 	return out
 }
 
-// actorsOf returns the state's actors in a scratch slice.
-func (e *engine) actorsOf(s *State) []model.Actor {
-	for i := range s.parts {
-		e.actors[i] = s.parts[i].actor
+// actorsOf returns the actors of f+d in a scratch slice.
+func (e *engine) actorsOf(f *frame, d *delta) []model.Actor {
+	for i := range f.parts {
+		e.actors[i] = f.part(d, i).actor
 	}
 	return e.actors
 }
 
-// history returns the state's operations in a canonical order: by
-// response time, then invocation, then actor and sequence; IDs follow
-// that order.
-func (s *State) history() []model.Op {
+// history returns the operations of f+d in a canonical order: by response
+// time, then invocation, then actor and sequence; IDs follow that order.
+func (e *engine) history(f *frame, d *delta) []model.Op {
 	type rec struct {
 		actor int
 		op    model.Op
 	}
 	var rs []rec
-	for id := range s.parts {
-		for h := s.parts[id].hist; h != nil; h = h.prev {
-			rs = append(rs, rec{id, h.op})
+	for id := range f.parts {
+		for h := f.part(d, id).hist; h != 0; h = e.hists[h].prev {
+			rs = append(rs, rec{id, e.hists[h].op})
 		}
 	}
 	slices.SortFunc(rs, func(a, b rec) int {
@@ -484,69 +739,86 @@ func (s *State) history() []model.Op {
 	return ops
 }
 
-// historyHash fingerprints the state's history alone.
-func (e *engine) historyHash(s *State) uint64 {
+// intern returns the history of actor made of history prev and then op.
+func (e *engine) intern(actor int, prev uint32, op *model.Op) uint32 {
+	h := e.hashOp(e.hists[prev].h, op)
+	k := histKey{h, actor}
+	if id, ok := e.histIdx[k]; ok {
+		return id
+	}
+	id := uint32(len(e.hists))
+	e.hists = append(e.hists, histNode{op: *op, prev: prev, h: h})
+	e.histIdx[k] = id
+	return id
+}
+
+// historyHash fingerprints the history of f+d alone.
+func (e *engine) historyHash(f *frame, d *delta) uint64 {
 	b := e.buf[:0]
-	for i := range s.parts {
-		b = binary.LittleEndian.AppendUint64(b, s.parts[i].hh)
+	for i := range f.parts {
+		b = binary.LittleEndian.AppendUint64(b, e.hists[f.part(d, i).hist].h)
 	}
 	e.buf = b
 	return xxhash.Sum64(b)
 }
 
-func (e *engine) stateHash(s *State) uint64 {
-	return e.deltaHash(s, &delta{now: s.now, actor: -1})
+// Fingerprints. A state's fingerprint is a sum, over its components (the
+// clock; each actor's state, timers and history; each channel's
+// messages), of a mix of the component's own fingerprint with a salt
+// that names the component: a step that changes one component changes
+// the sum by two terms, so the successor's fingerprint costs O(what
+// changed). mix is a bijection, so components that differ give terms
+// that differ.
+
+// mix is splitmix64's finalizer.
+func mix(z uint64) uint64 {
+	z = (z ^ z>>30) * 0xbf58476d1ce4e5b9
+	z = (z ^ z>>27) * 0x94d049bb133111eb
+	return z ^ z>>31
 }
 
-// deltaHash fingerprints the successor d describes: its clock and the
-// hashes of its parts and channels.
-func (e *engine) deltaHash(s *State, d *delta) uint64 {
-	b := binary.LittleEndian.AppendUint64(e.buf[:0], uint64(d.now))
-	for i := range s.parts {
-		p := &s.parts[i]
-		if i == d.actor {
-			p = &d.p
-		}
-		b = binary.LittleEndian.AppendUint64(b, p.ah)
-		b = binary.LittleEndian.AppendUint64(b, p.th)
-		b = binary.LittleEndian.AppendUint64(b, p.hh)
+func (e *engine) nowTerm(now model.Time) uint64 {
+	return mix(uint64(now) ^ e.salt[len(e.salt)-1])
+}
+
+// frameHash fingerprints f from its components.
+func (e *engine) frameHash(f *frame) uint64 {
+	h := e.nowTerm(f.now)
+	for _, p := range f.parts {
+		h += p.term
 	}
-	k := len(b)
-	for i := range s.chans {
-		b = binary.LittleEndian.AppendUint64(b, s.chans[i].h)
+	for _, q := range f.chans {
+		h += q.term
+	}
+	return h
+}
+
+// deltaHash fingerprints the successor f+d from f's fingerprint.
+func (e *engine) deltaHash(f *frame, d *delta) uint64 {
+	h := f.hash
+	if d.now != f.now {
+		h += e.nowTerm(d.now) - e.nowTerm(f.now)
+	}
+	if d.actor >= 0 {
+		h += d.p.term - f.parts[d.actor].term
 	}
 	for _, c := range d.chans {
-		binary.LittleEndian.PutUint64(b[k+8*c.i:], c.q.h)
+		h += c.q.term - f.chans[c.i].term
 	}
-	e.buf = b
-	return xxhash.Sum64(b)
+	return h
 }
 
-func (e *engine) hashTimers(ts []timer) uint64 {
+// hashTimers fingerprints an actor's armed timers.
+func hashTimers(ts []timer) uint64 {
 	if len(ts) == 0 {
 		return 0
 	}
-	b := e.buf[:0]
+	h := uint64(len(ts))
 	for _, t := range ts {
-		b = append(b, byte(t.key.Kind))
-		b = binary.LittleEndian.AppendUint32(b, t.key.Arg)
-		b = binary.LittleEndian.AppendUint64(b, uint64(t.at))
+		h = mix(h ^ (uint64(t.key.Kind)<<32 | uint64(t.key.Arg)))
+		h = mix(h ^ uint64(t.at))
 	}
-	e.buf = b
-	return xxhash.Sum64(b)
-}
-
-func (e *engine) hashQueue(q []inflight) uint64 {
-	if len(q) == 0 {
-		return 0
-	}
-	b := e.buf[:0]
-	for i := range q {
-		b = appendMessage(b, &q[i].msg)
-		b = binary.LittleEndian.AppendUint64(b, uint64(q[i].due))
-	}
-	e.buf = b
-	return xxhash.Sum64(b)
+	return h
 }
 
 // appendMessage encodes every field of a message.
@@ -573,8 +845,8 @@ func bit(v bool) byte {
 	return 0
 }
 
-// hashOp chains an operation onto the hash of the actor's history so far.
-// The actor and its sequence number are implied by the position.
+// hashOp chains an operation onto the fingerprint of the actor's history
+// so far. The actor and its sequence number are implied by the position.
 func (e *engine) hashOp(prev uint64, o *model.Op) uint64 {
 	b := binary.LittleEndian.AppendUint64(e.buf[:0], prev)
 	b = append(b, byte(o.Kind), bit(o.Flushed))

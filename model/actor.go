@@ -144,10 +144,10 @@ func ParseEventKind(s string) (EventKind, bool) {
 // reason naming the rule (a kernel function or RFC section).
 type Event struct {
 	Kind   EventKind
+	Deleg  DelegType
 	Actor  ActorID
 	File   FileID
 	Client ActorID // the client concerned (delegation holder), if any
-	Deleg  DelegType
 	Why    string
 }
 

@@ -161,9 +161,22 @@ type Client struct {
 }
 
 // NewClient returns a client ready for InStart.
+//
+// The client, its configuration and a file table of up to two files are
+// one allocation: sweeps build a client for every run.
 func NewClient(c ClientConfig) *Client {
-	c = c.withDefaults()
-	return &Client{cfg: &c, files: make([]cfile, len(c.Files)), nextXID: 1}
+	a := &struct {
+		c     Client
+		cfg   ClientConfig
+		files [2]cfile
+	}{cfg: c.withDefaults()}
+	a.c = Client{cfg: &a.cfg, nextXID: 1}
+	if n := len(c.Files); n <= len(a.files) {
+		a.c.files = a.files[:n:n]
+	} else {
+		a.c.files = make([]cfile, n)
+	}
+	return &a.c
 }
 
 // Name returns the client's name.
@@ -215,10 +228,11 @@ func (c *Client) Step(now Time, in Input, out *Output) {
 	case InTimer:
 		c.timer(now, in.Timer, out)
 	case InDeliver:
+		// By pointer: in is Step's own copy.
 		if in.Msg.Reply {
-			c.reply(now, in.Msg, out)
+			c.reply(now, &in.Msg, out)
 		} else {
-			c.callback(now, in.Msg, out)
+			c.callback(now, &in.Msg, out)
 		}
 	}
 }
@@ -249,7 +263,7 @@ func (c *Client) schedule(now Time, out *Output) {
 	if c.next >= len(c.cfg.Script) {
 		return
 	}
-	st := c.cfg.Script[c.next]
+	st := &c.cfg.Script[c.next]
 	at := now + st.After
 	if st.HasAt {
 		at = max(now, st.At)
@@ -266,7 +280,7 @@ func (c *Client) begin(now Time, out *Output) {
 
 // finish records the application operation and schedules the next step.
 func (c *Client) finish(now Time, st Status, out *Output) {
-	step := c.cfg.Script[c.cur.step]
+	step := &c.cfg.Script[c.cur.step]
 	c.seq++
 	op := Op{Actor: c.cfg.Name, Seq: c.seq, Kind: step.Kind, File: c.cfg.Files[step.File], Start: c.cur.start, End: now,
 		Result: st.String(), Attempts: c.cur.attempts, Size: c.cur.size, Data: c.cur.data,
@@ -371,7 +385,7 @@ func (c *Client) returnDeleg(f FileID, out *Output) {
 // callback serves CB_RECALL and CB_GETATTR (nfs4_callback_recall,
 // nfs4_callback_getattr). The answer goes at once; the state manager
 // sends DELEGRETURN right behind it.
-func (c *Client) callback(now Time, m Message, out *Output) {
+func (c *Client) callback(now Time, m *Message, out *Output) {
 	r := Message{Kind: m.Kind, Reply: true, From: c.cfg.ID, To: ServerID, XID: m.XID, File: m.File}
 	cf := &c.files[m.File]
 	held := cf.deleg != DelegNone && cf.delegID == m.Stateid
@@ -398,7 +412,7 @@ func (c *Client) callback(now Time, m Message, out *Output) {
 	}
 }
 
-func (c *Client) reply(now Time, m Message, out *Output) {
+func (c *Client) reply(now Time, m *Message, out *Output) {
 	if m.Revoked != 0 {
 		c.revoked(m.Revoked, out)
 	}
@@ -432,7 +446,7 @@ func (c *Client) reply(now Time, m Message, out *Output) {
 
 // written applies a WRITE reply: the pages are clean if nothing newer was
 // written meanwhile.
-func (c *Client) written(f FileID, data uint64, m Message, out *Output) {
+func (c *Client) written(f FileID, data uint64, m *Message, out *Output) {
 	cf := &c.files[f]
 	if cf.data != data || !cf.dirty {
 		return

@@ -12,7 +12,7 @@ const (
 
 // run advances the current application operation from its stage.
 func (c *Client) run(now Time, out *Output) {
-	st := c.cfg.Script[c.cur.step]
+	st := &c.cfg.Script[c.cur.step]
 	cf := &c.files[st.File]
 	if st.Kind != OpOpen && st.Kind != OpWrite {
 		cf.referenced = true
@@ -72,7 +72,7 @@ func (c *Client) run(now Time, out *Output) {
 
 // open: an open the client's delegation covers is done locally; others
 // send OPEN (O_EXCL creates always go to the server).
-func (c *Client) open(now Time, st ClientStep, out *Output) {
+func (c *Client) open(now Time, st *ClientStep, out *Output) {
 	cf := &c.files[st.File]
 	if c.cur.stage == stageStart && !st.Excl && !cf.returning &&
 		(cf.deleg == DelegWrite || (cf.deleg == DelegRead && st.Access == AccessRead)) {
@@ -99,7 +99,7 @@ func (c *Client) flush(f FileID, out *Output) {
 // them and wait, or under a space-limited write delegation on close only
 // start it: nfs4_file_flush), then for the last close of state from a
 // real OPEN, CLOSE.
-func (c *Client) flushThen(now Time, st ClientStep, out *Output) {
+func (c *Client) flushThen(now Time, st *ClientStep, out *Output) {
 	cf := &c.files[st.File]
 	if cf.dirty {
 		if st.Kind == OpClose && cf.deleg == DelegWrite && c.cfg.CloseFlush == FlushStart {
@@ -135,8 +135,8 @@ func (c *Client) closed(f FileID, out *Output) {
 }
 
 // appReply handles the reply to the current operation's RPC.
-func (c *Client) appReply(now Time, m Message, out *Output) {
-	st := c.cfg.Script[c.cur.step]
+func (c *Client) appReply(now Time, m *Message, out *Output) {
+	st := &c.cfg.Script[c.cur.step]
 	cf := &c.files[st.File]
 	if m.Status == NFS4ErrDelay {
 		c.retryLater(now, out)
@@ -169,7 +169,7 @@ func (c *Client) appReply(now Time, m Message, out *Output) {
 	}
 }
 
-func (c *Client) mainReply(now Time, st ClientStep, m Message, out *Output) {
+func (c *Client) mainReply(now Time, st *ClientStep, m *Message, out *Output) {
 	cf := &c.files[st.File]
 	if m.Status != StatusOK {
 		c.finish(now, m.Status, out)

@@ -66,7 +66,15 @@ type Local struct {
 }
 
 // NewLocal returns a local process ready for InStart.
-func NewLocal(c LocalConfig) *Local { return &Local{cfg: &c, nextXID: 1} }
+// The process and its configuration are one allocation.
+func NewLocal(c LocalConfig) *Local {
+	a := &struct {
+		l   Local
+		cfg LocalConfig
+	}{cfg: c}
+	a.l = Local{cfg: &a.cfg, nextXID: 1}
+	return &a.l
+}
 
 // ScriptLen returns the number of steps in the script.
 func (l *Local) ScriptLen() int { return len(l.cfg.Script) }
@@ -93,7 +101,7 @@ func (l *Local) Step(now Time, in Input, out *Output) {
 		}
 	case InDeliver:
 		if in.Msg.XID == l.xid && l.active {
-			l.answer(now, in.Msg, out)
+			l.answer(now, &in.Msg, out) // in is Step's own copy
 		}
 	}
 }
@@ -102,7 +110,7 @@ func (l *Local) schedule(now Time, out *Output) {
 	if l.next >= len(l.cfg.Script) {
 		return
 	}
-	st := l.cfg.Script[l.next]
+	st := &l.cfg.Script[l.next]
 	at := now + st.After
 	if st.HasAt {
 		at = max(now, st.At)
@@ -111,7 +119,7 @@ func (l *Local) schedule(now Time, out *Output) {
 }
 
 func (l *Local) startup() Time {
-	st := l.cfg.Script[l.step]
+	st := &l.cfg.Script[l.step]
 	if len(st.Startup) == 0 {
 		return 0
 	}
@@ -121,7 +129,7 @@ func (l *Local) startup() Time {
 // begin starts one attempt: lsattr stats first (lsattr → stat(), which
 // breaks no lease), then every operation makes its call after start-up.
 func (l *Local) begin(now Time, out *Output) {
-	st := l.cfg.Script[l.step]
+	st := &l.cfg.Script[l.step]
 	l.stage = 0
 	if st.Kind == OpLsattr {
 		l.sys(Message{Kind: MsgSysStat, File: st.File}, out)
@@ -141,7 +149,7 @@ func (l *Local) afterStartup(now Time, out *Output) {
 
 // call makes the operation's lease-breaking system call.
 func (l *Local) call(out *Output) {
-	st := l.cfg.Script[l.step]
+	st := &l.cfg.Script[l.step]
 	l.stage = 2
 	m := Message{File: st.File}
 	switch st.Kind {
@@ -175,14 +183,14 @@ func (l *Local) sys(m Message, out *Output) {
 	out.send(m)
 }
 
-func (l *Local) answer(now Time, m Message, out *Output) {
-	st := l.cfg.Script[l.step]
+func (l *Local) answer(now Time, m *Message, out *Output) {
+	st := &l.cfg.Script[l.step]
 	if l.stage == 0 { // lsattr's stat()
 		if m.Status != StatusOK {
 			l.done(now, m, out)
 			return
 		}
-		l.statted = m
+		l.statted = *m
 		l.afterStartup(now, out)
 		return
 	}
@@ -196,8 +204,8 @@ func (l *Local) answer(now Time, m Message, out *Output) {
 	l.done(now, m, out)
 }
 
-func (l *Local) done(now Time, m Message, out *Output) {
-	st := l.cfg.Script[l.step]
+func (l *Local) done(now Time, m *Message, out *Output) {
+	st := &l.cfg.Script[l.step]
 	l.seq++
 	op := Op{Actor: l.cfg.Name, Seq: l.seq, Kind: st.Kind, File: l.cfg.Files[st.File], Start: l.start,
 		End: now, Result: m.Status.String(), Attempts: l.attempt}

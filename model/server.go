@@ -121,15 +121,31 @@ type Server struct {
 }
 
 // NewServer returns a server in its initial state.
+//
+// The server and small file and client tables (up to two files and four
+// actors) are one allocation: sweeps build a server for every run.
 func NewServer(c ServerConfig) *Server {
-	s := &Server{prof: c.Profile, par: c.Params.WithDefaults(), pol: c.Policy, nextStateid: 1, nextXID: 1, nextWaiter: 1}
+	a := &struct {
+		s       Server
+		files   [2]File
+		clients [4]clientRec
+	}{}
+	s := &a.s
+	*s = Server{prof: c.Profile, par: c.Params.WithDefaults(), pol: c.Policy, nextStateid: 1, nextXID: 1, nextWaiter: 1}
 	if s.pol == nil {
 		s.pol = kernelPolicy{}
+	}
+	if n := len(c.Files); n > 0 && n <= len(a.files) {
+		s.files = a.files[:0:n]
 	}
 	for _, f := range c.Files {
 		s.files = append(s.files, File{Name: f.Name, Exists: f.Exists, Size: f.Size})
 	}
-	s.clients = make([]clientRec, c.Actors)
+	if c.Actors <= len(a.clients) {
+		s.clients = a.clients[:c.Actors:c.Actors]
+	} else {
+		s.clients = make([]clientRec, c.Actors)
+	}
 	for _, ci := range c.Clients {
 		s.clients[ci.ID] = clientRec{minor: ci.Minor, isClient: true, alive: true, cbUp: ci.CBUp}
 	}
@@ -168,13 +184,16 @@ func (s *Server) Step(now Time, in Input, out *Output) {
 			}
 		}
 	case InDeliver:
-		s.deliver(now, in.Msg, out)
+		s.deliver(now, &in.Msg, out)
 	case InTimer:
 		s.timer(now, in.Timer, out)
 	}
 }
 
-func (s *Server) deliver(now Time, m Message, out *Output) {
+// deliver and the handlers below take the message by pointer: it is
+// Step's own copy, and passing it down by value would copy it at every
+// call.
+func (s *Server) deliver(now Time, m *Message, out *Output) {
 	if m.Kind.Channel() == ChanLocal {
 		s.syscall(now, m, out)
 		return

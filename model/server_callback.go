@@ -16,7 +16,7 @@ func (s *Server) sendCB(now Time, d *Deleg, kind MsgKind, out *Output) uint32 {
 	return xid
 }
 
-func (s *Server) callbackReply(now Time, m Message, out *Output) {
+func (s *Server) callbackReply(now Time, m *Message, out *Output) {
 	i := slices.IndexFunc(s.cbs, func(c pendingCB) bool { return c.xid == m.XID && c.client == m.From })
 	if i < 0 {
 		return // timed out already: the RPC layer drops late replies

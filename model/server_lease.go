@@ -67,13 +67,13 @@ func (s *Server) firstConflict(f FileID, write bool, requester ActorID) int {
 
 // access runs one access that may conflict with a delegation: it asks the
 // policy what to do, then completes, fails, or parks the access.
-func (s *Server) access(now Time, req Message, kind AccessKind, write, nonBlock bool, out *Output) {
-	w := waiter{from: req.From, req: req, access: kind, write: write, since: now}
+func (s *Server) access(now Time, req *Message, kind AccessKind, write, nonBlock bool, out *Output) {
 	i := s.firstConflict(req.File, write, req.From)
 	if i < 0 {
-		s.complete(now, w, out)
+		s.completeReq(now, req, false, 0, out)
 		return
 	}
+	w := waiter{from: req.From, req: *req, access: kind, write: write, since: now}
 	kern := kernelDecision(s.prof, kind, nonBlock, s.par.DelegReturnWait)
 	w.dec = s.pol.Conflict(ConflictInfo{Profile: s.prof, Access: kind, Write: write,
 		NonBlock: nonBlock, Holder: s.delegs[i].Type, Recalling: s.delegs[i].Recalling, Kernel: kern})
@@ -83,20 +83,20 @@ func (s *Server) access(now Time, req Message, kind AccessKind, write, nonBlock 
 func (s *Server) apply(now Time, w waiter, dec Decision, out *Output) {
 	switch dec.Action {
 	case ActAllow:
-		s.complete(now, w, out)
+		s.complete(now, &w, out)
 	case ActDeny:
-		s.fail(now, w, out)
+		s.fail(now, &w, out)
 	case ActRecallFail:
 		s.breakConflicts(now, w.req.File, w.write, w.from, out)
-		s.fail(now, w, out)
+		s.fail(now, &w, out)
 	case ActRecallWait:
 		s.breakConflicts(now, w.req.File, w.write, w.from, out)
 		if s.firstConflict(w.req.File, w.write, w.from) < 0 {
-			s.complete(now, w, out)
+			s.complete(now, &w, out)
 			return
 		}
 		if dec.Wait <= 0 {
-			s.fail(now, w, out)
+			s.fail(now, &w, out)
 			return
 		}
 		if w.access.IsLocal() {
@@ -107,7 +107,7 @@ func (s *Server) apply(now Time, w waiter, dec Decision, out *Output) {
 	case ActCBGetattr:
 		i := s.firstConflict(w.req.File, w.write, w.from)
 		if i < 0 {
-			s.complete(now, w, out)
+			s.complete(now, &w, out)
 			return
 		}
 		w.onCB = true
@@ -158,12 +158,12 @@ func (s *Server) unpark(i int, out *Output) waiter {
 // soon as nothing conflicts.
 func (s *Server) wake(now Time, f FileID, out *Output) {
 	for i := 0; i < len(s.waiters); {
-		w := s.waiters[i]
-		if w.req.File != f || w.onCB || s.firstConflict(f, w.write, w.from) >= 0 {
+		if w := &s.waiters[i]; w.req.File != f || w.onCB || s.firstConflict(f, w.write, w.from) >= 0 {
 			i++
 			continue
 		}
-		s.complete(now, s.unpark(i, out), out)
+		w := s.unpark(i, out)
+		s.complete(now, &w, out)
 	}
 }
 
@@ -182,7 +182,7 @@ func (s *Server) waitTimeout(now Time, id uint32, out *Output) {
 		s.apply(now, w, w.dec, out)
 		return
 	}
-	s.fail(now, w, out)
+	s.fail(now, &w, out)
 }
 
 // cbGetattrAnswer resumes the accesses waiting for CB_GETATTR xid. Two
@@ -192,7 +192,7 @@ func (s *Server) waitTimeout(now Time, id uint32, out *Output) {
 // holder's size. Stale (the holder has unwritten data, or a size the
 // server does not have) decides which way a policy's Then goes: only then
 // is the server's own view of the file out of date.
-func (s *Server) cbGetattrAnswer(now Time, m Message, deleg uint32, out *Output) {
+func (s *Server) cbGetattrAnswer(now Time, m *Message, deleg uint32, out *Output) {
 	modified := m.Dirty
 	stale := m.Dirty
 	if i := s.delegIndex(deleg); i >= 0 {

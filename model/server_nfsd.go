@@ -4,7 +4,7 @@ import "slices"
 
 // rpc serves a fore-channel request. Every request renews the client's
 // lease (RENEW in v4.0, SEQUENCE in v4.1+).
-func (s *Server) rpc(now Time, m Message, out *Output) {
+func (s *Server) rpc(now Time, m *Message, out *Output) {
 	c := &s.clients[m.From]
 	if !c.isClient {
 		return
@@ -67,7 +67,7 @@ func (s *Server) rpc(now Time, m Message, out *Output) {
 // mayWrite checks a WRITE's stateid: the client's write delegation on the
 // file, or its open of the file with write access (nfs4_check_openmode:
 // NFS4ERR_OPENMODE for a read-only open).
-func (s *Server) mayWrite(m Message) Status {
+func (s *Server) mayWrite(m *Message) Status {
 	if i := s.delegIndex(m.Stateid); i >= 0 && s.delegs[i].Client == m.From && s.delegs[i].File == m.File && s.delegs[i].Type == DelegWrite {
 		return StatusOK
 	}
@@ -81,7 +81,7 @@ func (s *Server) mayWrite(m Message) Status {
 	return StatusOK
 }
 
-func (s *Server) replyMsg(m Message, st Status) Message {
+func (s *Server) replyMsg(m *Message, st Status) Message {
 	return Message{Kind: m.Kind, Reply: true, From: ServerID, To: m.From, XID: m.XID, File: m.File, Status: st}
 }
 
@@ -95,7 +95,7 @@ func (s *Server) send(r Message, out *Output) {
 	out.send(r)
 }
 
-func (s *Server) reply(m Message, st Status, out *Output) { s.send(s.replyMsg(m, st), out) }
+func (s *Server) reply(m *Message, st Status, out *Output) { s.send(s.replyMsg(m, st), out) }
 
 func (s *Server) openIndex(c ActorID, f FileID) int {
 	return slices.IndexFunc(s.opens, func(o openState) bool { return o.client == c && o.file == f })
@@ -103,7 +103,7 @@ func (s *Server) openIndex(c ActorID, f FileID) int {
 
 // openGranted finishes an OPEN that met no conflict: create the file if
 // asked, record the open, and decide on a delegation.
-func (s *Server) openGranted(now Time, m Message, out *Output) {
+func (s *Server) openGranted(now Time, m *Message, out *Output) {
 	f := s.file(m.File)
 	if !f.Exists {
 		f.Exists, f.Size, f.Data, f.Mtime = true, 0, 0, now
@@ -128,7 +128,7 @@ func (s *Server) openGranted(now Time, m Message, out *Output) {
 // grant decides on a delegation for an OPEN (nfs4_open_delegation,
 // nfs4_set_delegation): the profile's rules and the policy say what may be
 // offered; the server's state can still refuse it.
-func (s *Server) grant(now Time, m Message, out *Output) (DelegType, uint32) {
+func (s *Server) grant(now Time, m *Message, out *Output) (DelegType, uint32) {
 	c := s.clients[m.From]
 	kern := kernelGrant(s.prof, c.minor, m.Access)
 	want := s.pol.Grant(GrantInfo{Profile: s.prof, Minor: c.minor, Access: m.Access, Kernel: kern})
@@ -149,7 +149,7 @@ func (s *Server) grant(now Time, m Message, out *Output) (DelegType, uint32) {
 }
 
 // refuse returns why server state rules out a delegation, or "".
-func (s *Server) refuse(now Time, m Message, want DelegType) string {
+func (s *Server) refuse(now Time, m *Message, want DelegType) string {
 	c := s.clients[m.From]
 	switch {
 	case !c.cbUp:
@@ -187,7 +187,7 @@ func (s *Server) refuse(now Time, m Message, want DelegType) string {
 	return ""
 }
 
-func (s *Server) close(m Message, out *Output) {
+func (s *Server) close(m *Message, out *Output) {
 	i := s.openIndex(m.From, m.File)
 	if i < 0 || s.opens[i].stateid != m.Stateid {
 		s.reply(m, NFS4ErrBadStateid, out)
@@ -198,7 +198,7 @@ func (s *Server) close(m Message, out *Output) {
 	s.reply(m, StatusOK, out)
 }
 
-func (s *Server) delegReturn(now Time, m Message, out *Output) {
+func (s *Server) delegReturn(now Time, m *Message, out *Output) {
 	i := s.delegIndex(m.Stateid)
 	if i < 0 || s.delegs[i].Client != m.From {
 		s.reply(m, NFS4ErrBadStateid, out)
@@ -209,8 +209,13 @@ func (s *Server) delegReturn(now Time, m Message, out *Output) {
 }
 
 // complete finishes an access that nothing (any longer) blocks.
-func (s *Server) complete(now Time, w waiter, out *Output) {
-	m := w.req
+func (s *Server) complete(now Time, w *waiter, out *Output) {
+	s.completeReq(now, &w.req, w.haveCB && w.cbModified, w.cbSize, out)
+}
+
+// completeReq is complete for request m; cbModified says a CB_GETATTR
+// answer showed the holder modified the file, with size cbSize.
+func (s *Server) completeReq(now Time, m *Message, cbModified bool, cbSize int64, out *Output) {
 	f := s.file(m.File)
 	switch m.Kind {
 	case MsgOpen:
@@ -232,31 +237,31 @@ func (s *Server) complete(now Time, w waiter, out *Output) {
 	}
 	r := s.replyMsg(m, StatusOK)
 	r.Size, r.Data, r.Change, r.Bytes = f.Size, f.Data, f.Change, f.Size
-	if w.haveCB && w.cbModified {
+	if cbModified {
 		// nfsd4_deleg_getattr_conflict: the holder changed the file, so
 		// nfsd bumps mtime/ctime (and with it the change attribute) and
 		// reports the holder's size.
 		f.Change++
 		f.Mtime = now
-		r.Size, r.Change = w.cbSize, f.Change
+		r.Size, r.Change = cbSize, f.Change
 	}
 	s.send(r, out)
 }
 
 // fail ends a conflicting access: NFS4ERR_DELAY to a client, EAGAIN to a
 // local process.
-func (s *Server) fail(now Time, w waiter, out *Output) {
+func (s *Server) fail(now Time, w *waiter, out *Output) {
 	if w.access.IsLocal() {
 		out.event(Event{Kind: EvLocalEAGAIN, Actor: ServerID, File: w.req.File, Client: w.from, Why: "__break_lease: O_NONBLOCK open of a file with a conflicting lease returns EWOULDBLOCK"})
-		s.reply(w.req, ErrEAGAIN, out)
+		s.reply(&w.req, ErrEAGAIN, out)
 		return
 	}
 	out.event(Event{Kind: EvNfsdDelay, Actor: ServerID, File: w.req.File, Client: w.from, Why: "conflict with a delegation being recalled: NFS4ERR_DELAY"})
-	s.reply(w.req, NFS4ErrDelay, out)
+	s.reply(&w.req, NFS4ErrDelay, out)
 }
 
 // syscall serves a local process's system call against the VFS.
-func (s *Server) syscall(now Time, m Message, out *Output) {
+func (s *Server) syscall(now Time, m *Message, out *Output) {
 	if !s.file(m.File).Exists {
 		s.reply(m, ErrENOENT, out)
 		return

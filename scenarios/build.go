@@ -3,6 +3,7 @@ package scenarios
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 
 	"github.com/delegsim/delegsim/model"
 	"github.com/delegsim/delegsim/sim"
@@ -120,6 +121,9 @@ type compiled struct {
 	locals  [][]model.LocalStep // Startup left empty: drawn per run
 	startup [][]sim.Dist        // per local, per step
 	names   []string            // server, clients, locals
+	// fixed holds, for a local whose start-up times are all fixed, its
+	// script with them filled in: the same in every run, so shared.
+	fixed [][]model.LocalStep
 }
 
 func (sc *Scenario) compile() *compiled {
@@ -168,6 +172,10 @@ func (sc *Scenario) compile() *compiled {
 			}
 			c.locals = append(c.locals, steps)
 			c.startup = append(c.startup, dists)
+			c.fixed = append(c.fixed, nil)
+			if !slices.ContainsFunc(dists, func(d sim.Dist) bool { return !d.IsFixed() }) {
+				c.fixed[len(c.fixed)-1] = drawStartups(c, len(c.locals)-1, nil)
+			}
 		}
 		sc.comp = c
 	})
@@ -216,15 +224,26 @@ func (sc *Scenario) Config(r Resolved, o Options) sim.Config {
 	for i, l := range s.Locals {
 		id := model.ActorID(1 + len(s.Clients) + i)
 		cfg.Actors = append(cfg.Actors, model.NewLocal(model.LocalConfig{ID: id, Name: l.Name, Index: int(id),
-			Files: c.files, Script: sc.drawStartups(c, i, &st, l.Name)}))
+			Files: c.files, Script: c.localScript(i, &st, l.Name)}))
 	}
 	cfg.Actors[0] = model.NewServer(srvCfg)
 	return cfg
 }
 
+// localScript returns local i's script for one run: its start-up times
+// drawn from the process's own stream, or the shared script if they are
+// all fixed.
+func (c *compiled) localScript(i int, st *sim.Streams, name string) []model.LocalStep {
+	if c.fixed[i] != nil {
+		return c.fixed[i]
+	}
+	return drawStartups(c, i, func() *rand.Rand { return st.Get(name + "/startup") })
+}
+
 // drawStartups copies local i's script and draws each step's start-up
-// time, one per attempt, from the process's own stream.
-func (sc *Scenario) drawStartups(c *compiled, i int, st *sim.Streams, name string) []model.LocalStep {
+// time, one per attempt; stream is called for the random stream the
+// first time one is needed (never if all are fixed).
+func drawStartups(c *compiled, i int, stream func() *rand.Rand) []model.LocalStep {
 	steps := append([]model.LocalStep(nil), c.locals[i]...)
 	n := 0
 	for _, ls := range steps {
@@ -242,7 +261,7 @@ func (sc *Scenario) drawStartups(c *compiled, i int, st *sim.Streams, name strin
 				continue
 			}
 			if rng == nil {
-				rng = st.Get(name + "/startup")
+				rng = stream()
 			}
 			steps[j].Startup[a] = d.Sample(rng)
 		}

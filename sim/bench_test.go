@@ -12,7 +12,7 @@ import (
 // longScenario returns a scenario in which two clients repeatedly write
 // files a local process keeps reading with lsattr and cat: thousands of
 // grants, recalls, EAGAINs and returns per run.
-func longScenario(b *testing.B, rounds int) *scenarios.Scenario {
+func longScenario(b testing.TB, rounds int) *scenarios.Scenario {
 	var y strings.Builder
 	y.WriteString("name: long\nversion: 1\nfiles: [{name: f}, {name: g}]\nclients:\n")
 	for _, c := range []struct{ name, file string }{{"c1", "f"}, {"c2", "g"}} {

@@ -28,13 +28,28 @@ var DistKinds = []string{"fixed", "uniform", "normal", "lognormal", "exponential
 //	exponential:10ms          mean
 //	empirical:1ms,2ms,5ms     each listed value equally likely
 type Dist struct {
-	kind    string
+	kind    distKind
 	a, b    float64 // parameters in nanoseconds (sigma is unitless)
 	samples []model.Time
 }
 
+// distKind is a distribution family. The zero Dist (distZero) and
+// Fixed(0) are the same distribution but stay distinct values, as they
+// were when the kind was a string.
+type distKind uint8
+
+const (
+	distZero distKind = iota
+	distFixed
+	distUniform
+	distNormal
+	distLognormal
+	distExponential
+	distEmpirical
+)
+
 // Fixed returns the constant distribution d.
-func Fixed(d model.Time) Dist { return Dist{kind: "fixed", a: float64(d)} }
+func Fixed(d model.Time) Dist { return Dist{kind: distFixed, a: float64(d)} }
 
 // ParseDist parses the text form of a distribution.
 func ParseDist(s string) (Dist, error) {
@@ -70,7 +85,7 @@ func ParseDist(s string) (Dist, error) {
 		if b < a {
 			return Dist{}, fmt.Errorf("uniform: max %v is below min %v", b, a)
 		}
-		return Dist{kind: kind, a: float64(a), b: float64(b)}, nil
+		return Dist{kind: distUniform, a: float64(a), b: float64(b)}, nil
 	case "normal", "lognormal":
 		p1, p2, ok := strings.Cut(args, ",")
 		if !ok {
@@ -93,13 +108,16 @@ func ParseDist(s string) (Dist, error) {
 				return Dist{}, fmt.Errorf("lognormal sigma must be a number >= 0, got %q", p2)
 			}
 		}
-		return Dist{kind: kind, a: float64(a), b: b}, nil
+		if kind == "normal" {
+			return Dist{kind: distNormal, a: float64(a), b: b}, nil
+		}
+		return Dist{kind: distLognormal, a: float64(a), b: b}, nil
 	case "exponential":
 		m, err := parseDur(args)
 		if err != nil {
 			return Dist{}, err
 		}
-		return Dist{kind: kind, a: float64(m)}, nil
+		return Dist{kind: distExponential, a: float64(m)}, nil
 	case "empirical":
 		var xs []model.Time
 		for _, f := range strings.Split(args, ",") {
@@ -109,7 +127,7 @@ func ParseDist(s string) (Dist, error) {
 			}
 			xs = append(xs, d)
 		}
-		return Dist{kind: kind, samples: xs}, nil
+		return Dist{kind: distEmpirical, samples: xs}, nil
 	}
 	return Dist{}, fmt.Errorf("unknown distribution %q (allowed: %s)", kind, strings.Join(DistKinds, ", "))
 }
@@ -141,15 +159,15 @@ func parseDur(s string) (model.Time, error) {
 // Sample draws one value.
 func (d Dist) Sample(r *rand.Rand) model.Time {
 	switch d.kind {
-	case "", "fixed":
+	case distZero, distFixed:
 		return model.Time(d.a)
-	case "uniform":
+	case distUniform:
 		return model.Time(d.a + r.Float64()*(d.b-d.a))
-	case "normal":
+	case distNormal:
 		return model.Time(math.Max(0, d.a+r.NormFloat64()*d.b))
-	case "lognormal":
+	case distLognormal:
 		return model.Time(d.a * math.Exp(r.NormFloat64()*d.b))
-	case "exponential":
+	case distExponential:
 		return model.Time(r.ExpFloat64() * d.a)
 	default: // empirical
 		return d.samples[r.IntN(len(d.samples))]
@@ -160,11 +178,11 @@ func (d Dist) Sample(r *rand.Rand) model.Time {
 // explanations use.
 func (d Dist) Median() model.Time {
 	switch d.kind {
-	case "uniform":
+	case distUniform:
 		return model.Time((d.a + d.b) / 2)
-	case "exponential":
+	case distExponential:
 		return model.Time(d.a * math.Ln2)
-	case "empirical":
+	case distEmpirical:
 		xs := slices.Clone(d.samples)
 		slices.Sort(xs)
 		return xs[len(xs)/2]
@@ -174,23 +192,23 @@ func (d Dist) Median() model.Time {
 
 // IsFixed reports whether the distribution is a constant (it draws no
 // random numbers).
-func (d Dist) IsFixed() bool { return d.kind == "" || d.kind == "fixed" }
+func (d Dist) IsFixed() bool { return d.kind <= distFixed }
 
 // IsZero reports whether the distribution is the constant 0.
-func (d Dist) IsZero() bool { return (d.kind == "" || d.kind == "fixed") && d.a == 0 }
+func (d Dist) IsZero() bool { return d.kind <= distFixed && d.a == 0 }
 
 // String returns the text form.
 func (d Dist) String() string {
 	switch d.kind {
-	case "", "fixed":
+	case distZero, distFixed:
 		return model.Time(d.a).String()
-	case "uniform":
+	case distUniform:
 		return fmt.Sprintf("uniform:%v..%v", model.Time(d.a), model.Time(d.b))
-	case "normal":
+	case distNormal:
 		return fmt.Sprintf("normal:%v,%v", model.Time(d.a), model.Time(d.b))
-	case "lognormal":
+	case distLognormal:
 		return fmt.Sprintf("lognormal:%v,%g", model.Time(d.a), d.b)
-	case "exponential":
+	case distExponential:
 		return fmt.Sprintf("exponential:%v", model.Time(d.a))
 	}
 	parts := make([]string, len(d.samples))

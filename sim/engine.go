@@ -3,6 +3,7 @@ package sim
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 
 	"github.com/delegsim/delegsim/model"
 )
@@ -45,124 +46,217 @@ const (
 	evCrash
 )
 
+// event is what a queued entry stands for. Events live in a slab
+// (Engine.evs) and the queue holds only their times and slab slots: queue
+// operations then move 16 bytes instead of a whole message.
 type event struct {
-	at    model.Time
-	seq   uint64
 	kind  evKind
-	actor model.ActorID
-	msg   model.Message
-	key   model.TimerKey
-	gen   uint32
-	rec   int // index in Result.Messages (Config.Trace only)
+	gen   uint32        // evTimer: the arming's generation
+	next  int32         // a free slot: the next free one
+	actor model.ActorID // who steps
+	rec   int           // evDeliver: index in Result.Messages (Config.Trace only)
+	in    model.Input   // what the actor steps on
 }
 
-// eventQueue is a binary min-heap ordered by (time, sequence number):
-// ties break by the order events were scheduled, so runs are
-// deterministic. Hand-written rather than container/heap to avoid boxing
-// every event in an interface.
-type eventQueue []event
+// qitem is a queue entry: the event's time, then its sequence number in the
+// upper 32 bits of key and its slab slot in the lower 32. Sequence numbers
+// are unique, so comparing key compares them and the slot never decides.
+type qitem struct {
+	at  model.Time
+	key uint64
+}
 
-func (q eventQueue) less(i, j int) bool {
-	if q[i].at != q[j].at {
-		return q[i].at < q[j].at
+func (a qitem) before(b qitem) bool { return a.at < b.at || (a.at == b.at && a.key < b.key) }
+
+func (a qitem) slot() uint32 { return uint32(a.key) }
+
+// eventQueue orders events by (time, sequence number): ties break by the
+// order events were scheduled, so runs are deterministic. The order in
+// which events leave depends only on their keys, never on how the queue
+// stores them.
+//
+// A run's queue is short (a dozen events: messages in flight and each
+// actor's few timers), and most new events are due before everything
+// else queued (a reply, the next script step) while a few timers sit far
+// in the future (renewd, the laundromat). So the queue starts as a slice
+// sorted latest first: taking the next event pops the last element and
+// inserting one shifts only the events due before it, usually none or
+// one. Should a run ever queue more than sortedMax events, the queue turns
+// into a binary min-heap (a slice sorted earliest first already is one)
+// and stays one: a sorted slice would then cost too much per insertion.
+type eventQueue struct {
+	h    []qitem
+	heap bool // h is a binary min-heap; else sorted, latest first
+}
+
+// sortedMax is the longest the queue stays a sorted slice; a var so that
+// tests can run whole simulations on the heap.
+var sortedMax = 128
+
+func (q *eventQueue) len() int { return len(q.h) }
+
+// next returns the earliest event without removing it.
+func (q *eventQueue) next() qitem {
+	if q.heap {
+		return q.h[0]
 	}
-	return q[i].seq < q[j].seq
+	return q.h[len(q.h)-1]
 }
 
-func (q *eventQueue) push(ev event) {
-	*q = append(*q, ev)
-	h := *q
-	for i := len(h) - 1; i > 0; {
+func (q *eventQueue) push(it qitem) {
+	h := append(q.h, it)
+	i := len(h) - 1
+	if !q.heap {
+		for i > 0 && h[i-1].before(it) {
+			h[i] = h[i-1]
+			i--
+		}
+		h[i] = it
+		q.h = h
+		if len(h) > sortedMax {
+			slices.Reverse(h)
+			q.heap = true
+		}
+		return
+	}
+	for i > 0 {
 		p := (i - 1) / 2
-		if !h.less(i, p) {
+		if !it.before(h[p]) {
 			break
 		}
-		h[i], h[p] = h[p], h[i]
+		h[i] = h[p]
 		i = p
 	}
+	h[i] = it
+	q.h = h
 }
 
-func (q *eventQueue) pop() event {
-	h := *q
-	top := h[0]
+func (q *eventQueue) pop() qitem {
+	h := q.h
 	n := len(h) - 1
-	h[0] = h[n]
-	*q = h[:n]
-	q.down(0)
+	last := h[n]
+	q.h = h[:n]
+	if !q.heap {
+		return last
+	}
+	top := h[0]
+	if n > 0 {
+		siftDown(h[:n], 0, last)
+	}
 	return top
 }
 
-func (q eventQueue) down(i int) {
-	h, n := q, len(q)
+// siftDown places it in the hole at i of heap h, moving smaller children
+// up.
+func siftDown(h []qitem, i int, it qitem) {
+	n := len(h)
 	for {
-		l, r, m := 2*i+1, 2*i+2, i
-		if l < n && h.less(l, m) {
-			m = l
-		}
-		if r < n && h.less(r, m) {
-			m = r
-		}
-		if m == i {
+		c := 2*i + 1
+		if c >= n {
 			break
 		}
-		h[i], h[m] = h[m], h[i]
-		i = m
+		if r := c + 1; r < n && h[r].before(h[c]) {
+			c = r
+		}
+		if !h[c].before(it) {
+			break
+		}
+		h[i] = h[c]
+		i = c
+	}
+	h[i] = it
+}
+
+// filter keeps the events for which keep is true, in order.
+func (q *eventQueue) filter(keep func(qitem) bool) {
+	live := q.h[:0]
+	for _, it := range q.h {
+		if keep(it) {
+			live = append(live, it)
+		}
+	}
+	q.h = live
+	if q.heap {
+		for i := len(live)/2 - 1; i >= 0; i-- {
+			siftDown(live, i, live[i])
+		}
 	}
 }
 
-type timerID struct {
-	actor model.ActorID
-	key   model.TimerKey
+// maxSeq bounds the sequence numbers that fit in a qitem key; a var so
+// that tests can make renumbering happen.
+var maxSeq uint64 = 1 << 32
+
+// renumber gives the queued events fresh sequence numbers from 0, in the
+// order they will leave, once the counter would overflow its 32 bits. A
+// slice sorted earliest first is a heap.
+func (e *Engine) renumber() {
+	h := e.q.h
+	slices.SortFunc(h, func(a, b qitem) int {
+		if a.before(b) {
+			return -1
+		}
+		return 1
+	})
+	for i := range h {
+		h[i].key = uint64(i)<<32 | uint64(h[i].slot())
+	}
+	if !e.q.heap {
+		slices.Reverse(h)
+	}
+	e.seq = uint64(len(h))
 }
 
-// armed is a timer and the generation of its latest arming: an event of an
-// older generation is stale. Actors hold a handful of timers, so a slice
-// beats a map.
+// armed is a timer of one actor and the generation of its latest arming:
+// an event of an older generation is stale. Actors hold a handful of
+// timers, so a slice per actor beats a map.
 type armed struct {
-	id  timerID
+	key model.TimerKey
 	gen uint32
 }
 
-func (e *Engine) armedIndex(id timerID) int {
-	for i := range e.timers {
-		if e.timers[i].id == id {
+func armedIndex(ts []armed, k model.TimerKey) int {
+	for i := range ts {
+		if ts[i].key == k {
 			return i
 		}
 	}
 	return -1
 }
 
-func (e *Engine) disarm(id timerID) {
-	if i := e.armedIndex(id); i >= 0 {
-		last := len(e.timers) - 1
-		e.timers[i] = e.timers[last]
-		e.timers = e.timers[:last]
+// live reports whether timer event ev is the latest arming of its timer.
+func (e *Engine) live(ev *event) bool {
+	ts := e.timers[ev.actor]
+	i := armedIndex(ts, ev.in.Timer)
+	return i >= 0 && ts[i].gen == ev.gen
+}
+
+func (e *Engine) disarm(id model.ActorID, k model.TimerKey) {
+	ts := e.timers[id]
+	if i := armedIndex(ts, k); i >= 0 {
+		last := len(ts) - 1
+		ts[i] = ts[last]
+		e.timers[id] = ts[:last]
 		e.stale++
 	}
 }
 
 // compact drops stale timer events from the queue once they make up most
 // of it: cancelled and re-armed timers are deleted lazily, and long runs
-// would otherwise drag thousands of dead events through every heap
+// would otherwise drag thousands of dead events through every queue
 // operation.
 func (e *Engine) compact() {
-	if e.stale < 64 || 2*e.stale < len(e.q) {
+	if e.stale < 64 || 2*e.stale < e.q.len() {
 		return
 	}
-	live := e.q[:0]
-	for _, ev := range e.q {
-		if ev.kind == evTimer {
-			i := e.armedIndex(timerID{ev.actor, ev.key})
-			if i < 0 || e.timers[i].gen != ev.gen {
-				continue
-			}
+	e.q.filter(func(it qitem) bool {
+		ev := &e.evs[it.slot()]
+		if ev.kind == evTimer && !e.live(ev) {
+			e.release(it.slot())
+			return false
 		}
-		live = append(live, ev)
-	}
-	e.q = live
-	for i := len(e.q)/2 - 1; i >= 0; i-- {
-		e.q.down(i)
-	}
+		return true
+	})
 	e.stale = 0
 }
 
@@ -172,18 +266,28 @@ type Engine struct {
 	now      model.Time
 	seq      uint64
 	q        eventQueue
-	timers   []armed // armed timers and their generation
+	evs      []event   // queued events, by slab slot
+	free     int32     // first free slab slot (-1: none); event.next links the rest
+	timers   [][]armed // armed timers and their generation, by actor
 	gens     uint32
 	chans    []channelState // per client, in the order of channelNames
 	streams  Streams
 	proc     lazyRand   // server processing
 	react    []lazyRand // per client reaction
 	inFlight int
-	stale    int             // timer events in q that were cancelled or re-armed
-	msgs     []model.Message // messages in flight, by slab index
-	free     []int32         // free slab slots
+	stale    int // timer events in q that were cancelled or re-armed
 	out      model.Output
 	res      *Result
+
+	// Quiescence: scripted and quiesce are the actors' Scripted and
+	// quiescer sides (nil if they have none). witness is an actor found
+	// busy (script unfinished or background work) when last asked, -1 if
+	// none; until it steps again it is still busy, since an actor's state
+	// changes only when it steps, so nobody else need be asked.
+	scripted       []Scripted
+	quiesce        []quiescer
+	witness        model.ActorID
+	witnessStepped bool
 }
 
 // Run executes the configuration and returns what happened.
@@ -205,78 +309,138 @@ func (r *Runner) Run(cfg Config) *Result {
 	res := r.e.res
 	r.e.res = nil
 	r.e.cfg = Config{}
+	clear(r.e.scripted)
+	clear(r.e.quiesce)
 	return res
 }
 
-// reset readies the engine for cfg, keeping allocated buffers.
+// resize returns s with length n, reusing its storage when it can.
+func resize[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	s = s[:n]
+	clear(s)
+	return s
+}
+
+// reset readies the engine for cfg, keeping allocated buffers. Fields are
+// set one by one rather than by assigning a whole Engine, which would
+// copy every buffer's header through a temporary.
 func (e *Engine) reset(cfg Config) {
 	if cfg.MaxTime == 0 {
 		cfg.MaxTime = 3600e9
 	}
-	*e = Engine{cfg: cfg, streams: NewStreams(cfg.Seed), q: e.q[:0], timers: e.timers[:0],
-		msgs: e.msgs[:0], free: e.free[:0], out: e.out, chans: e.chans[:0], react: e.react[:0],
-		res: &Result{Names: cfg.Names, Files: cfg.Files, trace: cfg.Trace, Ops: make([]model.Op, 0, 8), Events: make([]TimedEvent, 0, 8)}}
+	nActors := len(cfg.Actors)
+	timers := e.timers[:cap(e.timers)]
+	for i := range timers {
+		timers[i] = timers[i][:0]
+	}
+	if len(timers) < nActors {
+		timers = append(timers, make([][]armed, nActors-len(timers))...)
+	}
+	e.cfg = cfg
+	e.now, e.seq, e.gens, e.inFlight, e.stale = 0, 0, 0, 0, 0
+	e.q = eventQueue{h: e.q.h[:0]}
+	e.evs, e.free = e.evs[:0], -1
+	e.timers = timers[:nActors]
+	e.chans, e.react = e.chans[:0], e.react[:0]
+	e.streams = NewStreams(cfg.Seed)
+	e.proc = lazyRand{prefix: "server/processing"}
+	e.out.Reset()
+	e.scripted, e.quiesce = resize(e.scripted, nActors), resize(e.quiesce, nActors)
+	e.witness, e.witnessStepped = -1, false
 	for i := 0; i < 4*len(cfg.Clients); i++ {
 		e.chans = append(e.chans, channelState{lazyRand: lazyRand{prefix: cfg.Names[i/4+1], suffix: channelNames[i%4]}})
 	}
 	for i := range cfg.Clients {
 		e.react = append(e.react, lazyRand{prefix: cfg.Names[i+1], suffix: "/reaction"})
 	}
-	e.proc.prefix = "server/processing"
 	n := 0
-	for _, a := range cfg.Actors {
+	for id, a := range cfg.Actors {
 		if s, ok := a.(Scripted); ok {
+			e.scripted[id] = s
 			n += s.ScriptLen()
 		}
+		if q, ok := a.(quiescer); ok {
+			e.quiesce[id] = q
+		}
 	}
-	e.res.Ops = make([]model.Op, 0, n)
-	e.res.Events = make([]TimedEvent, 0, n)
+	// Every script step ends in one operation; events are fewer than
+	// operations in every built-in scenario, and far fewer in long runs.
+	e.res = &Result{Names: cfg.Names, Files: cfg.Files, trace: cfg.Trace,
+		Ops: make([]model.Op, 0, n), Events: make([]TimedEvent, 0, min(n, 64))}
 }
 
-func (e *Engine) push(ev event) {
-	ev.seq = e.seq
+// push queues an event at time at and returns it for the caller to fill
+// in; the pointer is good until the next push.
+func (e *Engine) push(at model.Time, kind evKind, actor model.ActorID) *event {
+	if e.seq >= maxSeq {
+		e.renumber()
+	}
+	var slot uint32
+	if e.free >= 0 {
+		slot = uint32(e.free)
+		e.free = e.evs[slot].next
+	} else {
+		slot = uint32(len(e.evs))
+		e.evs = append(e.evs, event{})
+	}
+	e.q.push(qitem{at: at, key: e.seq<<32 | uint64(slot)})
 	e.seq++
-	e.q.push(ev)
+	ev := &e.evs[slot]
+	ev.kind, ev.actor = kind, actor
+	return ev
+}
+
+// release returns slab slot to the free list.
+func (e *Engine) release(slot uint32) {
+	e.evs[slot].next = e.free
+	e.free = int32(slot)
 }
 
 func (e *Engine) run() {
 	for id := range e.cfg.Actors {
-		e.step(model.ActorID(id), model.Input{Kind: model.InStart})
+		e.step(model.ActorID(id), &model.Input{Kind: model.InStart})
 	}
 	for i, c := range e.cfg.Clients {
 		if c.HasCrash {
-			e.push(event{at: c.CrashAt, kind: evCrash, actor: model.ActorID(i + 1)})
+			e.push(c.CrashAt, evCrash, model.ActorID(i+1)).in = model.Input{Kind: model.InCrash}
 		}
 	}
-	for len(e.q) > 0 {
-		if e.q[0].at > e.cfg.MaxTime {
+	for e.q.len() > 0 {
+		at := e.q.next().at
+		if at > e.cfg.MaxTime {
 			break
 		}
-		if e.q[0].at > e.cfg.Until && e.quiet() {
+		if at > e.cfg.Until && e.quiet() {
 			break
 		}
-		ev := e.q.pop()
-		e.now = ev.at
+		it := e.q.pop()
+		slot := it.slot()
+		// The slot is released only after the step, so that the events
+		// the step queues cannot reuse it while it is being read.
+		ev := &e.evs[slot]
+		e.now = it.at
 		switch ev.kind {
 		case evDeliver:
 			e.inFlight--
-			e.res.traceDeliver(e.now, ev.msg)
 			if e.cfg.Trace {
+				e.res.traceDeliver(e.now, &ev.in.Msg)
 				e.res.Messages[ev.rec].Recv = len(e.res.StepRecords)
 			}
-			e.step(ev.actor, model.Input{Kind: model.InDeliver, Msg: ev.msg})
 		case evTimer:
-			id := timerID{ev.actor, ev.key}
-			i := e.armedIndex(id)
-			if i < 0 || e.timers[i].gen != ev.gen {
+			if !e.live(ev) {
+				e.release(slot)
 				continue // re-armed or cancelled since
 			}
-			e.disarm(id)
-			e.res.traceTimer(e.now, e.cfg.Names[ev.actor], ev.key)
-			e.step(ev.actor, model.Input{Kind: model.InTimer, Timer: ev.key})
-		case evCrash:
-			e.step(ev.actor, model.Input{Kind: model.InCrash})
+			e.disarm(ev.actor, ev.in.Timer)
+			if e.cfg.Trace {
+				e.res.traceTimer(e.now, e.cfg.Names[ev.actor], ev.in.Timer)
+			}
 		}
+		e.step(ev.actor, &ev.in)
+		e.release(slot)
 	}
 	e.res.End = e.now
 	for id, a := range e.cfg.Actors {
@@ -294,127 +458,163 @@ func (e *Engine) quiet() bool {
 	if e.inFlight > 0 {
 		return false
 	}
-	for _, a := range e.cfg.Actors {
-		if s, ok := a.(Scripted); ok && !s.Done() {
-			return false
-		}
-		if q, ok := a.(quiescer); ok && !q.Quiescent() {
+	if e.witness >= 0 && !e.witnessStepped {
+		return false
+	}
+	for id := range e.scripted {
+		if (e.scripted[id] != nil && !e.scripted[id].Done()) ||
+			(e.quiesce[id] != nil && !e.quiesce[id].Quiescent()) {
+			e.witness, e.witnessStepped = model.ActorID(id), false
 			return false
 		}
 	}
+	e.witness = -1
 	return true
 }
 
-func (e *Engine) step(id model.ActorID, in model.Input) {
-	var rec StepRecord
+// step runs one step of actor id on *in. in may point into the event
+// slab, which events queued by the step can move, so it is read only
+// before the actor steps.
+func (e *Engine) step(id model.ActorID, in *model.Input) {
+	var nEvents, nOps, nMsgs int
 	if e.cfg.Trace {
-		rec = StepRecord{At: e.now, Actor: id, Input: in, Events: Span{len(e.res.Events), 0},
-			Ops: Span{len(e.res.Ops), 0}, Msgs: Span{len(e.res.Messages), 0}}
+		nEvents, nOps, nMsgs = len(e.res.Events), len(e.res.Ops), len(e.res.Messages)
+		// Recorded now, while in is valid; the spans are filled in
+		// below. Messages sent by this step name it as len-1.
+		e.res.StepRecords = append(e.res.StepRecords, StepRecord{At: e.now, Actor: id, Input: *in})
 	}
 	e.out.Reset()
 	e.res.Steps++
-	e.cfg.Actors[id].Step(e.now, in, &e.out)
-	for _, t := range e.out.Timers {
-		tid := timerID{id, t.Key}
-		if t.Cancel {
-			e.disarm(tid)
-			continue
-		}
-		e.gens++
-		if i := e.armedIndex(tid); i >= 0 {
-			e.timers[i].gen = e.gens
-			e.stale++
-		} else {
-			e.timers = append(e.timers, armed{tid, e.gens})
-		}
-		e.push(event{at: max(t.At, e.now), kind: evTimer, actor: id, key: t.Key, gen: e.gens})
+	if id == e.witness {
+		e.witnessStepped = true
 	}
-	e.compact()
-	for _, ev := range e.out.Events {
-		e.res.addEvent(e.now, ev)
+	e.cfg.Actors[id].Step(e.now, *in, &e.out)
+	if len(e.out.Timers) > 0 {
+		e.arm(id)
 	}
-	for _, op := range e.out.Ops {
+	for i := range e.out.Events {
+		e.res.addEvent(e.now, &e.out.Events[i])
+	}
+	for i := range e.out.Ops {
+		op := &e.out.Ops[i]
 		op.ID = len(e.res.Ops)
 		e.res.addOp(op)
 	}
-	for _, m := range e.out.Msgs {
-		e.send(m)
+	for i := range e.out.Msgs {
+		e.send(&e.out.Msgs[i])
 	}
 	if e.cfg.Trace {
-		rec.Events.To, rec.Ops.To, rec.Msgs.To = len(e.res.Events), len(e.res.Ops), len(e.res.Messages)
-		e.res.StepRecords = append(e.res.StepRecords, rec)
+		rec := &e.res.StepRecords[len(e.res.StepRecords)-1]
+		rec.Events = Span{nEvents, len(e.res.Events)}
+		rec.Ops = Span{nOps, len(e.res.Ops)}
+		rec.Msgs = Span{nMsgs, len(e.res.Messages)}
 	}
 	if e.cfg.Observe != nil {
 		e.cfg.Observe(e.now, e.cfg.Actors)
 	}
 }
 
+// arm applies the timer commands of actor id's step.
+func (e *Engine) arm(id model.ActorID) {
+	for i := range e.out.Timers {
+		t := &e.out.Timers[i]
+		if t.Cancel {
+			e.disarm(id, t.Key)
+			continue
+		}
+		e.gens++
+		ts := e.timers[id]
+		if i := armedIndex(ts, t.Key); i >= 0 {
+			ts[i].gen = e.gens
+			e.stale++
+		} else {
+			e.timers[id] = append(ts, armed{t.Key, e.gens})
+		}
+		ev := e.push(max(t.At, e.now), evTimer, id)
+		ev.gen = e.gens
+		ev.in.Kind = model.InTimer
+		ev.in.Timer = t.Key
+		ev.in.Msg = model.Message{}
+	}
+	e.compact()
+}
+
 // send computes when m arrives, if it does: processing at the sender,
 // partitions, loss and one-way latency, kept in order per direction.
-func (e *Engine) send(m model.Message) {
+func (e *Engine) send(m *model.Message) {
 	e.res.countSend(m)
 	at := e.now
-	if m.Kind.Channel() == model.ChanLocal {
-		if m.From == model.ServerID {
-			at += e.sample(e.cfg.Server.Syscall, &e.proc)
+	ch := m.Kind.Channel()
+	fromServer := m.From == model.ServerID
+	if ch == model.ChanLocal {
+		if fromServer {
+			at += e.sample(&e.cfg.Server.Syscall, &e.proc)
 		}
 		e.deliver(at, m)
 		return
 	}
 	client := m.To
-	if m.From != model.ServerID {
+	if !fromServer {
 		client = m.From
 	}
 	cn := &e.cfg.Clients[client-1]
-	fromServer := m.From == model.ServerID
-	link, ch := &cn.Fore, e.channel(client, m.Kind.Channel(), fromServer)
-	if m.Kind.Channel() == model.ChanCallback {
+	link, cs := &cn.Fore, e.channel(client, ch, fromServer)
+	if ch == model.ChanCallback {
 		link = &cn.Callback
 	}
 	switch {
 	case fromServer && m.Reply:
-		at += e.sample(e.cfg.Server.RPC, &e.proc)
+		at += e.sample(&e.cfg.Server.RPC, &e.proc)
 	case fromServer: // a callback leaves through nfsd's callback workqueue
-		at += e.sample(e.cfg.Server.CBQueue, &e.proc)
-	case m.Kind.Channel() == model.ChanCallback || m.Kind == model.MsgDelegReturn:
-		at += e.sample(cn.Reaction, &e.react[client-1])
+		at += e.sample(&e.cfg.Server.CBQueue, &e.proc)
+	case ch == model.ChanCallback || m.Kind == model.MsgDelegReturn:
+		at += e.sample(&cn.Reaction, &e.react[client-1])
 	}
 	at, ok := link.heldUntil(at)
-	if !ok || (link.Loss > 0 && e.rng(&ch.lazyRand).Float64() < link.Loss) {
-		e.res.traceDrop(e.now, m)
+	if !ok || (link.Loss > 0 && e.rng(&cs.lazyRand).Float64() < link.Loss) {
+		e.res.Dropped++
 		if e.cfg.Trace {
-			e.res.Messages = append(e.res.Messages, MessageRecord{Msg: m, Sent: e.now, Dropped: true,
-				Step: len(e.res.StepRecords), Recv: -1})
+			e.res.traceDrop(e.now, m)
+			e.res.Messages = append(e.res.Messages, MessageRecord{Msg: *m, Sent: e.now, Dropped: true,
+				Step: len(e.res.StepRecords) - 1, Recv: -1})
 		}
 		return
 	}
-	at += e.sample(link.Latency, &ch.lazyRand)
+	at += e.sample(&link.Latency, &cs.lazyRand)
 	if m.Kind == model.MsgDelegReturn && !m.Reply {
-		at += e.sample(e.cfg.Server.DelegReturn, &e.proc)
+		at += e.sample(&e.cfg.Server.DelegReturn, &e.proc)
 	}
-	at = max(at, ch.last)
-	ch.last = at
+	at = max(at, cs.last)
+	cs.last = at
 	e.deliver(at, m)
 }
 
 // lazyRand is a named stream created on first use: fixed delays draw
 // nothing, so most runs never pay for most streams. Creation order does
 // not matter because each stream depends only on the seed and its name.
+//
+// The generator lives inside the lazyRand, so creating it allocates
+// nothing; the engine's lazyRands stay put during a run.
 type lazyRand struct {
 	prefix, suffix string // the stream's name is prefix+suffix
 	r              *rand.Rand
+	pcg            rand.PCG
+	rr             rand.Rand
 }
 
 func (e *Engine) rng(l *lazyRand) *rand.Rand {
 	if l.r == nil {
-		l.r = e.streams.Get(l.prefix + l.suffix)
+		// Streams.Get(prefix+suffix), without building the name.
+		l.pcg.Seed(e.streams.seed, fnv64a(fnv64a(fnvOffset64, l.prefix), l.suffix))
+		l.rr = *rand.New(&l.pcg)
+		l.r = &l.rr
 	}
 	return l.r
 }
 
-func (e *Engine) sample(d Dist, l *lazyRand) model.Time {
+func (e *Engine) sample(d *Dist, l *lazyRand) model.Time {
 	if d.IsFixed() {
-		return d.Median()
+		return model.Time(d.a)
 	}
 	return d.Sample(e.rng(l))
 }
@@ -436,17 +636,21 @@ func (e *Engine) channel(client model.ActorID, c model.Channel, fromServer bool)
 	return &e.chans[4*(int(client)-1)+i]
 }
 
-func (e *Engine) deliver(at model.Time, m model.Message) {
-	e.res.traceSend(e.now, at, m)
+func (e *Engine) deliver(at model.Time, m *model.Message) {
 	e.inFlight++
-	ev := event{at: at, kind: evDeliver, actor: m.To, msg: m}
+	ev := e.push(at, evDeliver, m.To)
+	// One field at a time: a tuple assignment would copy *m through a
+	// temporary.
+	ev.in.Kind = model.InDeliver
+	ev.in.Timer = model.TimerKey{}
+	ev.in.Msg = *m
 	if e.cfg.Trace {
+		e.res.traceSend(e.now, at, m)
 		ev.rec = len(e.res.Messages)
-		e.res.Messages = append(e.res.Messages, MessageRecord{Msg: m, Sent: e.now, Arrives: at,
-			Step: len(e.res.StepRecords), Recv: -1})
+		e.res.Messages = append(e.res.Messages, MessageRecord{Msg: *m, Sent: e.now, Arrives: at,
+			Step: len(e.res.StepRecords) - 1, Recv: -1})
 	}
-	e.push(ev)
 }
 
 // String describes the engine's position, for debugging.
-func (e *Engine) String() string { return fmt.Sprintf("sim at %v, %d events queued", e.now, len(e.q)) }
+func (e *Engine) String() string { return fmt.Sprintf("sim at %v, %d events queued", e.now, e.q.len()) }

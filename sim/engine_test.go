@@ -109,3 +109,51 @@ locals:
 		t.Fatalf("dropped %d, cb-path-down %d", res.Dropped, res.EventCount(model.EvCBPathDown))
 	}
 }
+
+// TestQueueFormDoesNotChangeRuns: the event queue is a sorted slice while
+// short and a heap when long, and sequence numbers are renumbered before
+// they overflow; none of it may change a run by a byte, traced or not.
+func TestQueueFormDoesNotChangeRuns(t *testing.T) {
+	scs := []*scenarios.Scenario{longScenario(t, 40)}
+	for _, name := range []string{"bz219278-2c2l", "client-unreachable", "open-dirty-local-read"} {
+		sc, err := scenarios.Load(name, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		scs = append(scs, sc)
+	}
+	forms := []struct {
+		name              string
+		sortedMax, maxSeq int
+	}{
+		{"heap from the first event", 0, 1 << 32},
+		{"slice turning into a heap", 4, 1 << 32},
+		{"renumbered every 8 events", 1 << 20, 8},
+		{"heap, renumbered every 5 events", 0, 5},
+	}
+	run := func(sc *scenarios.Scenario, seed uint64, trace bool) *sim.Result {
+		res, _, err := sc.Run(scenarios.Options{Seed: seed, HasSeed: true, Trace: trace})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Actors = nil // compared through what they did
+		return res
+	}
+	sortedMax, maxSeq := *sim.SortedMax, *sim.MaxSeq
+	defer func() { *sim.SortedMax, *sim.MaxSeq = sortedMax, maxSeq }()
+	for _, sc := range scs {
+		for seed := uint64(0); seed < 3; seed++ {
+			want := [2]*sim.Result{run(sc, seed, false), run(sc, seed, true)}
+			for _, f := range forms {
+				*sim.SortedMax, *sim.MaxSeq = f.sortedMax, uint64(f.maxSeq)
+				got := [2]*sim.Result{run(sc, seed, false), run(sc, seed, true)}
+				*sim.SortedMax, *sim.MaxSeq = sortedMax, maxSeq
+				for i := range got {
+					if !reflect.DeepEqual(got[i], want[i]) {
+						t.Errorf("%s seed %d, %s (trace %v): the run changed", sc.Name(), seed, f.name, i == 1)
+					}
+				}
+			}
+		}
+	}
+}

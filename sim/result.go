@@ -97,23 +97,23 @@ func (r *Result) Op(name string) (model.Op, bool) {
 	return model.Op{}, false
 }
 
-func (r *Result) countSend(m model.Message) {
+func (r *Result) countSend(m *model.Message) {
 	if !m.Reply {
 		r.Sent[m.Kind]++
 	}
 }
 
-func (r *Result) addEvent(at model.Time, e model.Event) {
-	r.Events = append(r.Events, TimedEvent{At: at, Event: e})
+func (r *Result) addEvent(at model.Time, e *model.Event) {
+	r.Events = append(r.Events, TimedEvent{At: at, Event: *e})
 	if r.trace {
 		r.line(at, "%-7s event %s file=%s who=%s: %s", r.Names[e.Actor], e.Kind, r.file(e.File), r.name(e.Client), e.Why)
 	}
 }
 
-func (r *Result) addOp(op model.Op) {
-	r.Ops = append(r.Ops, op)
+func (r *Result) addOp(op *model.Op) {
+	r.Ops = append(r.Ops, *op)
 	if r.trace {
-		r.line(op.End, "%-7s %s %s", op.Actor, "op", op)
+		r.line(op.End, "%-7s %s %s", op.Actor, "op", *op)
 	}
 }
 
@@ -131,29 +131,23 @@ func (r *Result) file(f model.FileID) string {
 	return fmt.Sprint(f)
 }
 
-func (r *Result) traceSend(now, at model.Time, m model.Message) {
-	if r.trace {
-		r.line(now, "%-7s send %s -> %s (arrives %s)", r.name(m.From), m.Format(r.file(m.File)), r.name(m.To), strings.TrimSpace(ms(at)))
-	}
+// The trace* methods format one trace line; the engine calls them only
+// when Config.Trace is set, so an untraced run formats nothing.
+
+func (r *Result) traceSend(now, at model.Time, m *model.Message) {
+	r.line(now, "%-7s send %s -> %s (arrives %s)", r.name(m.From), m.Format(r.file(m.File)), r.name(m.To), strings.TrimSpace(ms(at)))
 }
 
-func (r *Result) traceDeliver(now model.Time, m model.Message) {
-	if r.trace {
-		r.line(now, "%-7s recv %s <- %s", r.name(m.To), m.Format(r.file(m.File)), r.name(m.From))
-	}
+func (r *Result) traceDeliver(now model.Time, m *model.Message) {
+	r.line(now, "%-7s recv %s <- %s", r.name(m.To), m.Format(r.file(m.File)), r.name(m.From))
 }
 
-func (r *Result) traceDrop(now model.Time, m model.Message) {
-	r.Dropped++
-	if r.trace {
-		r.line(now, "%-7s drop %s -> %s", r.name(m.From), m.Format(r.file(m.File)), r.name(m.To))
-	}
+func (r *Result) traceDrop(now model.Time, m *model.Message) {
+	r.line(now, "%-7s drop %s -> %s", r.name(m.From), m.Format(r.file(m.File)), r.name(m.To))
 }
 
 func (r *Result) traceTimer(now model.Time, actor string, k model.TimerKey) {
-	if r.trace {
-		r.line(now, "%-7s timer %s", actor, k)
-	}
+	r.line(now, "%-7s timer %s", actor, k)
 }
 
 func (r *Result) line(at model.Time, format string, args ...any) {
