@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"runtime/debug"
 
 	"github.com/delegsim/delegsim/checker"
 	"github.com/delegsim/delegsim/explore"
@@ -71,9 +70,6 @@ func exploreCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "delegsim: %d distinct states, depth %d, %.0f states/s\n",
 			p.Distinct, p.Depth, float64(p.Distinct)/max(p.Elapsed.Seconds(), 1e-9))
 	}
-	// The search allocates many small, long-lived states; collecting
-	// less often buys 10–15% at the price of a larger heap.
-	defer debug.SetGCPercent(debug.SetGCPercent(400))
 	rep := explore.Explore(m, opts)
 	if *out != "" {
 		if rep.Counterexample == nil {
