@@ -13,12 +13,11 @@ package compare
 import (
 	"fmt"
 	"math"
-	"runtime"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/delegsim/delegsim/checker"
+	"github.com/delegsim/delegsim/internal/parallel"
 	"github.com/delegsim/delegsim/model"
 	"github.com/delegsim/delegsim/scenarios"
 	"github.com/delegsim/delegsim/sim"
@@ -204,28 +203,11 @@ func firstAccess(sc *scenarios.Scenario) (name, kind string) {
 func runTrials(sc *scenarios.Scenario, po scenarios.Options, seed uint64, o Options) []trial {
 	out := make([]trial, o.Trials)
 	access, _ := firstAccess(sc)
-	workers := o.Workers
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range min(workers, o.Trials) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				to := po
-				to.Seed, to.HasSeed, to.Trace = seed+uint64(i), true, true
-				out[i] = runTrial(sc, to, access)
-			}
-		}()
-	}
-	for i := range o.Trials {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
+	parallel.For(o.Trials, o.Workers, func(i int) {
+		to := po
+		to.Seed, to.HasSeed, to.Trace = seed+uint64(i), true, true
+		out[i] = runTrial(sc, to, access)
+	})
 	return out
 }
 

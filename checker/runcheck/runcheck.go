@@ -11,13 +11,12 @@ package runcheck
 
 import (
 	"fmt"
-	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/delegsim/delegsim/checker"
+	"github.com/delegsim/delegsim/internal/parallel"
 	"github.com/delegsim/delegsim/model"
 	"github.com/delegsim/delegsim/scenarios"
 	"github.com/delegsim/delegsim/sim"
@@ -147,26 +146,9 @@ func Check(sc *scenarios.Scenario, o Options) (*Report, error) {
 		Seed: r.Seed, sc: sc, opts: o}
 
 	results := make([]runResult, o.Runs)
-	workers := o.Workers
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range min(workers, o.Runs) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				results[i] = checkRun(sc, r, o, r.Seed+uint64(i))
-			}
-		}()
-	}
-	for i := range o.Runs {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
+	parallel.For(o.Runs, o.Workers, func(i int) {
+		results[i] = checkRun(sc, r, o, r.Seed+uint64(i))
+	})
 
 	rep.aggregate(results)
 	return rep, nil
