@@ -57,7 +57,6 @@ func newNarrator(sc *scenarios.Scenario, r scenarios.Resolved, res *sim.Result, 
 }
 
 func (n *narrator) isClient(a model.ActorID) bool { return a >= 1 && int(a) <= n.nClients }
-func (n *narrator) isLocal(a model.ActorID) bool  { return int(a) > n.nClients }
 func (n *narrator) name(a model.ActorID) string   { return actorName(n.res.Names, a) }
 
 func (n *narrator) file(f model.FileID) string {

@@ -227,7 +227,7 @@ func drawCurves(p *plot.Plot, pols []string, cs map[string]*curve, bands bool) {
 			if err != nil {
 				continue
 			}
-			poly.Color = premultiply(col)
+			poly.Color = straightAlpha(col)
 			poly.LineStyle.Width = 0
 			p.Add(poly)
 		}
@@ -446,15 +446,13 @@ func costFigure(res *sweep.Results) *figure {
 	p.X.Tick.Label.Font.Size = 9.5
 	fig := &figure{
 		title:    m.Title() + " — cost per policy",
-		subtitle: subtitle(m, fmt.Sprintf("mean per trial over the %d grid points run; extra RPCs relative to %s at the same point", countPoints(res), m.Baseline), combo{}),
+		subtitle: subtitle(m, fmt.Sprintf("mean per trial over the %d grid points run; extra RPCs relative to %s at the same point", res.PointsDone(), m.Baseline), combo{}),
 		panels:   [][]*plot.Plot{{p}}, legend: l, hasLegend: true,
 		panelW: vg.Length(len(metrics)*(n*barW+24) + 70),
 	}
 	return fig
 }
 
-func countPoints(res *sweep.Results) int { return res.PointsDone() }
-
-// premultiply turns a colour with straight alpha into one the canvases
-// blend correctly.
-func premultiply(c color.RGBA) color.Color { return color.NRGBA{R: c.R, G: c.G, B: c.B, A: c.A} }
+// straightAlpha reads a colour's alpha as straight (not premultiplied), so
+// the translucent confidence bands blend as their RGB values say.
+func straightAlpha(c color.RGBA) color.Color { return color.NRGBA(c) }

@@ -2,50 +2,22 @@ package main
 
 import (
 	"encoding/json"
-	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 )
 
 func TestCompareCommand(t *testing.T) {
 	dir := t.TempDir()
-	tests := []struct {
-		name string
-		args []string
-		code int
-		want string
-		file string // output file that must exist (or, with code 2, must not)
-	}{
-		{"default scenarios", []string{"compare", "--trials", "3", "--explore-states", "0"}, 0,
-			"certbot-nginx on linux-6.12: 3 runs per policy", ""},
-		{"markdown", []string{"compare", "bz219278", "--trials", "3", "--format", "markdown", "--policies", "kernel,seed-getattr-exempt"}, 0,
-			"| seed-getattr-exempt | 100% [", ""},
-		{"to a file", []string{"compare", "bz219278", "--trials", "2", "--out", filepath.Join(dir, "t.txt")}, 0, "", "t.txt"},
-		{"unknown policy", []string{"compare", "bz219278", "--policies", "kernel,nope", "--out", filepath.Join(dir, "bad.txt")}, 2, `unknown policy "nope"`, "bad.txt"},
-		{"unknown format", []string{"compare", "--format", "csv"}, 2, "unknown --format", ""},
-		{"no trials", []string{"compare", "--trials", "0"}, 2, "--trials 0", ""},
-		{"bad seed", []string{"compare", "--seed", "-1"}, 2, "--seed", ""},
-		{"unknown scenario", []string{"compare", "nope"}, 2, "nope", ""},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			code, out, errs := delegsim(tt.args...)
-			if code != tt.code {
-				t.Errorf("exit %d, want %d\nstderr: %s", code, tt.code, errs)
-			}
-			if !strings.Contains(out+errs, tt.want) {
-				t.Errorf("output lacks %q:\n%s%s", tt.want, out, errs)
-			}
-			if tt.file == "" {
-				return
-			}
-			_, err := os.Stat(filepath.Join(dir, tt.file))
-			if (tt.code == 0) != (err == nil) {
-				t.Errorf("exit %d, output file: %v", code, err)
-			}
-		})
-	}
+	runCLICases(t, dir, []cliCase{
+		{"default scenarios", []string{"compare", "--trials", "3", "--explore-states", "0"}, 0, []string{"certbot-nginx on linux-6.12: 3 runs per policy"}, ""},
+		{"markdown", []string{"compare", "bz219278", "--trials", "3", "--format", "markdown", "--policies", "kernel,seed-getattr-exempt"}, 0, []string{"| seed-getattr-exempt | 100% ["}, ""},
+		{"to a file", []string{"compare", "bz219278", "--trials", "2", "--out", filepath.Join(dir, "t.txt")}, 0, nil, "t.txt"},
+		{"unknown policy", []string{"compare", "bz219278", "--policies", "kernel,nope", "--out", filepath.Join(dir, "bad.txt")}, 2, []string{`unknown policy "nope"`}, "bad.txt"},
+		{"unknown format", []string{"compare", "--format", "csv"}, 2, []string{"unknown --format"}, ""},
+		{"no trials", []string{"compare", "--trials", "0"}, 2, []string{"--trials 0"}, ""},
+		{"bad seed", []string{"compare", "--seed", "-1"}, 2, []string{"--seed"}, ""},
+		{"unknown scenario", []string{"compare", "nope"}, 2, []string{"nope"}, ""},
+	})
 }
 
 func TestCompareJSON(t *testing.T) {

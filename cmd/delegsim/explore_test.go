@@ -12,41 +12,19 @@ import (
 // (and the report says whether the space was exhausted), 1 for a
 // violation, 2 for bad input, with no output file.
 func TestExploreExitStatus(t *testing.T) {
-	tests := []struct {
-		name string
-		args []string
-		code int
-		want []string // in stdout or stderr
-	}{
-		{"kernel exhausts the reproducer", []string{"explore", "bz219278-2c2l"}, 0,
-			[]string{"exhausted: every reachable state was visited", "l1#1  lsattr f  EAGAIN  16 of 16", "ok  close-to-open"}},
-		{"the bug report's fix still fails lsattr", []string{"explore", "bz219278-2c2l", "--policy", "seed-getattr-exempt"}, 0,
-			[]string{"l2#1  lsattr g  EAGAIN  16 of 16"}},
-		{"a bound is reported", []string{"explore", "bz219278-2c2l", "--max-states", "100"}, 0,
-			[]string{"NOT exhausted: the max-states bound was hit (100)"}},
-		{"a stale read is a violation", []string{"explore", "open-dirty-local-read", "--policy", "local-read-exempt"}, 1,
-			[]string{"VIOLATED  close-to-open", "l2#1 lsattr g at 1010.000ms saw size 0", "a shortest one", "replay: delegsim run open-dirty-local-read --schedule FILE"}},
-		{"dfs", []string{"explore", "bz219278", "--strategy", "dfs"}, 0, []string{"strategy dfs", "424 distinct"}},
-		{"bad strategy", []string{"explore", "bz219278", "--strategy", "random"}, 2, []string{"unknown strategy \"random\" (allowed: bfs, dfs)"}},
-		{"bad consistency", []string{"explore", "bz219278", "--consistency", "eventual"}, 2, []string{"--consistency"}},
-		{"bad bound", []string{"explore", "bz219278", "--max-depth", "0"}, 2, []string{"must be positive"}},
-		{"bad scenario", []string{"explore", "no-such-scenario"}, 2, []string{"no built-in scenario"}},
-		{"no scenario", []string{"explore"}, 2, []string{"explore takes one scenario"}},
-		{"bad format", []string{"explore", "bz219278", "--format", "xml"}, 2, []string{"unknown --format"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			code, out, errOut := delegsim(tt.args...)
-			if code != tt.code {
-				t.Fatalf("exit %d, want %d\n%s%s", code, tt.code, out, errOut)
-			}
-			for _, w := range tt.want {
-				if !strings.Contains(out+errOut, w) {
-					t.Errorf("output lacks %q:\n%s%s", w, out, errOut)
-				}
-			}
-		})
-	}
+	runCLICases(t, t.TempDir(), []cliCase{
+		{"kernel exhausts the reproducer", []string{"explore", "bz219278-2c2l"}, 0, []string{"exhausted: every reachable state was visited", "l1#1  lsattr f  EAGAIN  16 of 16", "ok  close-to-open"}, ""},
+		{"the bug report's fix still fails lsattr", []string{"explore", "bz219278-2c2l", "--policy", "seed-getattr-exempt"}, 0, []string{"l2#1  lsattr g  EAGAIN  16 of 16"}, ""},
+		{"a bound is reported", []string{"explore", "bz219278-2c2l", "--max-states", "100"}, 0, []string{"NOT exhausted: the max-states bound was hit (100)"}, ""},
+		{"a stale read is a violation", []string{"explore", "open-dirty-local-read", "--policy", "local-read-exempt"}, 1, []string{"VIOLATED  close-to-open", "l2#1 lsattr g at 1010.000ms saw size 0", "a shortest one", "replay: delegsim run open-dirty-local-read --schedule FILE"}, ""},
+		{"dfs", []string{"explore", "bz219278", "--strategy", "dfs"}, 0, []string{"strategy dfs", "424 distinct"}, ""},
+		{"bad strategy", []string{"explore", "bz219278", "--strategy", "random"}, 2, []string{"unknown strategy \"random\" (allowed: bfs, dfs)"}, ""},
+		{"bad consistency", []string{"explore", "bz219278", "--consistency", "eventual"}, 2, []string{"--consistency"}, ""},
+		{"bad bound", []string{"explore", "bz219278", "--max-depth", "0"}, 2, []string{"must be positive"}, ""},
+		{"bad scenario", []string{"explore", "no-such-scenario"}, 2, []string{"no built-in scenario"}, ""},
+		{"no scenario", []string{"explore"}, 2, []string{"explore takes one scenario"}, ""},
+		{"bad format", []string{"explore", "bz219278", "--format", "xml"}, 2, []string{"unknown --format"}, ""},
+	})
 }
 
 // TestExploreOutReplay: --out writes the counterexample schedule, which

@@ -1,20 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 )
-
-// delegsim runs the CLI in-process and returns its exit status and output.
-func delegsim(args ...string) (int, string, string) {
-	var out, errb bytes.Buffer
-	code := dispatch(args, &out, &errb)
-	return code, out.String(), errb.String()
-}
 
 func TestRunJSONIsDeterministic(t *testing.T) {
 	args := []string{"run", "certbot-nginx", "--format", "json", "--seed", "3"}
@@ -53,38 +45,23 @@ func TestRunJSONIsDeterministic(t *testing.T) {
 }
 
 func TestRunExitStatus(t *testing.T) {
-	tests := []struct {
-		name string
-		args []string
-		code int
-		want string // in stdout or stderr
-	}{
-		{"expectations hold", []string{"run", "bz219278"}, 0, "ok    the first lsattr fails with EAGAIN"},
-		{"an expectation fails", []string{"run", "bz219278", "--set", "clients.c1.latency=200ms"}, 1, "FAIL  the second lsattr succeeds"},
-		{"unknown scenario", []string{"run", "bz21927"}, 2, "no built-in scenario"},
-		{"unknown policy", []string{"run", "bz219278", "--policy", "kernal"}, 2, `unknown policy "kernal"`},
-		{"unknown profile", []string{"run", "bz219278", "--profile", "linux-5.4"}, 2, "unknown profile"},
-		{"bad seed", []string{"run", "bz219278", "--seed", "-1"}, 2, "--seed"},
-		{"bad format", []string{"run", "bz219278", "--format", "yaml"}, 2, "allowed: text, json"},
-		{"bad override", []string{"run", "bz219278", "--set", "clients.c1.latncy=5ms"}, 2, "allowed here:"},
-		{"no scenario", []string{"run"}, 2, "run takes one scenario"},
-		{"unknown flag", []string{"run", "bz219278", "--polcy", "x"}, 2, "flag provided but not defined"},
-		{"unknown command", []string{"runn"}, 2, `unknown command "runn"`},
-		{"help", []string{"help"}, 0, "Commands:"},
-		{"run help", []string{"run", "--help"}, 0, "-policy"},
-		{"list", []string{"list"}, 0, "certbot-nginx"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			code, out, errb := delegsim(tt.args...)
-			if code != tt.code {
-				t.Errorf("exit %d, want %d\nstdout: %s\nstderr: %s", code, tt.code, out, errb)
-			}
-			if !strings.Contains(out+errb, tt.want) {
-				t.Errorf("output lacks %q\nstdout: %s\nstderr: %s", tt.want, out, errb)
-			}
-		})
-	}
+	dir := t.TempDir()
+	runCLICases(t, dir, []cliCase{
+		{"expectations hold", []string{"run", "bz219278"}, 0, []string{"ok    the first lsattr fails with EAGAIN"}, ""},
+		{"an expectation fails", []string{"run", "bz219278", "--set", "clients.c1.latency=200ms"}, 1, []string{"FAIL  the second lsattr succeeds"}, ""},
+		{"unknown scenario", []string{"run", "bz21927"}, 2, []string{"no built-in scenario"}, ""},
+		{"unknown policy", []string{"run", "bz219278", "--policy", "kernal"}, 2, []string{`unknown policy "kernal"`}, ""},
+		{"unknown profile", []string{"run", "bz219278", "--profile", "linux-5.4"}, 2, []string{"unknown profile"}, ""},
+		{"bad seed", []string{"run", "bz219278", "--seed", "-1"}, 2, []string{"--seed"}, ""},
+		{"bad format", []string{"run", "bz219278", "--format", "yaml"}, 2, []string{"allowed: text, json"}, ""},
+		{"bad override", []string{"run", "bz219278", "--set", "clients.c1.latncy=5ms"}, 2, []string{"allowed here:"}, ""},
+		{"no scenario", []string{"run"}, 2, []string{"run takes one scenario"}, ""},
+		{"unknown flag", []string{"run", "bz219278", "--polcy", "x"}, 2, []string{"flag provided but not defined"}, ""},
+		{"unknown command", []string{"runn"}, 2, []string{`unknown command "runn"`}, ""},
+		{"help", []string{"help"}, 0, []string{"Commands:"}, ""},
+		{"run help", []string{"run", "--help"}, 0, []string{"-policy"}, ""},
+		{"list", []string{"list"}, 0, []string{"certbot-nginx"}, ""},
+	})
 }
 
 // TestBadInputWritesNoFile: a run refused for bad input leaves no trace
