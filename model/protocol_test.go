@@ -244,6 +244,11 @@ func TestCBGetattrReportsHoldersSize(t *testing.T) {
 	if st.Result != "ok" || st.Size != 5000 {
 		t.Fatalf("stat %v: want the holder's size 5000", st)
 	}
+	// The file was created with change 1; the holder's modification makes
+	// nfsd bump mtime/ctime and with them the change attribute.
+	if st.Change <= 1 {
+		t.Errorf("stat change %d: want it moved past the creation's 1", st.Change)
+	}
 	if res.Sent[model.MsgCBRecall] != 0 || res.Sent[model.MsgCBGetattr] != 1 {
 		t.Fatalf("CB_RECALL %d, CB_GETATTR %d: want 0 and 1", res.Sent[model.MsgCBRecall], res.Sent[model.MsgCBGetattr])
 	}
