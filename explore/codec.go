@@ -63,31 +63,49 @@ func (e *engine) load(f *frame, entry []byte) {
 	}
 	b = b[k:]
 	if model.Time(now) != f.now {
-		f.hash += e.nowTerm(model.Time(now)) - e.nowTerm(f.now)
+		dn := e.nowTerm(model.Time(now)) - e.nowTerm(f.now)
+		f.hash += dn
+		for s := range f.ts {
+			f.ts[s] += dn
+		}
 		f.now = model.Time(now)
 	}
 	for i, p := range f.parts {
 		if id := next(); id != p.id {
-			n := e.parts[i].values[id]
+			n := e.parts[i].values.at(id)
 			f.hash += n.term - p.term
 			f.parts[i] = n
+			if f.ts != nil {
+				for s := range f.ts {
+					f.ts[s] += n.c.t[s] - p.c.t[s]
+				}
+			}
 		}
 	}
 	for ci, q := range f.chans {
 		if id := next(); id != q.id {
-			n := e.queues[ci].values[id]
+			n := e.queues[ci].values.at(id)
 			f.hash += n.term - q.term
 			f.chans[ci] = n
+			if f.ts != nil {
+				for s := range f.ts {
+					f.ts[s] += n.c.t[s] - q.c.t[s]
+				}
+			}
 		}
 	}
 	f.arrive, f.next = f.horizon()
+	if f.ts != nil {
+		f.mask = f.chanMask()
+		clear(f.xv)
+	}
 }
 
 // chunkSize is the size of the frontier's chunks.
 const chunkSize = 64 << 10
 
 // chunkPool keeps the chunks that a layer has been read out of, for the
-// next layer to write into.
+// next layer to write into. Each worker has its own.
 type chunkPool struct{ free [][]byte }
 
 func (p *chunkPool) get(n int) []byte {
@@ -102,45 +120,93 @@ func (p *chunkPool) get(n int) []byte {
 
 func (p *chunkPool) put(c []byte) { p.free = append(p.free, c[:0]) }
 
-// layer is one depth of the BFS frontier: entries, each prefixed with its
-// length, in chunks.
-type layer struct {
-	chunks [][]byte
+// fchunk is a run of frontier entries, each prefixed with its length,
+// and for each entry its origin: the index of its parent in the layer
+// before and the position of its step among the parent's enabled steps.
+// The entries are dropped once read; the origins stay, for
+// counterexamples.
+type fchunk struct {
+	data   []byte
 	n      int // entries
-	// Reading: the chunk and the offset in it.
-	rc, ro int
+	base   int // index of the first entry in its layer
+	parent []uint32
+	ord    []uint16
 }
 
-// add appends an entry.
-func (l *layer) add(pool *chunkPool, entry []byte) {
+// layer is one depth of the BFS frontier: chunks, in order.
+type layer struct {
+	chunks []*fchunk
+	n      int
+}
+
+// layerWriter appends entries to a worker's share of the next layer.
+type layerWriter struct {
+	pool   *chunkPool
+	chunks []*fchunk
+	n      int
+}
+
+// add appends an entry and its origin.
+func (w *layerWriter) add(entry []byte, parent int, ord int) {
 	need := binary.MaxVarintLen64 + len(entry)
-	if k := len(l.chunks); k == 0 || cap(l.chunks[k-1])-len(l.chunks[k-1]) < need {
-		l.chunks = append(l.chunks, pool.get(need))
+	k := len(w.chunks)
+	if k == 0 || cap(w.chunks[k-1].data)-len(w.chunks[k-1].data) < need {
+		w.chunks = append(w.chunks, &fchunk{data: w.pool.get(need)})
+		k++
 	}
-	c := &l.chunks[len(l.chunks)-1]
-	*c = binary.AppendUvarint(*c, uint64(len(entry)))
-	*c = append(*c, entry...)
-	l.n++
+	c := w.chunks[k-1]
+	c.data = binary.AppendUvarint(c.data, uint64(len(entry)))
+	c.data = append(c.data, entry...)
+	c.parent = append(c.parent, uint32(parent))
+	c.ord = append(c.ord, uint16(ord))
+	c.n++
+	w.n++
 }
 
-// next returns the next entry, or false at the end; a chunk read to its
-// end goes back to the pool, so the entry is valid until the next call.
-func (l *layer) next(pool *chunkPool) ([]byte, bool) {
-	for l.rc < len(l.chunks) {
-		c := l.chunks[l.rc]
-		if l.ro < len(c) {
-			n, k := binary.Uvarint(c[l.ro:])
-			if k <= 0 || n > uint64(len(c)-l.ro-k) {
-				panic("explore: corrupt frontier chunk")
-			}
-			start := l.ro + k
-			l.ro = start + int(n)
-			return c[start:l.ro], true
+// join makes a layer of the writers' chunks, in writer order.
+func join(ws []*layerWriter) *layer {
+	l := &layer{}
+	for _, w := range ws {
+		for _, c := range w.chunks {
+			c.base = l.n
+			l.n += c.n
+			l.chunks = append(l.chunks, c)
 		}
-		pool.put(c)
-		l.chunks[l.rc] = nil
-		l.rc++
-		l.ro = 0
+		w.chunks, w.n = nil, 0
 	}
-	return nil, false
+	return l
+}
+
+// each calls f with every entry of chunk c and its index in the layer,
+// then gives the chunk's entries back to pool; f may stop it by
+// returning false.
+func (c *fchunk) each(pool *chunkPool, f func(i int, entry []byte) bool) {
+	b := c.data
+	for j := 0; j < c.n; j++ {
+		n, k := binary.Uvarint(b)
+		if k <= 0 || n > uint64(len(b)-k) {
+			panic("explore: corrupt frontier chunk")
+		}
+		if !f(c.base+j, b[k:k+int(n)]) {
+			break
+		}
+		b = b[k+int(n):]
+	}
+	pool.put(c.data)
+	c.data = nil
+}
+
+// origin returns the parent and step position of entry i.
+func (l *layer) origin(i int) (parent int, ord uint16) {
+	lo, hi := 0, len(l.chunks)
+	for hi-lo > 1 {
+		mid := (lo + hi) / 2
+		if l.chunks[mid].base <= i {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	c := l.chunks[lo]
+	return int(c.parent[i-c.base]), c.ord[i-c.base]
 }

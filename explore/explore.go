@@ -3,9 +3,13 @@ package explore
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"math"
+	"runtime/metrics"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/delegsim/delegsim/checker"
@@ -63,25 +67,61 @@ type Options struct {
 	// LinTimeout bounds the linearizability search of one history; 0:
 	// DefaultLinTimeout.
 	LinTimeout time.Duration
-	// Progress, if set, is called every ProgressEvery new states.
+	// Progress, if set, is called every ProgressInterval, or every
+	// ProgressEvery new states if that is set, from the search's
+	// goroutines but never twice at once.
 	Progress func(Progress)
-	// ProgressEvery is how many new states pass between Progress calls;
-	// 0: DefaultProgressEvery.
+	// ProgressInterval is the time between Progress calls; 0:
+	// DefaultProgressInterval.
+	ProgressInterval time.Duration
+	// ProgressEvery, if positive, calls Progress every this many new
+	// states instead (of one worker's).
 	ProgressEvery int
 
+	// Symmetry fingerprints each state by a canonical representative of
+	// its class: states that a symmetry of the run (interchangeable
+	// clients or local processes, see symmetry.go), a renaming of
+	// stateids and xids, or a reordering of the server's searched tables
+	// make one of the other count once. Counts of states then count
+	// classes; histories, outcomes and verdicts are those of the full
+	// space (each complete history found stands for its images under
+	// the symmetries).
+	Symmetry bool
+	// Workers is how many goroutines search, sharing the visited set and
+	// the interned values (0 or 1: one). Counts and verdicts of an
+	// exhausted search do not depend on it; which counterexample is
+	// found first may.
+	Workers int
+	// Shards > 1 explores only shard Shard (0 ≤ Shard < Shards) of the
+	// space: every state to ShardDepth steps from the start, then only
+	// below the states at that depth whose fingerprints fall to this
+	// shard (fingerprint mod Shards). ShardDepth 0 picks the first depth
+	// with at least 64 states per shard. See Merge.
+	Shard, Shards, ShardDepth int
+
 	noMemo bool // tests: step every actor afresh (engine.noMemo)
+	canon  func(f *frame, d *delta, key uint64, fresh bool)
 }
 
-// DefaultProgressEvery is how many new states pass between Progress calls
-// by default.
-const DefaultProgressEvery = 1 << 16
+// DefaultProgressInterval is the time between Progress calls by
+// default.
+const DefaultProgressInterval = time.Second
 
 // Progress is a search's position, for progress reports.
 type Progress struct {
-	Generated int64
-	Distinct  int
-	Depth     int
-	Elapsed   time.Duration
+	Generated int64 // states generated: the start and every transition taken
+	Distinct  int   // distinct states found
+	Depth     int   // deepest state found
+	// Queue is how many states wait to be expanded: the BFS frontier, or
+	// the successors left on DFS stacks and in the workers' queue.
+	Queue   int64
+	Elapsed time.Duration
+	// Rate is distinct states per second since the previous report (or
+	// the start).
+	Rate float64
+	// Memory is the bytes of the Go heap in use (runtime/metrics).
+	Memory  uint64
+	Workers int
 }
 
 // Promise returns the consistency model a policy promises its users, and
@@ -115,7 +155,10 @@ type Report struct {
 
 	Generated int64 `json:"states_generated"` // the start and every transition taken
 	Distinct  int   `json:"distinct_states"`
-	Depth     int   `json:"depth"` // deepest state reached
+	// Symmetries is the size of the symmetry group states were reduced
+	// by (Options.Symmetry; 1: identifiers renamed only), 0 without.
+	Symmetries int `json:"symmetries,omitempty"`
+	Depth      int `json:"depth"` // deepest state reached
 	// Exhausted: every reachable state was visited.
 	Exhausted bool `json:"exhausted"`
 	// Bound names the bound that cut the search ("max-states",
@@ -133,8 +176,33 @@ type Report struct {
 
 	Counterexample *Counterexample `json:"counterexample,omitempty"`
 
+	// Sharded searches (Options.Shards) record which shard this is, how
+	// many states the shared prefix holds (counted by shard 0 only), and
+	// every complete history found, for Merge.
+	Shard      *ShardInfo      `json:"shard,omitempty"`
+	HistorySet []HistoryRecord `json:"history_set,omitempty"`
+
 	Elapsed      time.Duration `json:"-"`
 	VisitedBytes int           `json:"-"` // size of the visited-state table
+	Workers      int           `json:"-"`
+}
+
+// ShardInfo says which part of a sharded search a report covers.
+type ShardInfo struct {
+	Index        int `json:"index"`
+	Of           int `json:"of"`
+	Depth        int `json:"depth"`         // the frontier's depth
+	Frontier     int `json:"frontier"`      // states at that depth, all shards
+	Own          int `json:"own"`           // of which this shard's
+	PrefixStates int `json:"prefix_states"` // states above the frontier
+}
+
+// HistoryRecord is one distinct complete history of a sharded search:
+// its fingerprint, verdict and outcomes ("l1#1 lsattr f EAGAIN").
+type HistoryRecord struct {
+	Hash     string   `json:"hash"`
+	Verdict  string   `json:"verdict"` // "ok", "violated", "unknown" or "" (unchecked)
+	Outcomes []string `json:"outcomes"`
 }
 
 // Violated reports whether the search found a counterexample.
@@ -186,27 +254,76 @@ type Counterexample struct {
 	Ops      []model.Op `json:"-"`
 }
 
-// explorer is one search.
+// explorer is one search: what its workers share.
 type explorer struct {
 	m       *Model
 	o       Options
-	e       *engine
-	d       delta // the successor being looked at
-	visited hashSet
+	t       *tables
+	visited *visitedSet
 	rep     *Report
 	start   time.Time
-	// path returns the steps from the start to the state being looked at
-	// (the frame being expanded, plus the successor's step while one is).
-	path func() []Step
 
 	consistency checker.Consistency
 	checkHist   bool
-	findings    map[string]*InvariantResult
 	actorIndex  map[string]int
-	histories   map[uint64]bool
-	inv         [1024]invEntry // see invariants
-	outcomes    map[Outcome]int
-	stop        bool
+
+	stop    atomic.Bool
+	budget  atomic.Int64 // distinct states that may still be admitted
+	workers []*worker
+
+	// Progress: counters the workers publish every so often.
+	distinct, generated, queue, depth atomic.Int64
+	lastProgress                      atomic.Int64 // nanoseconds since start
+	lastDistinct                      int64
+	progressMu                        sync.Mutex
+
+	mu        sync.Mutex // guards what follows
+	histories map[uint64]uint8
+	records   map[uint64]*HistoryRecord // sharded searches
+	outcomes  map[Outcome]int
+	bound     string
+
+	// quietStats: a shard other than 0 explores the shared prefix, and
+	// counts nothing there.
+	quietStats atomic.Bool
+}
+
+// Verdicts of complete histories.
+const (
+	vUnchecked uint8 = iota
+	vOK
+	vViolated
+	vUnknown
+)
+
+// worker is one goroutine's share of a search.
+type worker struct {
+	x     *explorer
+	e     *engine
+	kids  []delta // BFS: the successors of the state being expanded
+	ords  []uint16
+	keys  []uint64 // the keys of the successors being looked at
+	fresh []bool
+	steps []Step
+	inv   [1024]invEntry // see invariants
+
+	frames []*frame
+	pool   *chunkPool
+	// The position of the state being expanded: BFS its layer and index,
+	// DFS the stack and the path to its bottom.
+	layers             []*layer
+	bfsDepth, bfsIndex int
+	stack, levels      []*dfsLevel
+	prefix             []uint16
+	pending            int64 // states this worker has queued, less those it took
+
+	findings map[string]*InvariantResult
+	quota    int64 // states this worker may admit before asking for more
+	// Counts not yet published to the explorer's, and this worker's own.
+	pubDistinct, pubGenerated, pubPending int64
+	distinct, generated                   int64
+	terminal, unfinished, depth           int
+	sinceProgress                         int
 }
 
 // Explore searches every interleaving of m's deliveries, losses, timer
@@ -223,15 +340,21 @@ func Explore(m *Model, o Options) *Report {
 	if o.LinTimeout <= 0 {
 		o.LinTimeout = DefaultLinTimeout
 	}
-	if o.ProgressEvery <= 0 {
-		o.ProgressEvery = DefaultProgressEvery
+	if o.ProgressInterval <= 0 {
+		o.ProgressInterval = DefaultProgressInterval
 	}
-	e := newEngine(m)
+	o.Workers = max(o.Workers, 1)
+	var perms []perm
+	if o.Symmetry {
+		perms = m.symmetries()
+	}
+	e := newEngine(m, perms...)
 	e.noMemo = o.noMemo
-	x := &explorer{m: m, o: o, e: e, start: time.Now(),
-		findings: map[string]*InvariantResult{}, histories: map[uint64]bool{}, outcomes: map[Outcome]int{},
+	x := &explorer{m: m, o: o, t: e.tables, visited: newVisited(o.Workers), start: time.Now(),
+		histories: map[uint64]uint8{}, outcomes: map[Outcome]int{},
 		rep: &Report{Scenario: m.Scenario, Policy: m.Policy, Profile: m.Profile, Seed: m.Seed,
-			Strategy: o.Strategy.String(), MaxDepth: o.MaxDepth, MaxStates: o.MaxStates}}
+			Strategy: o.Strategy.String(), MaxDepth: o.MaxDepth, MaxStates: o.MaxStates, Workers: o.Workers,
+			Symmetries: len(perms)}}
 	if m.MaxDelay > 0 {
 		x.rep.MaxDelay = m.MaxDelay.String()
 	}
@@ -244,69 +367,241 @@ func Explore(m *Model, o Options) *Report {
 		x.checkHist = true
 		x.rep.Consistency = &ConsistencyResult{Model: x.consistency.String(), Promised: safe && x.consistency == promised}
 	}
-	for _, inv := range checker.Invariants {
-		x.findings[inv.Name] = &InvariantResult{Name: inv.Name, Finding: inv.Finding}
-	}
 	x.actorIndex = map[string]int{}
 	for i, n := range m.Names {
 		x.actorIndex[n] = i
 	}
-
-	root := x.e.initial()
-	x.visited.add(root.hash)
-	x.rep.Distinct, x.rep.Generated = 1, 1
-	x.path = func() []Step { return nil }
-	if x.visit(root, nil) {
-		if o.Strategy == DFS {
-			x.dfs(root)
-		} else {
-			x.bfs(root)
+	for i := range o.Workers {
+		w := &worker{x: x, e: e, findings: map[string]*InvariantResult{}}
+		if i > 0 {
+			w.e = e.tables.fork()
+			w.e.noMemo = o.noMemo
 		}
+		x.workers = append(x.workers, w)
+	}
+	x.budget.Store(int64(o.MaxStates) - 1)
+	if o.Shards > 1 {
+		x.records = map[uint64]*HistoryRecord{}
+		x.rep.Shard = &ShardInfo{Index: o.Shard, Of: o.Shards}
+	}
+
+	w := x.workers[0]
+	root := e.initial()
+	x.visited.add(e.key(root))
+	w.distinct, w.generated = 1, 1
+	if w.visit(root, nil, Step{}) {
+		x.search(root)
 	}
 	x.finish()
 	return x.rep
 }
 
-// visit checks the invariants of a new state, f+d (d may be nil), and
-// ends its run if it is finished. It reports whether the state is to be
-// expanded.
-func (x *explorer) visit(f *frame, d *delta) bool {
+// admit counts a new state against MaxStates and reports whether it may
+// be visited; once the bound is hit, the search stops.
+func (w *worker) admit() bool {
+	if w.quota == 0 {
+		x := w.x
+		for {
+			b := x.budget.Load()
+			if b <= 0 {
+				x.setBound("max-states")
+				return false
+			}
+			take := min(b, 256)
+			if x.budget.CompareAndSwap(b, b-take) {
+				w.quota = take
+				break
+			}
+		}
+	}
+	w.quota--
+	w.distinct++
+	return true
+}
+
+func (x *explorer) setBound(b string) {
+	x.mu.Lock()
+	if x.bound == "" || b == "max-states" {
+		x.bound = b
+	}
+	x.mu.Unlock()
+	if b == "max-states" {
+		x.stop.Store(true)
+	}
+}
+
+// expand computes the successors of f into *kids, inserts their keys in
+// the visited set, visits the new ones and leaves those to be expanded
+// in (*kids)[:n], their step positions appended to ords. A state without
+// successors ends its run.
+func (w *worker) expand(f *frame, kidsp *[]delta, ords []uint16) (n int, _ []uint16) {
+	x, e := w.x, w.e
+	w.steps = e.enabled(f, w.steps[:0])
+	if len(w.steps) == 0 {
+		w.complete(f, nil, Step{})
+		return 0, ords
+	}
+	if int(f.depth) >= x.o.MaxDepth {
+		x.setBound("max-depth")
+		return 0, ords
+	}
+	if len(w.steps) > math.MaxUint16 {
+		panic("explore: more than 65536 steps enabled in a state")
+	}
+	for len(*kidsp) < len(w.steps) {
+		*kidsp = append(*kidsp, delta{})
+	}
+	kids := *kidsp
+	w.keys, w.fresh = w.keys[:0], w.fresh[:0]
+	for k, st := range w.steps {
+		e.apply(f, st, &kids[k])
+		w.keys = append(w.keys, kids[k].key)
+		w.fresh = append(w.fresh, false)
+	}
+	w.generated += int64(len(w.steps))
+	x.visited.addBatch(w.keys, w.fresh)
+	for k := range w.steps {
+		if x.o.canon != nil {
+			x.o.canon(f, &kids[k], w.keys[k], w.fresh[k])
+		}
+		if !w.fresh[k] {
+			continue
+		}
+		if !w.admit() {
+			return n, ords
+		}
+		w.depth = max(w.depth, int(f.depth)+1)
+		w.progress()
+		if !w.visit(f, &kids[k], w.steps[k]) {
+			if x.stop.Load() {
+				return n, ords
+			}
+			continue
+		}
+		kids[n], kids[k] = kids[k], kids[n]
+		ords = append(ords, uint16(k))
+		n++
+	}
+	return n, ords
+}
+
+// progress publishes the worker's counts every so often and calls
+// Options.Progress when it is due.
+func (w *worker) progress() {
+	w.sinceProgress++
+	x := w.x
+	if every := x.o.ProgressEvery; every > 0 {
+		if w.sinceProgress%every == 0 {
+			w.publish()
+			x.report(time.Since(x.start))
+		}
+		return
+	}
+	if w.sinceProgress&4095 != 0 {
+		return
+	}
+	w.publish()
+	if x.o.Progress == nil {
+		return
+	}
+	el := time.Since(x.start)
+	if el-time.Duration(x.lastProgress.Load()) >= x.o.ProgressInterval {
+		x.report(el)
+	}
+}
+
+// publish adds the worker's counts since the last call to the explorer's.
+func (w *worker) publish() {
+	x := w.x
+	x.distinct.Add(w.distinct - w.pubDistinct)
+	x.generated.Add(w.generated - w.pubGenerated)
+	x.queue.Add(w.pending - w.pubPending)
+	w.pubDistinct, w.pubGenerated, w.pubPending = w.distinct, w.generated, w.pending
+	for {
+		d := x.depth.Load()
+		if int64(w.depth) <= d || x.depth.CompareAndSwap(d, int64(w.depth)) {
+			break
+		}
+	}
+}
+
+// report calls Options.Progress, unless a call is under way.
+func (x *explorer) report(el time.Duration) {
+	if x.o.Progress == nil || !x.progressMu.TryLock() {
+		return
+	}
+	defer x.progressMu.Unlock()
+	last := time.Duration(x.lastProgress.Swap(int64(el)))
+	d := x.distinct.Load()
+	p := Progress{Generated: x.generated.Load(), Distinct: int(d), Depth: int(x.depth.Load()), Queue: max(x.queue.Load(), 0),
+		Elapsed: el, Memory: heapBytes(), Workers: len(x.workers)}
+	if el > last {
+		p.Rate = float64(d-x.lastDistinct) / (el - last).Seconds()
+	}
+	x.lastDistinct = d
+	x.o.Progress(p)
+}
+
+var heapSample = []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+
+// heapBytes returns the bytes of heap objects, live or not yet swept.
+func heapBytes() uint64 {
+	s := slices.Clone(heapSample)
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindUint64 {
+		return 0
+	}
+	return s[0].Value.Uint64()
+}
+
+// visit checks the invariants of a new state, f+d (d may be nil; st is
+// the step to it), and ends its run if it is finished. It reports
+// whether the state is to be expanded.
+func (w *worker) visit(f *frame, d *delta, st Step) bool {
+	x := w.x
 	now := f.now
 	if d != nil {
 		now = d.now
 	}
-	for _, v := range x.invariants(f, d, now) {
-		r := x.findings[v.Invariant]
-		if r == nil {
-			r = &InvariantResult{Name: v.Invariant, Finding: v.Finding}
-			x.findings[v.Invariant] = r
+	quiet := x.quiet()
+	for _, v := range w.invariants(f, d, now) {
+		if !quiet {
+			r := w.findings[v.Invariant]
+			if r == nil {
+				r = &InvariantResult{Name: v.Invariant, Finding: v.Finding}
+				w.findings[v.Invariant] = r
+			}
+			r.States++
+			if r.First == "" {
+				r.First = v.String()
+			}
 		}
-		r.States++
-		if r.First == "" {
-			r.First = v.String()
-		}
-		if !v.Finding && x.rep.Counterexample == nil {
-			x.counterexample(f, d, "invariant "+v.Invariant, v.String())
+		if !v.Finding {
+			w.counterexample(f, d, st, "invariant "+v.Invariant, v.String())
 			return false
 		}
 	}
-	if x.e.finished(f, d) {
-		x.complete(f, d)
+	if w.e.finished(f, d) {
+		w.complete(f, d, st)
 		return false
 	}
 	return true
 }
+
+// quiet reports whether statistics are not to be counted (a shard other
+// than 0 in the shared prefix).
+func (x *explorer) quiet() bool { return x.quietStats.Load() }
 
 // invariants returns checker.CheckState's violations in f+d at now. The
 // invariants see the server and the clock only (checker.State), so a
 // verdict holds for every state with the same server part at the same
 // time: verdicts are cached by both (TestInvariantsSeeServerAndClock
 // guards the premise).
-func (x *explorer) invariants(f *frame, d *delta, now model.Time) []checker.InvariantViolation {
+func (w *worker) invariants(f *frame, d *delta, now model.Time) []checker.InvariantViolation {
 	p := f.part(d, int(model.ServerID))
-	c := &x.inv[mix(uint64(p.id)<<32^uint64(now))%uint64(len(x.inv))]
+	c := &w.inv[mix(uint64(p.id)<<32^uint64(now))%uint64(len(w.inv))]
 	if c.p != p || c.now != now {
-		*c = invEntry{p: p, now: now, res: checker.CheckState(now, x.e.actorsOf(f, d))}
+		*c = invEntry{p: p, now: now, res: checker.CheckState(now, w.e.actorsOf(f, d))}
 	}
 	return c.res
 }
@@ -318,233 +613,170 @@ type invEntry struct {
 	res []checker.InvariantViolation
 }
 
-// bfs expands the frontier layer by layer. The frontier is compressed (see
-// codec.go); each state is loaded into one frame to be expanded. For the
-// counterexample's sake each layer records, for each of its states, the
-// index of its parent in the layer before and the position of the step
-// among the parent's enabled steps.
-func (x *explorer) bfs(root *frame) {
-	e, f, d := x.e, root, &x.d
-	var pool chunkPool
-	cur := &layer{}
-	cur.add(&pool, e.encode(f, nil))
-	type origin struct {
-		parent []uint32
-		ord    []uint16
-	}
-	origins := []origin{{}} // by depth
-	var depth, index int    // of the state being expanded
-	var st Step             // the step being tried
-	var inChild bool
-	x.path = func() []Step {
-		ords := make([]uint16, depth)
-		for k, j := depth, index; k > 0; k-- {
-			ords[k-1], j = origins[k].ord[j], int(origins[k].parent[j])
-		}
-		steps := x.m.stepsOf(ords)
-		if inChild {
-			steps = append(steps, st)
-		}
-		return steps
-	}
-	var steps []Step
-	for ; cur.n > 0 && !x.stop; depth++ {
-		next := &layer{}
-		var o origin
-		for index = 0; !x.stop; index++ {
-			entry, ok := cur.next(&pool)
-			if !ok {
-				break
-			}
-			e.load(f, entry)
-			f.depth = int32(depth)
-			steps = e.enabled(f, steps[:0])
-			if len(steps) == 0 {
-				x.complete(f, nil)
-				continue
-			}
-			if depth >= x.o.MaxDepth {
-				x.rep.Bound = "max-depth"
-				continue
-			}
-			for k := range steps {
-				st, inChild = steps[k], true
-				if x.child(f, st, d) && x.visit(f, d) {
-					if k > math.MaxUint16 {
-						panic("explore: more than 65536 steps enabled in a state")
-					}
-					next.add(&pool, e.encode(f, d))
-					o.parent = append(o.parent, uint32(index))
-					o.ord = append(o.ord, uint16(k))
-				}
-				inChild = false
-				if x.stop {
-					break
-				}
-			}
-		}
-		origins = append(origins, o)
-		cur = next
-	}
-}
-
-// stepsOf replays a path given as positions among the enabled steps of
-// each state from the start, and returns its steps.
-func (m *Model) stepsOf(ords []uint16) []Step {
-	e := newEngine(m)
-	f, g := e.initial(), e.newFrame()
-	var d delta
-	var enabled []Step
-	steps := make([]Step, len(ords))
-	for i, k := range ords {
-		enabled = e.enabled(f, enabled[:0])
-		steps[i] = enabled[k]
-		e.apply(f, steps[i], &d)
-		e.advance(g, f, &d)
-		f, g = g, f
-	}
-	return steps
-}
-
-// dfs follows each schedule to its end before backtracking. It keeps one
-// frame per depth: a successor is built in the frame after its parent's
-// (a few pointers per actor and channel, see engine.advance).
-func (x *explorer) dfs(root *frame) {
-	type level struct {
-		steps []Step
-		i     int
-	}
-	e, d := x.e, &x.d
-	frames := []*frame{root}
-	var stack []level
-	var spare [][]Step // step buffers of popped levels
-	x.path = func() []Step {
-		steps := make([]Step, len(stack))
-		for k := range stack {
-			steps[k] = stack[k].steps[stack[k].i-1]
-		}
-		return steps
-	}
-	// expand pushes f's level, or ends its run.
-	expand := func(f *frame) {
-		var buf []Step
-		if k := len(spare); k > 0 {
-			buf, spare = spare[k-1][:0], spare[:k-1]
-		}
-		steps := e.enabled(f, buf)
-		if len(steps) == 0 {
-			x.complete(f, nil)
-			spare = append(spare, steps)
-			return
-		}
-		if int(f.depth) >= x.o.MaxDepth {
-			x.rep.Bound = "max-depth"
-			spare = append(spare, steps)
-			return
-		}
-		stack = append(stack, level{steps: steps})
-	}
-	expand(root)
-	for len(stack) > 0 && !x.stop {
-		top := &stack[len(stack)-1]
-		if top.i == len(top.steps) {
-			spare = append(spare, top.steps)
-			stack[len(stack)-1] = level{}
-			stack = stack[:len(stack)-1]
-			continue
-		}
-		f := frames[len(stack)-1]
-		st := top.steps[top.i]
-		top.i++
-		if !x.child(f, st, d) || !x.visit(f, d) {
-			continue
-		}
-		if len(frames) == len(stack) {
-			frames = append(frames, e.newFrame())
-		}
-		g := frames[len(stack)]
-		e.advance(g, f, d)
-		expand(g)
-	}
-}
-
-// child applies st to f in d and reports whether the successor is new.
-func (x *explorer) child(f *frame, st Step, d *delta) bool {
-	x.e.apply(f, st, d)
-	x.rep.Generated++
-	if !x.visited.add(d.hash) {
-		return false
-	}
-	x.rep.Distinct++
-	x.rep.Depth = max(x.rep.Depth, int(f.depth)+1)
-	if x.o.Progress != nil && x.rep.Distinct%x.o.ProgressEvery == 0 {
-		x.o.Progress(Progress{Generated: x.rep.Generated, Distinct: x.rep.Distinct, Depth: x.rep.Depth, Elapsed: time.Since(x.start)})
-	}
-	if x.rep.Distinct >= x.o.MaxStates {
-		x.rep.Bound = "max-states"
-		x.stop = true
-	}
-	return true
-}
-
-// complete records a state, f+d (d may be nil), where the run ends: its
+// complete records a state, f+d (d may be nil; st is the step to it),
+// where the run ends: its
 // history's outcomes and, once per distinct history, the consistency
-// verdict.
-func (x *explorer) complete(f *frame, d *delta) {
-	x.rep.Terminal++
-	if len(x.e.unfinished(f, d)) > 0 {
-		x.rep.Unfinished++
-	}
-	h := x.e.historyHash(f, d)
-	if _, seen := x.histories[h]; seen {
+// verdict. With symmetries, the history stands for its images under each
+// of them, which are counted as histories of their own.
+func (w *worker) complete(f *frame, d *delta, st Step) {
+	x, e := w.x, w.e
+	if x.quiet() {
 		return
 	}
-	ops := x.e.history(f, d)
-	violated := false
-	if x.checkHist {
-		res := checker.CheckLinearizability(ops, x.m.Init, x.consistency, x.o.LinTimeout)
-		x.rep.Consistency.Checked++
-		switch res.Verdict {
-		case checker.Violation:
-			violated = true
-			x.rep.Consistency.Violations++
-			if x.rep.Counterexample == nil {
-				detail := res.String()
-				for _, sr := range res.StaleReads {
-					detail += "\n" + sr.String()
-				}
-				x.counterexample(f, d, res.Consistency.String(), detail)
-			}
-		case checker.Unknown:
-			x.rep.Consistency.Unknown++
+	w.terminal++
+	if len(e.unfinished(f, d)) > 0 {
+		w.unfinished++
+	}
+	e.mu.Lock()
+	n := 1
+	if e.sym != nil {
+		n = len(e.sym.perms)
+	}
+	hs := make([]uint64, n)
+	for s := range hs {
+		hs[s] = e.historyImageHash(f, d, s)
+	}
+	e.mu.Unlock()
+
+	x.mu.Lock()
+	fresh := false
+	for _, h := range hs {
+		if _, ok := x.histories[h]; !ok {
+			fresh = true
 		}
 	}
-	x.histories[h] = violated
-	for _, op := range ops {
-		x.outcomes[Outcome{Op: op.Name(), Kind: op.Kind.String(), File: op.File, Result: op.Result,
-			actor: x.actorIndex[op.Actor], seq: op.Seq}]++
+	verdict, known := x.histories[hs[0]]
+	x.mu.Unlock()
+	if !fresh {
+		return
+	}
+	e.mu.Lock()
+	ops := e.history(f, d)
+	e.mu.Unlock()
+	var res checker.LinResult
+	if !known {
+		verdict = vUnchecked
+		if x.checkHist {
+			res = checker.CheckLinearizability(ops, x.m.Init, x.consistency, x.o.LinTimeout)
+			switch res.Verdict {
+			case checker.Violation:
+				verdict = vViolated
+			case checker.Unknown:
+				verdict = vUnknown
+			default:
+				verdict = vOK
+			}
+		}
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	for s, h := range hs {
+		if _, ok := x.histories[h]; ok {
+			continue
+		}
+		x.histories[h] = verdict
+		img := ops
+		if s > 0 {
+			img = e.historyImage(ops, s)
+		}
+		if c := x.rep.Consistency; c != nil && verdict != vUnchecked {
+			c.Checked++
+			switch verdict {
+			case vViolated:
+				c.Violations++
+			case vUnknown:
+				c.Unknown++
+			}
+		}
+		var rec *HistoryRecord
+		if x.records != nil {
+			rec = &HistoryRecord{Hash: fmt.Sprintf("%016x", h), Verdict: verdictNames[verdict], Outcomes: []string{}}
+			x.records[h] = rec
+		}
+		for _, op := range img {
+			o := Outcome{Op: op.Name(), Kind: op.Kind.String(), File: op.File, Result: op.Result,
+				actor: x.actorIndex[op.Actor], seq: op.Seq}
+			x.outcomes[o]++
+			if rec != nil {
+				rec.Outcomes = append(rec.Outcomes, o.key())
+			}
+		}
+	}
+	if verdict == vViolated && x.rep.Counterexample == nil && !known {
+		detail := res.String()
+		for _, sr := range res.StaleReads {
+			detail += "\n" + sr.String()
+		}
+		x.mu.Unlock()
+		w.counterexample(f, d, st, res.Consistency.String(), detail)
+		x.mu.Lock()
 	}
 }
 
-func (x *explorer) counterexample(f *frame, d *delta, property, detail string) {
-	steps := x.path()
+var verdictNames = [...]string{vUnchecked: "", vOK: "ok", vViolated: "violated", vUnknown: "unknown"}
+
+// key names an outcome in a HistoryRecord.
+func (o Outcome) key() string { return o.Op + " " + o.Kind + " " + o.File + " " + o.Result }
+
+// counterexample records the path to f+d (d nil: to f; st is the step
+// from f to f+d) as the search's counterexample, unless it has one, and
+// stops the search.
+func (w *worker) counterexample(f *frame, d *delta, st Step, property, detail string) {
+	x := w.x
+	steps := w.path()
+	if d != nil {
+		steps = append(steps, st)
+	}
+	w.e.mu.Lock()
+	ops := w.e.history(f, d)
+	w.e.mu.Unlock()
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.rep.Counterexample != nil {
+		return
+	}
 	x.rep.Counterexample = &Counterexample{Property: property, Detail: detail, Depth: len(steps),
-		Schedule: x.m.schedule(steps), Ops: x.e.history(f, d)}
-	x.stop = true
+		Schedule: x.m.schedule(steps), Ops: ops}
+	x.stop.Store(true)
 }
 
 func (x *explorer) finish() {
 	r := x.rep
 	r.Elapsed = time.Since(x.start)
 	r.VisitedBytes = x.visited.bytes()
+	r.Bound = x.bound
+	findings := map[string]*InvariantResult{}
+	for _, inv := range checker.Invariants {
+		findings[inv.Name] = &InvariantResult{Name: inv.Name, Finding: inv.Finding}
+	}
+	var seen uint64
+	for _, w := range x.workers {
+		r.Distinct += int(w.distinct)
+		r.Generated += w.generated
+		r.Terminal += w.terminal
+		r.Unfinished += w.unfinished
+		r.Depth = max(r.Depth, w.depth)
+		seen |= w.e.seen
+		for name, f := range w.findings {
+			g := findings[name]
+			if g == nil {
+				g = &InvariantResult{Name: name, Finding: f.Finding}
+				findings[name] = g
+			}
+			g.States += f.States
+			if g.First == "" {
+				g.First = f.First
+			}
+		}
+	}
 	r.Histories = len(x.histories)
 	r.Exhausted = r.Bound == "" && r.Counterexample == nil
 	for _, inv := range checker.Invariants {
-		r.Invariants = append(r.Invariants, *x.findings[inv.Name])
-		delete(x.findings, inv.Name)
+		r.Invariants = append(r.Invariants, *findings[inv.Name])
+		delete(findings, inv.Name)
 	}
-	for _, name := range slicesSortedKeys(x.findings) {
-		r.Invariants = append(r.Invariants, *x.findings[name])
+	for _, name := range slicesSortedKeys(findings) {
+		r.Invariants = append(r.Invariants, *findings[name])
 	}
 	for o, n := range x.outcomes {
 		o.Histories = n
@@ -558,8 +790,13 @@ func (x *explorer) finish() {
 	}
 	r.Events = []string{}
 	for k := 0; k < model.EventKindCount; k++ {
-		if x.e.seen&(1<<k) != 0 {
+		if seen&(1<<k) != 0 {
 			r.Events = append(r.Events, model.EventKind(k).String())
+		}
+	}
+	if x.records != nil {
+		for _, h := range slices.Sorted(maps.Keys(x.records)) {
+			r.HistorySet = append(r.HistorySet, *x.records[h])
 		}
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sync"
+	"sync/atomic"
 
 	"github.com/cespare/xxhash/v2"
 
@@ -70,16 +72,18 @@ type part struct {
 	term   uint64  // the part's term in a state's fingerprint (see frameHash)
 	// The actor's Done and Quiescent (true for actors without them).
 	done, quiet bool
+	c           *canonInfo // with Options.Symmetry
 }
 
 // queue is one channel's messages in flight, oldest first. Queues are
 // interned like parts.
 type queue struct {
 	msgs []inflight
-	id   uint32 // index among the channel's interned queues
-	h    uint64 // fingerprint
-	term uint64 // the queue's term in a state's fingerprint
-	tail *queue // msgs[1:], once asked for
+	id   uint32                // index among the channel's interned queues
+	h    uint64                // fingerprint
+	term uint64                // the queue's term in a state's fingerprint
+	tail atomic.Pointer[queue] // msgs[1:], once asked for
+	c    *canonInfo
 }
 
 // frame is one state of the explored system: the logical clock and, for
@@ -97,6 +101,30 @@ type frame struct {
 	arrive, next model.Time
 	parts        []*part
 	chans        []*queue
+	// ts are the template sums per symmetry (canon.go), with
+	// Options.Symmetry; mask has bit i set when channel i has messages
+	// in flight (fullMask: more than 64 channels).
+	ts   []uint64
+	mask uint64
+	// xs[s] is renamed(f, nil, s), where xv[s].
+	xs []uint64
+	xv []bool
+}
+
+const fullMask = ^uint64(0)
+
+// chanMask returns the mask of f's channels in flight.
+func (f *frame) chanMask() uint64 {
+	if len(f.chans) >= 64 {
+		return fullMask
+	}
+	var m uint64
+	for i, q := range f.chans {
+		if len(q.msgs) > 0 {
+			m |= 1 << i
+		}
+	}
+	return m
 }
 
 // recorder observes the steps of a replay; exploration has none.
@@ -113,7 +141,8 @@ type recorder interface {
 type histNode struct {
 	op   model.Op
 	prev uint32
-	h    uint64 // fingerprint of the history up to and including op
+	h    uint64   // fingerprint of the history up to and including op
+	hs   []uint64 // with symmetries: h of the history's image under each
 }
 
 type histKey struct {
@@ -154,23 +183,15 @@ type send struct {
 	due  model.Time
 }
 
-// engine applies transitions. It interns parts, queues, messages and
-// histories, memoizes actors' steps and queues' pushes, and steps actors
-// on scratch copies when a step is new. It is not safe for concurrent
-// use.
-type engine struct {
-	m      *Model
-	out    model.Output
-	buf    []byte
-	actors []model.Actor // a state's actors, for checkers
-	// scratch holds, per actor, the copy a new step works on.
-	scratch []model.Actor
-	salt    []uint64 // per fingerprint component: see frameHash
-	rec     recorder
-	seen    uint64 // event kinds seen, as a bit set
-	// noMemo steps actors afresh even when the step was memoized, as a
-	// replay does (tests compare the two).
-	noMemo bool
+// tables is what the engines of one search's workers share: the
+// interned parts, queues, messages and histories, and the memos of
+// steps and pushes. Lookups on the hot path (a memoized step, a push, a
+// queue's tail, a part by index) take no lock (tables.go); whatever adds
+// to the tables holds mu, and so does reading hists.
+type tables struct {
+	m    *Model
+	salt []uint64 // per fingerprint component: see frameHash
+	mu   sync.Mutex
 
 	parts   []internTable[part]  // by actor
 	queues  []internTable[queue] // by channel
@@ -179,20 +200,46 @@ type engine struct {
 	hists   []histNode // interned histories; 0 is the empty one
 	histIdx map[histKey]uint32
 
-	stepMemo map[[3]uint64]stepResult // by stepKey
+	stepMemo memo[stepResult] // by stepKey
 	// pushMemo is by the channel (32 bits) and the queue's index (32),
 	// the message's index, and the due time.
-	pushMemo  map[[3]uint64]*queue
+	pushMemo  memo[*queue]
 	sendArena []send
-	timers    []timer // scratch
-	ebuf      []byte  // scratch for frontier entries (codec.go)
+	ibuf      []byte // scratch for interning keys
+
+	sym *symState // with Options.Symmetry
+}
+
+// engine applies transitions for one worker. It interns parts, queues,
+// messages and histories, memoizes actors' steps and queues' pushes, and
+// steps actors on scratch copies when a step is new. Engines made by
+// fork share their tables; each is for one goroutine.
+type engine struct {
+	*tables
+	out    model.Output
+	buf    []byte
+	actors []model.Actor // a state's actors, for checkers
+	// scratch holds, per actor, the copy a new step works on.
+	scratch []model.Actor
+	rec     recorder
+	seen    uint64 // event kinds seen, as a bit set
+	// noMemo steps actors afresh even when the step was memoized, as a
+	// replay does (tests compare the two).
+	noMemo bool
+	timers []timer // scratch
+	ebuf   []byte  // scratch for frontier entries (codec.go)
+	ren    renamer // canonical fingerprints (canon.go)
+	// partBuf and queueBuf hold a successor's components, for renamed.
+	partBuf  []*part
+	queueBuf []*queue
+	stepID   uint64 // new steps this engine computed
 }
 
 // internTable holds the distinct values of one actor's parts or one
 // channel's queues, by index and by lossless encoding.
 type internTable[T any] struct {
 	index  map[string]*T
-	values []*T
+	values vec[T]
 }
 
 type msgEntry struct {
@@ -200,21 +247,24 @@ type msgEntry struct {
 	h   uint64
 }
 
-func newEngine(m *Model) *engine {
-	e := &engine{m: m, buf: make([]byte, 0, 512), actors: make([]model.Actor, len(m.actors)),
-		scratch: make([]model.Actor, len(m.actors)),
-		parts:   make([]internTable[part], len(m.actors)), queues: make([]internTable[queue], len(m.Channels)),
-		msgIdx: map[model.Message]uint32{}, hists: []histNode{{}}, histIdx: map[histKey]uint32{},
-		stepMemo: map[[3]uint64]stepResult{}, pushMemo: map[[3]uint64]*queue{}}
-	for i, a := range m.actors {
-		e.scratch[i] = a.Clone()
-		e.parts[i].index = map[string]*part{}
+// newEngine returns an engine for m; with symmetries (the identity
+// first), its parts and queues carry their canonical templates.
+func newEngine(m *Model, perms ...perm) *engine {
+	t := &tables{m: m, parts: make([]internTable[part], len(m.actors)), queues: make([]internTable[queue], len(m.Channels)),
+		msgIdx: map[model.Message]uint32{}, hists: []histNode{{}}, histIdx: map[histKey]uint32{}}
+	for i := range m.actors {
+		t.parts[i].index = map[string]*part{}
 	}
 	n := 3*len(m.actors) + len(m.Channels) + 1
-	e.salt = make([]uint64, n)
-	for i := range e.salt {
-		e.salt[i] = mix(uint64(i+1) * 0x9e3779b97f4a7c15)
+	t.salt = make([]uint64, n)
+	for i := range t.salt {
+		t.salt[i] = mix(uint64(i+1) * 0x9e3779b97f4a7c15)
 	}
+	if len(perms) > 0 {
+		t.sym = newSymState(m, perms)
+		t.hists[0].hs = make([]uint64, len(perms))
+	}
+	e := t.fork()
 	for ci := range e.queues {
 		e.queues[ci].index = map[string]*queue{}
 		e.internQueue(ci, nil) // index 0: empty
@@ -222,20 +272,37 @@ func newEngine(m *Model) *engine {
 	return e
 }
 
+// fork returns another engine on the same tables, for another worker.
+func (t *tables) fork() *engine {
+	e := &engine{tables: t, buf: make([]byte, 0, 512), actors: make([]model.Actor, len(t.m.actors)),
+		scratch: make([]model.Actor, len(t.m.actors))}
+	for i, a := range t.m.actors {
+		e.scratch[i] = a.Clone()
+	}
+	return e
+}
+
 // newFrame returns an empty frame, to be filled by advance or load.
 func (e *engine) newFrame() *frame {
-	return &frame{parts: make([]*part, len(e.m.actors)), chans: make([]*queue, len(e.m.Channels))}
+	f := &frame{parts: make([]*part, len(e.m.actors)), chans: make([]*queue, len(e.m.Channels))}
+	if e.sym != nil {
+		n := len(e.sym.perms)
+		f.ts, f.xs, f.xv = make([]uint64, n), make([]uint64, n), make([]bool, n)
+	}
+	return f
 }
 
 // initial returns the state after every actor's InStart, in actor order
 // as sim starts them, with the scheduled crashes armed.
 func (e *engine) initial() *frame {
 	f := e.newFrame()
+	e.mu.Lock()
 	for id, a := range e.m.actors {
 		f.parts[id] = e.internPart(id, a, nil, 0)
 	}
+	e.mu.Unlock()
 	for ci := range f.chans {
-		f.chans[ci] = e.queues[ci].values[0]
+		f.chans[ci] = e.queues[ci].values.at(0)
 	}
 	var d delta
 	for id := range f.parts {
@@ -243,16 +310,32 @@ func (e *engine) initial() *frame {
 		e.step(f, &d, model.ActorID(id), model.Input{Kind: model.InStart}, f.parts[id], 0)
 		e.advance(f, f, &d)
 	}
+	e.mu.Lock()
 	for i, at := range e.m.crashes {
 		if at >= 0 {
 			p := f.parts[1+i]
 			f.parts[1+i] = e.internPart(1+i, p.actor, setTimer(slices.Clone(p.timers), crashTimer, at), p.hist)
 		}
 	}
+	e.mu.Unlock()
 	f.depth = 0
 	f.hash = e.frameHash(f)
 	f.arrive, f.next = f.horizon()
+	if e.sym != nil {
+		e.canonSums(f, f.ts)
+		f.mask = f.chanMask()
+		clear(f.xv)
+	}
 	return f
+}
+
+// key is what the visited set holds for f: its fingerprint or, with
+// symmetries, its canonical fingerprint.
+func (e *engine) key(f *frame) uint64 {
+	if e.sym != nil {
+		return e.canonKey(f, nil, f.ts)
+	}
+	return f.hash
 }
 
 // delta is a successor in the making: what a step changes in a frame.
@@ -263,6 +346,12 @@ type delta struct {
 	p     *part // its new value
 	chans []chanChange
 	hash  uint64
+	// key is what the visited set holds: hash or, with symmetries, the
+	// canonical fingerprint, from the template sums ts.
+	key  uint64
+	ts   []uint64
+	mask uint64
+	xc   []symNames // the names canonKey computed
 }
 
 type chanChange struct {
@@ -341,6 +430,24 @@ func (e *engine) apply(f *frame, st Step, d *delta) {
 		e.step(f, d, id, in, p, 0)
 	}
 	d.hash = e.deltaHash(f, d)
+	d.key = d.hash
+	if e.sym != nil {
+		if len(d.ts) != len(f.ts) {
+			d.ts = make([]uint64, len(f.ts))
+		}
+		d.mask = f.mask
+		if d.mask != fullMask {
+			for _, c := range d.chans {
+				if len(c.q.msgs) > 0 {
+					d.mask |= 1 << c.i
+				} else {
+					d.mask &^= 1 << c.i
+				}
+			}
+		}
+		e.canonDelta(f, d)
+		d.key = e.canonKey(f, d, d.ts)
+	}
 }
 
 // step steps actor id from part p with in at d.now (for a delivery, mid
@@ -352,10 +459,16 @@ func (e *engine) step(f *frame, d *delta, id model.ActorID, in model.Input, p *p
 		fired = crashTimer
 	}
 	k := stepKey(id, in.Kind, p.id, mid, fired, d.now)
-	r, ok := e.stepMemo[k]
+	r, ok := e.stepMemo.get(k)
 	if !ok || e.rec != nil || e.noMemo {
-		r = e.stepNew(d.now, id, in, p, fired)
-		e.stepMemo[k] = r
+		e.mu.Lock()
+		if r, ok = e.stepMemo.get(k); !ok || e.rec != nil || e.noMemo {
+			r = e.stepNew(d.now, id, in, p, fired)
+			if !ok {
+				e.stepMemo.put(k, r)
+			}
+		}
+		e.mu.Unlock()
 	}
 	e.seen |= r.seen
 	d.p = r.p
@@ -373,7 +486,7 @@ func (e *engine) step(f *frame, d *delta, id model.ActorID, in model.Input, p *p
 }
 
 // stepNew steps actor id from part p on a scratch copy and interns the
-// result.
+// result. The caller holds mu.
 func (e *engine) stepNew(now model.Time, id model.ActorID, in model.Input, p *part, fired model.TimerKey) stepResult {
 	ts := append(e.timers[:0], p.timers...)
 	if in.Kind == model.InTimer || in.Kind == model.InCrash {
@@ -467,7 +580,7 @@ func actorFlags(a model.Actor) (done, quiet bool) {
 // internPart returns the interned part of actor id made of a, timers ts
 // and history hist, storing copies of a and ts if it is new.
 func (e *engine) internPart(id int, a model.Actor, ts []timer, hist uint32) *part {
-	b := binary.AppendUvarint(e.buf[:0], uint64(hist))
+	b := binary.AppendUvarint(e.ibuf[:0], uint64(hist))
 	b = binary.AppendUvarint(b, uint64(len(ts)))
 	for _, t := range ts {
 		b = append(b, byte(t.key.Kind))
@@ -475,19 +588,22 @@ func (e *engine) internPart(id int, a model.Actor, ts []timer, hist uint32) *par
 		b = binary.AppendVarint(b, int64(t.at))
 	}
 	b = appendSnapshot(b, a)
-	e.buf = b
+	e.ibuf = b
 	t := &e.parts[id]
 	if p, ok := t.index[string(b)]; ok {
 		return p
 	}
-	p := &part{actor: a.Clone(), timers: slices.Clip(slices.Clone(ts)), hist: hist, id: uint32(len(t.values))}
+	p := &part{actor: a.Clone(), timers: slices.Clip(slices.Clone(ts)), hist: hist, id: uint32(t.values.len())}
 	t.index[string(b)] = p
-	t.values = append(t.values, p)
 	p.done, p.quiet = actorFlags(p.actor)
 	e.buf = p.actor.AppendState(e.buf[:0])
 	p.ah = xxhash.Sum64(e.buf)
 	p.th = hashTimers(p.timers)
 	p.term = mix(p.ah^e.salt[3*id]) + mix(p.th^e.salt[3*id+1]) + mix(e.hists[p.hist].h^e.salt[3*id+2])
+	if e.sym != nil {
+		p.c = e.canonInfo(id, func(b []byte, s int) []byte { return e.partTemplate(b, s, id, p) })
+	}
+	t.values.push(p) // published complete
 	return p
 }
 
@@ -510,7 +626,8 @@ func appendSnapshot(b []byte, a model.Actor) []byte {
 	return a.(snapshotter).AppendSnapshot(b)
 }
 
-// internMsg returns the index of an interned message.
+// internMsg returns the index of an interned message. The caller holds
+// mu, as for every intern function.
 func (e *engine) internMsg(m *model.Message) uint32 {
 	if id, ok := e.msgIdx[*m]; ok {
 		return id
@@ -525,19 +642,18 @@ func (e *engine) internMsg(m *model.Message) uint32 {
 // internQueue returns the interned queue of channel ci made of msgs,
 // storing a copy if it is new.
 func (e *engine) internQueue(ci int, msgs []inflight) *queue {
-	b := e.buf[:0]
+	b := e.ibuf[:0]
 	for _, m := range msgs {
 		b = binary.AppendUvarint(b, uint64(m.mid))
 		b = binary.AppendVarint(b, int64(m.due))
 	}
-	e.buf = b
+	e.ibuf = b
 	t := &e.queues[ci]
 	if q, ok := t.index[string(b)]; ok {
 		return q
 	}
-	q := &queue{msgs: slices.Clip(slices.Clone(msgs)), id: uint32(len(t.values))}
+	q := &queue{msgs: slices.Clip(slices.Clone(msgs)), id: uint32(t.values.len())}
 	t.index[string(b)] = q
-	t.values = append(t.values, q)
 	if len(msgs) > 0 {
 		h := uint64(len(msgs))
 		for _, m := range msgs {
@@ -547,33 +663,54 @@ func (e *engine) internQueue(ci int, msgs []inflight) *queue {
 		q.h = h
 	}
 	q.term = mix(q.h ^ e.salt[3*len(e.m.actors)+ci])
+	if e.sym != nil {
+		q.c = e.canonInfo(len(e.m.actors)+ci, func(b []byte, s int) []byte { return e.queueTemplate(b, s, q) })
+	}
+	t.values.push(q)
 	return q
 }
 
 // pop returns channel ci's queue q without its oldest message.
 func (e *engine) pop(ci int, q *queue) *queue {
-	if q.tail == nil {
-		q.tail = e.internQueue(ci, q.msgs[1:])
+	if t := q.tail.Load(); t != nil {
+		return t
 	}
-	return q.tail
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if t := q.tail.Load(); t != nil {
+		return t
+	}
+	t := e.internQueue(ci, q.msgs[1:])
+	q.tail.Store(t)
+	return t
 }
 
 // push returns channel ci's queue q with message mid appended, due at due.
 func (e *engine) push(ci int, q *queue, mid uint32, due model.Time) *queue {
 	k := [3]uint64{uint64(ci)<<32 | uint64(q.id), uint64(mid), uint64(due)}
-	if r, ok := e.pushMemo[k]; ok {
+	if r, ok := e.pushMemo.get(k); ok {
+		return r
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if r, ok := e.pushMemo.get(k); ok {
 		return r
 	}
 	msgs := append(make([]inflight, 0, len(q.msgs)+1), q.msgs...)
 	msgs = append(msgs, inflight{msg: &e.msgs[mid].msg, mid: mid, due: due})
 	r := e.internQueue(ci, msgs)
-	e.pushMemo[k] = r
+	e.pushMemo.put(k, r)
 	return r
 }
 
 // advance makes dst the state f+d. dst may be f.
 func (e *engine) advance(dst, f *frame, d *delta) {
 	dst.now, dst.depth, dst.hash = d.now, f.depth+1, d.hash
+	if dst.ts != nil {
+		copy(dst.ts, d.ts)
+		dst.mask = d.mask
+		inheritNames(dst, d)
+	}
 	if dst != f {
 		copy(dst.parts, f.parts)
 		copy(dst.chans, f.chans)
@@ -747,19 +884,68 @@ func (e *engine) intern(actor int, prev uint32, op *model.Op) uint32 {
 		return id
 	}
 	id := uint32(len(e.hists))
-	e.hists = append(e.hists, histNode{op: *op, prev: prev, h: h})
+	n := histNode{op: *op, prev: prev, h: h}
+	if sy := e.sym; sy != nil {
+		n.hs = make([]uint64, len(sy.perms))
+		for s := range n.hs {
+			n.hs[s] = e.chainOp(e.hists[prev].hs[s], op, sy.fileName[s][op.File], sy.canons[s].Data(op.Data))
+		}
+	}
+	e.hists = append(e.hists, n)
 	e.histIdx[k] = id
 	return id
 }
 
-// historyHash fingerprints the history of f+d alone.
-func (e *engine) historyHash(f *frame, d *delta) uint64 {
+// historyImageHash fingerprints the history of f+d alone, or with
+// symmetries its image under symmetry s (0 is the identity: the history
+// itself). The caller holds mu.
+func (e *engine) historyImageHash(f *frame, d *delta, s int) uint64 {
 	b := e.buf[:0]
-	for i := range f.parts {
-		b = binary.LittleEndian.AppendUint64(b, e.hists[f.part(d, i).hist].h)
+	for j := range f.parts {
+		i := j
+		if s > 0 {
+			i = int(e.sym.inv[s].actor[j])
+		}
+		h := e.hists[f.part(d, i).hist]
+		if s > 0 {
+			b = binary.LittleEndian.AppendUint64(b, h.hs[s])
+		} else {
+			b = binary.LittleEndian.AppendUint64(b, h.h)
+		}
 	}
 	e.buf = b
 	return xxhash.Sum64(b)
+}
+
+// historyImage returns the image of a history (in history's order) under
+// symmetry s: every operation moved to the image of its actor, with its
+// file and data value mapped, in history's order again.
+func (e *engine) historyImage(ops []model.Op, s int) []model.Op {
+	sy := e.sym
+	idx := map[string]int{}
+	for i, n := range e.m.Names {
+		idx[n] = i
+	}
+	type rec struct {
+		actor int
+		op    model.Op
+	}
+	rs := make([]rec, len(ops))
+	for i, op := range ops {
+		a := int(sy.perms[s].actor[idx[op.Actor]])
+		op.Actor, op.File, op.Data = e.m.Names[a], sy.fileName[s][op.File], sy.canons[s].Data(op.Data)
+		rs[i] = rec{a, op}
+	}
+	slices.SortFunc(rs, func(a, b rec) int {
+		return cmp.Or(cmp.Compare(a.op.End, b.op.End), cmp.Compare(a.op.Start, b.op.Start),
+			cmp.Compare(a.actor, b.actor), cmp.Compare(a.op.Seq, b.op.Seq))
+	})
+	out := make([]model.Op, len(rs))
+	for i := range rs {
+		out[i] = rs[i].op
+		out[i].ID = i
+	}
+	return out
 }
 
 // Fingerprints. A state's fingerprint is a sum, over its components (the
@@ -848,10 +1034,28 @@ func bit(v bool) byte {
 // hashOp chains an operation onto the fingerprint of the actor's history
 // so far. The actor and its sequence number are implied by the position.
 func (e *engine) hashOp(prev uint64, o *model.Op) uint64 {
+	return e.chainOp(prev, o, o.File, o.Data)
+}
+
+// chainOp is hashOp for o with its file and data value replaced (by
+// their images under a symmetry).
+func (e *engine) chainOp(prev uint64, o *model.Op, file string, data uint64) uint64 {
 	b := binary.LittleEndian.AppendUint64(e.buf[:0], prev)
+	b = e.appendOpMapped(b, o, file, data)
+	e.buf = b
+	h := xxhash.Sum64(b)
+	if h == 0 {
+		h = 1 // 0 is the empty history
+	}
+	return h
+}
+
+// appendOpMapped encodes o with the given file and data value. The actor
+// and its sequence number are implied by the position.
+func (e *engine) appendOpMapped(b []byte, o *model.Op, file string, data uint64) []byte {
 	b = append(b, byte(o.Kind), bit(o.Flushed))
-	b = binary.AppendUvarint(b, uint64(len(o.File)))
-	b = append(b, o.File...)
+	b = binary.AppendUvarint(b, uint64(len(file)))
+	b = append(b, file...)
 	b = binary.AppendUvarint(b, uint64(len(o.Result)))
 	b = append(b, o.Result...)
 	b = binary.AppendVarint(b, int64(o.Start))
@@ -859,12 +1063,6 @@ func (e *engine) hashOp(prev uint64, o *model.Op) uint64 {
 	b = binary.AppendVarint(b, int64(o.Attempts))
 	b = binary.AppendVarint(b, o.Size)
 	b = binary.AppendUvarint(b, o.Change)
-	b = binary.AppendUvarint(b, o.Data)
-	b = binary.AppendVarint(b, o.Bytes)
-	e.buf = b
-	h := xxhash.Sum64(b)
-	if h == 0 {
-		h = 1 // 0 is the empty history
-	}
-	return h
+	b = binary.AppendUvarint(b, data)
+	return binary.AppendVarint(b, o.Bytes)
 }

@@ -1,21 +1,82 @@
 package explore
 
-// hashSet is the set of visited states, stored as their 64-bit hashes
-// only (hash compaction): an open-addressing table with linear probing,
-// kept at most 3/4 full, so a state costs 10.7 to 21.3 bytes. Two states
-// with the same hash are taken to be the same; with n states the chance
-// of any collision is about n²/2⁶⁵ (3·10⁻⁸ for a million states), and a
-// collision can only hide states, never invent a violation.
-type hashSet struct {
+import "sync"
+
+// visitedSet is the set of visited states, stored as their 64-bit
+// fingerprints only (hash compaction): open-addressed tables with linear
+// probing, kept at most 3/4 full, so a state costs 10.7 to 21.3 bytes.
+// Two states with the same fingerprint are taken to be the same; with n
+// states the chance of any collision is about n²/2⁶⁵ (3·10⁻⁸ for a
+// million states), and a collision can only hide states, never invent a
+// violation.
+//
+// One worker uses one table without locks. Several share 256 shards,
+// chosen by a fingerprint's top bits (the slot by its low bits), each
+// behind its own lock, so two workers rarely wait for each other and a
+// shard grows alone.
+type visitedSet struct {
+	shards []vshard
+	shift  uint // a fingerprint's shard is h >> shift
+	locked bool
+	sink   uint64 // keeps the prefetching loads of addBatch
+}
+
+type vshard struct {
+	mu    sync.Mutex
 	slots []uint64 // 0: empty
 	n     int
+	_     [24]byte // one shard per cache line
+}
+
+func newVisited(workers int) *visitedSet {
+	if workers <= 1 {
+		return &visitedSet{shards: make([]vshard, 1), shift: 63}
+	}
+	return &visitedSet{shards: make([]vshard, 256), shift: 56, locked: true}
+}
+
+func (v *visitedSet) shard(h uint64) *vshard {
+	if len(v.shards) == 1 {
+		return &v.shards[0]
+	}
+	return &v.shards[h>>v.shift]
 }
 
 // add inserts h and reports whether it was new.
-func (s *hashSet) add(h uint64) bool {
+func (v *visitedSet) add(h uint64) bool {
 	if h == 0 {
 		h = 1 // 0 marks an empty slot
 	}
+	s := v.shard(h)
+	if v.locked {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+	}
+	return s.add(h)
+}
+
+// addBatch inserts every key and sets fresh[i] for the new ones. With one
+// table it first touches every key's slot, so that the cache misses of a
+// state's successors overlap instead of following one another: the
+// table is far larger than the caches and each insertion is a miss.
+func (v *visitedSet) addBatch(keys []uint64, fresh []bool) {
+	if !v.locked {
+		s := &v.shards[0]
+		if n := len(s.slots); n > 0 && 4*(s.n+len(keys)) <= 3*n {
+			mask := uint64(n - 1)
+			var sum uint64
+			for _, h := range keys {
+				sum += s.slots[h&mask]
+			}
+			v.sink += sum
+		}
+	}
+	for i, h := range keys {
+		fresh[i] = v.add(h)
+	}
+}
+
+func (s *vshard) add(h uint64) bool {
 	if 4*(s.n+1) > 3*len(s.slots) {
 		s.grow()
 	}
@@ -32,7 +93,7 @@ func (s *hashSet) add(h uint64) bool {
 	}
 }
 
-func (s *hashSet) grow() {
+func (s *vshard) grow() {
 	old := s.slots
 	size := 2 * len(old)
 	if size == 0 {
@@ -52,5 +113,11 @@ func (s *hashSet) grow() {
 	}
 }
 
-// bytes is the table's size in memory.
-func (s *hashSet) bytes() int { return 8 * len(s.slots) }
+// bytes is the tables' size in memory.
+func (v *visitedSet) bytes() int {
+	n := 0
+	for i := range v.shards {
+		n += 8 * len(v.shards[i].slots)
+	}
+	return n
+}

@@ -65,6 +65,10 @@ type Canon struct {
 	Writer []int
 	// IDs collects identifier occurrences in encoding order.
 	IDs []IDRef
+	// KeepXIDs encodes the actors' own xids (IDXID) as plain values
+	// instead of identifiers: exact, only less reducing (an actor's xids
+	// follow its own history, not the interleaving of others').
+	KeepXIDs bool
 
 	actorInv []ActorID
 	fileInv  []FileID
@@ -129,6 +133,9 @@ func (c *Canon) actorAt(j int) int {
 func (c *Canon) id(b []byte, sp IDSpace, owner ActorID, v uint32) []byte {
 	if v == 0 {
 		return append(b, 0)
+	}
+	if sp == IDXID && c.KeepXIDs {
+		return appendU(append(b, 2), uint64(v))
 	}
 	c.IDs = append(c.IDs, IDRef{Space: sp, Owner: ActorID(c.actor(owner)), Value: v})
 	return append(b, 1)
@@ -211,6 +218,11 @@ func (c *Canon) MapTimerKey(k TimerKey) (TimerKey, bool) {
 
 // AppendMessageCanon appends a canonical encoding of a message.
 func (c *Canon) AppendMessageCanon(b []byte, m *Message) []byte {
+	if *m == (Message{}) {
+		// No message (a local process's stat answer before its stat):
+		// its zero file and actors name nothing to map.
+		return append(b, 0xff)
+	}
 	flags := b2u(m.Reply) | b2u(m.Create)<<1 | b2u(m.Excl)<<2 | b2u(m.NonBlk)<<3 | b2u(m.Confirm)<<4 | b2u(m.Dirty)<<5
 	b = append(b, byte(m.Kind), byte(flags), byte(m.Status), byte(m.Access), byte(m.Deleg))
 	b = appendU(b, c.actor(m.From))
