@@ -100,7 +100,10 @@ type Options struct {
 	Shard, Shards, ShardDepth int
 
 	noMemo bool // tests: step every actor afresh (engine.noMemo)
-	canon  func(f *frame, d *delta, key uint64, fresh bool)
+	// Tests: canon is called with every canonicalized successor;
+	// recordHistories fills Report.HistorySet.
+	canon           func(e *engine, f *frame, d *delta, key uint64, fresh bool)
+	recordHistories bool
 }
 
 // DefaultProgressInterval is the time between Progress calls by
@@ -303,9 +306,14 @@ type worker struct {
 	kids  []delta // BFS: the successors of the state being expanded
 	ords  []uint16
 	keys  []uint64 // the keys of the successors being looked at
-	fresh []bool
-	steps []Step
-	inv   [1024]invEntry // see invariants
+	probe []int    // their positions among the successors
+	isNew []bool
+	fresh []bool // by successor
+	// recent holds the plain fingerprints of states seen lately, with
+	// symmetries.
+	recent recentSet
+	steps  []Step
+	inv    [1024]invEntry // see invariants
 
 	frames []*frame
 	pool   *chunkPool
@@ -380,8 +388,10 @@ func Explore(m *Model, o Options) *Report {
 		x.workers = append(x.workers, w)
 	}
 	x.budget.Store(int64(o.MaxStates) - 1)
-	if o.Shards > 1 {
+	if o.Shards > 1 || o.recordHistories {
 		x.records = map[uint64]*HistoryRecord{}
+	}
+	if o.Shards > 1 {
 		x.rep.Shard = &ShardInfo{Index: o.Shard, Of: o.Shards}
 	}
 
@@ -452,18 +462,34 @@ func (w *worker) expand(f *frame, kidsp *[]delta, ords []uint16) (n int, _ []uin
 		*kidsp = append(*kidsp, delta{})
 	}
 	kids := *kidsp
-	w.keys, w.fresh = w.keys[:0], w.fresh[:0]
+	w.keys, w.fresh, w.probe = w.keys[:0], w.fresh[:0], w.probe[:0]
 	for k, st := range w.steps {
-		e.apply(f, st, &kids[k])
-		w.keys = append(w.keys, kids[k].key)
+		d := &kids[k]
+		e.applyRaw(f, st, d)
+		if e.sym != nil {
+			// A state seen a moment ago (the other order of two
+			// independent steps, most often) need not be
+			// canonicalized again.
+			if w.recent.seen(d.hash) {
+				w.fresh = append(w.fresh, false)
+				continue
+			}
+			e.canonicalize(f, d)
+		}
+		w.keys = append(w.keys, d.key)
+		w.probe = append(w.probe, k)
 		w.fresh = append(w.fresh, false)
 	}
 	w.generated += int64(len(w.steps))
-	x.visited.addBatch(w.keys, w.fresh)
-	for k := range w.steps {
-		if x.o.canon != nil {
-			x.o.canon(f, &kids[k], w.keys[k], w.fresh[k])
+	w.isNew = slices.Grow(w.isNew[:0], len(w.keys))[:len(w.keys)]
+	x.visited.addBatch(w.keys, w.isNew)
+	for i, k := range w.probe {
+		w.fresh[k] = w.isNew[i]
+		if x.o.canon != nil && e.sym != nil {
+			x.o.canon(e, f, &kids[k], kids[k].key, w.fresh[k])
 		}
+	}
+	for k := range w.steps {
 		if !w.fresh[k] {
 			continue
 		}

@@ -390,9 +390,18 @@ func (d *delta) setQueue(i int, q *queue) {
 	d.chans = append(d.chans, chanChange{i: i, q: q})
 }
 
-// apply computes in d what st changes in f, and d.hash. Steps that are
-// not enabled in f panic or misbehave: callers take them from enabled.
+// apply computes in d what st changes in f, d.hash and d.key. Steps that
+// are not enabled in f panic or misbehave: callers take them from
+// enabled.
 func (e *engine) apply(f *frame, st Step, d *delta) {
+	e.applyRaw(f, st, d)
+	if e.sym != nil {
+		e.canonicalize(f, d)
+	}
+}
+
+// applyRaw is apply without the canonical fingerprint: d.key is d.hash.
+func (e *engine) applyRaw(f *frame, st Step, d *delta) {
 	d.now, d.actor, d.p, d.chans = f.now, -1, nil, d.chans[:0]
 	switch st.Kind {
 	case Wait:
@@ -431,23 +440,27 @@ func (e *engine) apply(f *frame, st Step, d *delta) {
 	}
 	d.hash = e.deltaHash(f, d)
 	d.key = d.hash
-	if e.sym != nil {
-		if len(d.ts) != len(f.ts) {
-			d.ts = make([]uint64, len(f.ts))
-		}
-		d.mask = f.mask
-		if d.mask != fullMask {
-			for _, c := range d.chans {
-				if len(c.q.msgs) > 0 {
-					d.mask |= 1 << c.i
-				} else {
-					d.mask &^= 1 << c.i
-				}
+}
+
+// canonicalize sets d.key to the canonical fingerprint of f+d (apply
+// does, unless told not to: expand first looks the plain fingerprint up
+// among the states it has recently seen).
+func (e *engine) canonicalize(f *frame, d *delta) {
+	if len(d.ts) != len(f.ts) {
+		d.ts = make([]uint64, len(f.ts))
+	}
+	d.mask = f.mask
+	if d.mask != fullMask {
+		for _, c := range d.chans {
+			if len(c.q.msgs) > 0 {
+				d.mask |= 1 << c.i
+			} else {
+				d.mask &^= 1 << c.i
 			}
 		}
-		e.canonDelta(f, d)
-		d.key = e.canonKey(f, d, d.ts)
 	}
+	e.canonDelta(f, d)
+	d.key = e.canonKey(f, d, d.ts)
 }
 
 // step steps actor id from part p with in at d.now (for a delivery, mid

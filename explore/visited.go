@@ -121,3 +121,31 @@ func (v *visitedSet) bytes() int {
 	}
 	return n
 }
+
+// recentSet remembers plain fingerprints lately seen: a direct-mapped
+// table, each slot the latest fingerprint that fell to it. A fingerprint
+// found there belongs to a state already visited (up to the collisions
+// that hash compaction admits anyway). It grows with the search to
+// recentMax slots.
+type recentSet struct {
+	slots []uint64
+	n     int
+}
+
+const recentMax = 1 << 21
+
+// seen reports whether h is in the set, and adds it.
+func (r *recentSet) seen(h uint64) bool {
+	if h == 0 {
+		h = 1
+	}
+	if r.n++; len(r.slots) < recentMax && r.n > 2*len(r.slots) {
+		r.slots = make([]uint64, max(1<<12, 2*len(r.slots)))
+	}
+	i := h & uint64(len(r.slots)-1)
+	if r.slots[i] == h {
+		return true
+	}
+	r.slots[i] = h
+	return false
+}
