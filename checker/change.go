@@ -21,19 +21,18 @@ import (
 // is allowed. An actor's operations are sequential, so each of its reads
 // is compared with every earlier one. ops are the successful attribute
 // reads of one file.
-func changeBackwards(ops []model.Op) []StaleRead {
-	byActor := make(map[string][]model.Op)
+func changeBackwards(ops []*model.Op) []StaleRead {
+	byActor := make(map[string][]*model.Op)
 	for _, o := range ops {
 		byActor[o.Actor] = append(byActor[o.Actor], o)
 	}
 	var out []StaleRead
 	for _, reads := range byActor {
-		slices.SortStableFunc(reads, func(a, b model.Op) int {
+		slices.SortStableFunc(reads, func(a, b *model.Op) int {
 			return cmp.Or(cmp.Compare(a.Start, b.Start), cmp.Compare(a.Seq, b.Seq))
 		})
 		var high *model.Op // the read that saw the highest change so far
-		for i := range reads {
-			r := &reads[i]
+		for _, r := range reads {
 			if high != nil && r.Change < high.Change {
 				e := *high
 				out = append(out, StaleRead{Read: *r, Earlier: &e})

@@ -135,17 +135,65 @@ func TestGeneratedHistories(t *testing.T) {
 	}
 }
 
-func BenchmarkCheck100kOps(b *testing.B) {
-	ops := genHistory(1, 100_000, 10, 4, 2)
+// BenchmarkCheck100kOps and BenchmarkCheck1MOps check generated
+// linearizable histories (ten files, four clients, two local processes):
+// the cost should grow linearly with the length (-benchmem shows the
+// allocations).
+func BenchmarkCheck100kOps(b *testing.B) { benchCheck(b, 100_000) }
+
+func BenchmarkCheck1MOps(b *testing.B) { benchCheck(b, 1_000_000) }
+
+func benchCheck(b *testing.B, n int) {
+	ops := genHistory(1, n, 10, 4, 2)
 	for _, c := range []Consistency{Linearizable, CloseToOpen} {
 		b.Run(c.String(), func(b *testing.B) {
+			b.ReportAllocs()
 			for b.Loop() {
 				res := CheckLinearizability(ops, nil, c, time.Minute)
 				if res.Verdict != Ok {
 					b.Fatalf("%s", res)
 				}
 			}
+			b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "ops/s")
 		})
+	}
+}
+
+// TestSegmentsAgree: checking a file's history segment by segment gives
+// the verdicts of checking it whole, on linearizable histories and on
+// ones where a few reads return values they should not have.
+func TestSegmentsAgree(t *testing.T) {
+	defer func(n int) { segmentHistories, minSegment = true, n }(minSegment)
+	minSegment = 1
+	violations := 0
+	for seed := range uint64(30) {
+		ops := genHistory(seed, 600, 2, 3, 2)
+		rng := rand.New(rand.NewPCG(seed, 7))
+		if seed%3 != 0 {
+			for range 1 + rng.IntN(3) {
+				o := &ops[rng.IntN(len(ops))]
+				if o.OK() && o.Kind.ReadsData() {
+					o.Data = model.DataValue(1+rng.IntN(3), 1+rng.IntN(40))
+				} else if o.OK() && o.Kind.ReadsAttrs() {
+					o.Size = int64(1+rng.IntN(4)) * 4096
+				}
+			}
+		}
+		for _, c := range []Consistency{Linearizable, CloseToOpen} {
+			segmentHistories = true
+			seg := CheckLinearizability(ops, nil, c, time.Minute)
+			segmentHistories = false
+			whole := CheckLinearizability(ops, nil, c, time.Minute)
+			if seg.Verdict != whole.Verdict || seg.search != whole.search || !slices.Equal(seg.Files, whole.Files) {
+				t.Fatalf("seed %d %s: segmented %s %v, whole %s %v", seed, c, seg, seg.Files, whole, whole.Files)
+			}
+			if seg.search == Violation {
+				violations++
+			}
+		}
+	}
+	if violations < 10 {
+		t.Errorf("only %d histories violated: the test needs more", violations)
 	}
 }
 

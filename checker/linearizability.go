@@ -55,12 +55,14 @@ type LinResult struct {
 	Failed      int           // failed operations, left out of the register histories
 	Skipped     int           // reads left out as served from the reader's own cache
 
-	search Verdict // porcupine's verdict alone, before stale reads
-	hist   []*fileHistory
-	names  []string // actors, by porcupine client id
-	asides []aside  // operations outside the register histories
-	model  porcupine.Model
-	info   porcupine.LinearizationInfo
+	search  Verdict // porcupine's verdict alone, before stale reads
+	hist    []*fileHistory
+	history []porcupine.Operation
+	verbose bool     // info was computed
+	names   []string // actors, by porcupine client id
+	asides  []aside  // operations outside the register histories
+	model   porcupine.Model
+	info    porcupine.LinearizationInfo
 }
 
 // CheckLinearizability checks that ops, the history of a run, is that of one
@@ -68,6 +70,7 @@ type LinResult struct {
 // documentation). A file missing from init starts as the zero Value. The
 // search for a linearization gives up after timeout (0: no limit), leaving
 // the files it had not settled Unknown; stale reads still prove violations.
+// The result refers to ops, which must not change while it is in use.
 func CheckLinearizability(ops []model.Op, init map[string]Value, c Consistency, timeout time.Duration) LinResult {
 	files, asides := buildHistories(ops, init, c)
 
@@ -81,21 +84,36 @@ func CheckLinearizability(ops []model.Op, init map[string]Value, c Consistency, 
 	}
 
 	res := LinResult{Consistency: c, model: registerModel(), hist: files}
-	var history []porcupine.Operation
-	var checked []int // index in files of each porcupine partition
+	n := 0
+	for _, fh := range files {
+		n += len(fh.ops)
+	}
+	history := make([]porcupine.Operation, 0, n)
+	var checked []int  // index in files of each porcupine partition
+	var partSize []int // operations in each partition
 	for i, fh := range files {
-		if len(fh.ops) > 0 {
-			checked = append(checked, i)
-		}
-		for _, r := range fh.ops {
+		for k, r := range fh.ops {
+			if k == 0 || r.seg != fh.ops[k-1].seg {
+				checked, partSize = append(checked, i), append(partSize, 0)
+			}
+			partSize[len(partSize)-1]++
 			history = append(history, porcupine.Operation{
 				ClientId: actors[r.op.Actor], Input: r, Call: int64(r.start), Return: int64(r.end), Metadata: r,
 			})
 		}
 	}
 	res.Ops = len(history)
+	res.history = history
 
-	verdict, info := porcupine.CheckOperationsVerbose(res.model, history, timeout)
+	// The plain check first: the verbose one, which records the longest
+	// linearizable prefixes the visualisation and the per-file verdicts
+	// need, costs far more, and only a violation (or a time-out) needs it.
+	verdict := porcupine.CheckOperationsTimeout(res.model, history, timeout)
+	var info porcupine.LinearizationInfo
+	if verdict != porcupine.Ok {
+		verdict, info = porcupine.CheckOperationsVerbose(res.model, history, timeout)
+		res.verbose = true
+	}
 	switch verdict {
 	case porcupine.Illegal:
 		res.search = Violation
@@ -111,7 +129,7 @@ func CheckLinearizability(ops []model.Op, init map[string]Value, c Consistency, 
 	if verdict != porcupine.Ok {
 		for p, partials := range info.PartialLinearizations() {
 			fv := &res.Files[checked[p]]
-			if !slices.ContainsFunc(partials, func(l []int) bool { return len(l) == len(files[checked[p]].ops) }) {
+			if !slices.ContainsFunc(partials, func(l []int) bool { return len(l) == partSize[p] }) {
 				fv.Verdict = Unknown
 				if verdict == porcupine.Illegal {
 					fv.Verdict = Violation
@@ -119,9 +137,9 @@ func CheckLinearizability(ops []model.Op, init map[string]Value, c Consistency, 
 			}
 		}
 	}
-	attrReads := make(map[string][]model.Op)
-	for _, o := range ops {
-		if o.OK() && o.Kind.ReadsAttrs() {
+	attrReads := make(map[string][]*model.Op)
+	for i := range ops {
+		if o := &ops[i]; o.OK() && o.Kind.ReadsAttrs() {
 			attrReads[o.File] = append(attrReads[o.File], o)
 		}
 	}
@@ -215,8 +233,11 @@ func (r LinResult) WriteHTML(w io.Writer) error {
 		m = registerModel()
 	}
 	// Annotations are built here, not by every check: most checks never
-	// draw their history.
+	// draw their history. Nor do they record what the drawing needs.
 	info := r.info
+	if !r.verbose && len(r.history) > 0 {
+		_, info = porcupine.CheckOperationsVerbose(m, r.history, 0)
+	}
 	info.AddAnnotations(annotations(r.names, r.asides, r.StaleReads))
 	if err := porcupine.Visualize(m, info, w); err != nil {
 		return fmt.Errorf("checker: writing HTML visualisation: %w", err)
@@ -237,7 +258,7 @@ func annotations(actors []string, asides []aside, stale []StaleRead) []porcupine
 		out = append(out, porcupine.Annotation{Tag: "clients", Description: strings.Join(legend, " ")})
 	}
 	for _, a := range asides {
-		o := &a.op
+		o := a.op
 		an := porcupine.Annotation{
 			Tag: o.Actor, Start: int64(o.Start), End: int64(o.End),
 			Description: fmt.Sprintf("%s %s %s", o.Name(), o.Kind, o.File), Details: o.String(),

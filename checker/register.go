@@ -43,10 +43,11 @@ const (
 // the consistency model being checked, which may be wider than the
 // operation's own.
 type regOp struct {
-	op         model.Op
+	op         *model.Op
 	kind       regKind
-	v          Value // written or observed; only Size for regReadAttrs
-	init       *Value
+	v          Value  // written or observed; only Size for regReadAttrs
+	init       *Value // the register's value at the start of the operation's segment
+	fileInit   *Value // ... and of the file's history
 	start, end model.Time
 
 	// Writes: the writer's slot among the file's writers, and the order of
@@ -57,6 +58,12 @@ type regOp struct {
 	// Close-to-open only: the close or fsync that made a write due, and the
 	// open whose invocation begins a read's interval.
 	dueBy, opened *model.Op
+
+	// seg is the operation's segment of its file's history (see
+	// fileHistory.segment); tracked, for a write, that its segment keeps
+	// the writers' program order in its states.
+	seg     int
+	tracked bool
 }
 
 // observes reports whether the read could have observed the register
@@ -70,7 +77,7 @@ func (r *regOp) observes(v Value) bool {
 
 // describe is the operation's one-line label in the HTML visualisation.
 func (r *regOp) describe() string {
-	o := &r.op
+	o := r.op
 	switch r.kind {
 	case regWrite:
 		return fmt.Sprintf("%s %s %s %s", o.Name(), o.Kind, o.File, r.v)
@@ -95,72 +102,99 @@ func (r *regOp) details() string {
 	return s
 }
 
-// regState is the state of a file register in the porcupine model. A nil
-// *regState is the initial state: the file's initial value, which every
-// operation carries (regOp.init), since porcupine's Init cannot know the
-// partition.
+// A register's state in the porcupine model is nil, the initial state (the
+// segment's initial value, which every operation carries, regOp.init,
+// since porcupine's Init cannot know the partition), or the write that
+// set the value (a *regOp: no allocation per write), or, in a segment
+// where one writer's writes overlap, a *regState.
 //
-// last holds, for each writer slot, the highest write seq applied so far.
-// A writer's writes take effect in program order even where their
-// effective intervals overlap (under close-to-open they all extend to the
-// same close): a write linearized after a later write of the same writer is
-// a no-op, which is the same as taking effect just before that later write.
-// Since last is a function of the set of operations linearized so far,
-// states are compared by value alone.
+// regState.last holds, for each writer slot, the highest write seq
+// applied so far. A writer's writes take effect in program order even
+// where their effective intervals overlap (under close-to-open they all
+// extend to the same close): a write linearized after a later write of the
+// same writer is a no-op, which is the same as taking effect just before
+// that later write. Since last is a function of the set of operations
+// linearized so far, states are compared by value alone. Its states are
+// interned by transition (regStates), so each is allocated once.
 type regState struct {
 	v    Value
 	last []int
+	next map[*regOp]*regState // transitions taken from this state
 }
 
-func (s *regState) value(in *regOp) Value {
-	if s == nil {
-		return *in.init
+// valueOf returns the register's value in state s, for operation in.
+func valueOf(s any, in *regOp) Value {
+	switch s := s.(type) {
+	case *regOp:
+		return s.v
+	case *regState:
+		return s.v
 	}
-	return s.v
+	return *in.init
 }
 
 func regStep(state, input, _ any) (bool, any) {
-	s, in := state.(*regState), input.(*regOp)
+	in := input.(*regOp)
 	if in.kind != regWrite {
-		return in.observes(s.value(in)), s
+		return in.observes(valueOf(state, in)), state
 	}
+	if !in.tracked {
+		return true, in
+	}
+	s, _ := state.(*regState)
 	if s != nil && s.last[in.slot] > in.seq {
 		return true, s // superseded by a later write of the same writer
+	}
+	if s != nil {
+		if n := s.next[in]; n != nil {
+			return true, n
+		}
 	}
 	next := &regState{v: in.v, last: make([]int, in.nslots)}
 	if s != nil {
 		copy(next.last, s.last)
+		if s.next == nil {
+			s.next = map[*regOp]*regState{}
+		}
+		s.next[in] = next
 	}
 	next.last[in.slot] = in.seq
 	return true, next
 }
 
 func regEqual(a, b any) bool {
-	x, y := a.(*regState), b.(*regState)
-	if x == nil || y == nil {
-		return x == y
+	if a == nil || b == nil {
+		return a == b
 	}
-	return x.v == y.v
+	return stateValue(a) == stateValue(b)
+}
+
+func stateValue(s any) Value {
+	if r, ok := s.(*regOp); ok {
+		return r.v
+	}
+	return s.(*regState).v
 }
 
 func regHash(state any) uint64 {
-	s := state.(*regState)
-	if s == nil {
+	if state == nil {
 		return 0
 	}
-	return s.v.Data*0x9e3779b97f4a7c15 ^ uint64(s.v.Size)
+	v := stateValue(state)
+	return v.Data*0x9e3779b97f4a7c15 ^ uint64(v.Size)
 }
 
 // registerModel is the porcupine model of a set of file registers. Every
-// partition is one file: Partition splits the history, which buildHistory
-// lays out file by file, at each change of file.
+// partition is one segment of one file's history: Partition splits the
+// history, which CheckLinearizability lays out file by file and segment
+// by segment, at each change.
 func registerModel() porcupine.Model {
 	return porcupine.Model{
 		Partition: func(h []porcupine.Operation) [][]porcupine.Operation {
 			var parts [][]porcupine.Operation
 			for i := 0; i < len(h); {
 				j := i + 1
-				for j < len(h) && h[j].Input.(*regOp).op.File == h[i].Input.(*regOp).op.File {
+				for j < len(h) && samePartition(h[j].Input.(*regOp), h[i].Input.(*regOp)) {
 					j++
 				}
 				parts = append(parts, h[i:j])
@@ -168,7 +202,7 @@ func registerModel() porcupine.Model {
 			}
 			return parts
 		},
-		Init:  func() any { return (*regState)(nil) },
+		Init:  func() any { return nil },
 		Step:  regStep,
 		Equal: regEqual,
 		Hash:  regHash,
@@ -176,8 +210,8 @@ func registerModel() porcupine.Model {
 			return input.(*regOp).describe()
 		},
 		DescribeState: func(state any) string {
-			if s := state.(*regState); s != nil {
-				return s.v.String()
+			if state != nil {
+				return stateValue(state).String()
 			}
 			return "initial value"
 		},
@@ -195,3 +229,5 @@ func registerModel() porcupine.Model {
 func fmtTime(t model.Time) string {
 	return fmt.Sprintf("%.3fms", float64(t)/float64(time.Millisecond))
 }
+
+func samePartition(a, b *regOp) bool { return a.seg == b.seg && a.op.File == b.op.File }

@@ -123,8 +123,8 @@ func staleReads(fh *fileHistory) []StaleRead {
 			continue
 		}
 		cands := sources[key{r.kind == regReadAttrs, r.v}]
-		if len(cands) == 0 && !r.observes(*r.init) {
-			out = append(out, StaleRead{Read: r.op, Opened: r.opened})
+		if len(cands) == 0 && !r.observes(*r.fileInit) {
+			out = append(out, StaleRead{Read: *r.op, Opened: r.opened})
 			continue
 		}
 		var witness *regOp
@@ -149,7 +149,7 @@ func staleReads(fh *fileHistory) []StaleRead {
 			}
 		}
 		if witness != nil {
-			out = append(out, StaleRead{Read: r.op, Opened: r.opened, Write: &witness.op, DueBy: witness.dueBy})
+			out = append(out, StaleRead{Read: *r.op, Opened: r.opened, Write: witness.op, DueBy: witness.dueBy})
 		}
 	}
 	slices.SortStableFunc(out, func(a, b StaleRead) int {
