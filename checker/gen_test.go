@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"testing"
 	"time"
@@ -212,4 +213,28 @@ func TestTimeoutLeavesFilesUnknown(t *testing.T) {
 	if res.Verdict != Violation || res.Files[0].Verdict != Violation {
 		t.Fatalf("a stale read in a search cut short: %s, files %v", res, res.Files)
 	}
+}
+
+// BenchmarkCheckStream10MOps checks ten million operations the way a
+// sweep does: history after history (10,000 runs of 1,000 operations,
+// each generated and checked, then dropped). The heap stays at what one
+// history needs (peak-heap-MB, sampled after each check).
+func BenchmarkCheckStream10MOps(b *testing.B) {
+	const runs, per = 10_000, 1_000
+	var peak uint64
+	for b.Loop() {
+		for seed := range uint64(runs) {
+			ops := genHistory(seed, per, 2, 2, 1)
+			if res := CheckLinearizability(ops, nil, CloseToOpen, time.Minute); res.Verdict != Ok {
+				b.Fatalf("seed %d: %s", seed, res)
+			}
+			if seed%500 == 0 {
+				var ms runtime.MemStats
+				runtime.ReadMemStats(&ms)
+				peak = max(peak, ms.HeapAlloc)
+			}
+		}
+	}
+	b.ReportMetric(float64(runs*per)*float64(b.N)/b.Elapsed().Seconds(), "ops/s")
+	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MB")
 }

@@ -157,7 +157,10 @@ func parseDur(s string) (model.Time, error) {
 }
 
 // Sample draws one value.
-func (d Dist) Sample(r *rand.Rand) model.Time {
+func (d Dist) Sample(r *rand.Rand) model.Time { return d.sample(r) }
+
+// sample is Sample without copying d, for the engine's every event.
+func (d *Dist) sample(r *rand.Rand) model.Time {
 	switch d.kind {
 	case distZero, distFixed:
 		return model.Time(d.a)
