@@ -2,6 +2,7 @@ package explore
 
 import (
 	"encoding/binary"
+	"slices"
 
 	"github.com/delegsim/delegsim/model"
 )
@@ -22,14 +23,42 @@ func (e *engine) encode(f *frame, d *delta) []byte {
 		now = d.now
 	}
 	b := binary.AppendVarint(e.ebuf[:0], int64(now))
-	for i := range f.parts {
-		b = appendID(b, f.part(d, i).id)
+	actor := -1
+	qs := f.chans
+	if d != nil {
+		actor = d.actor
+		if len(d.chans) > 0 {
+			qs = append(e.queueBuf[:0], f.chans...)
+			for _, c := range d.chans {
+				qs[c.i] = c.q
+			}
+			e.queueBuf = qs
+		}
 	}
-	for ci := range f.chans {
-		b = appendID(b, f.queue(d, ci).id)
+	// Written in place: most indices take one byte.
+	n := len(b)
+	b = slices.Grow(b, binary.MaxVarintLen32*(len(f.parts)+len(qs)))
+	b = b[:cap(b)]
+	for i, p := range f.parts {
+		if i == actor {
+			p = d.p
+		}
+		n = putID(b, n, p.id)
 	}
-	e.ebuf = b
-	return b
+	for _, q := range qs {
+		n = putID(b, n, q.id)
+	}
+	e.ebuf = b[:n]
+	return e.ebuf
+}
+
+// putID writes id at b[n:] as a uvarint and returns the end.
+func putID(b []byte, n int, id uint32) int {
+	if id < 0x80 {
+		b[n] = byte(id)
+		return n + 1
+	}
+	return n + binary.PutUvarint(b[n:], uint64(id))
 }
 
 // appendID appends an index as a uvarint; most are below 128.
@@ -40,28 +69,34 @@ func appendID(b []byte, id uint32) []byte {
 	return binary.AppendUvarint(b, uint64(id))
 }
 
+// readID reads the index encode wrote at b[n:] and returns it and its
+// end.
+func readID(b []byte, n int) (uint32, int) {
+	if n < len(b) && b[n] < 0x80 {
+		return uint32(b[n]), n + 1
+	}
+	return readIDSlow(b, n)
+}
+
+func readIDSlow(b []byte, n int) (uint32, int) {
+	if n > len(b) {
+		panic("explore: corrupt frontier entry")
+	}
+	v, k := binary.Uvarint(b[n:])
+	if k <= 0 {
+		panic("explore: corrupt frontier entry")
+	}
+	return uint32(v), n + k
+}
+
 // load makes f the state entry encodes, updating f's fingerprint with the
 // parts and queues that change.
 func (e *engine) load(f *frame, entry []byte) {
 	b := entry
-	next := func() uint32 {
-		if len(b) > 0 && b[0] < 0x80 {
-			v := b[0]
-			b = b[1:]
-			return uint32(v)
-		}
-		v, k := binary.Uvarint(b)
-		if k <= 0 {
-			panic("explore: corrupt frontier entry")
-		}
-		b = b[k:]
-		return uint32(v)
-	}
-	now, k := binary.Varint(b)
-	if k <= 0 {
+	now, pos := binary.Varint(b)
+	if pos <= 0 {
 		panic("explore: corrupt frontier entry")
 	}
-	b = b[k:]
 	if model.Time(now) != f.now {
 		dn := e.nowTerm(model.Time(now)) - e.nowTerm(f.now)
 		f.hash += dn
@@ -71,7 +106,9 @@ func (e *engine) load(f *frame, entry []byte) {
 		f.now = model.Time(now)
 	}
 	for i, p := range f.parts {
-		if id := next(); id != p.id {
+		var id uint32
+		id, pos = readID(b, pos)
+		if id != p.id {
 			n := e.parts[i].values.at(id)
 			f.hash += n.term - p.term
 			f.parts[i] = n
@@ -83,7 +120,9 @@ func (e *engine) load(f *frame, entry []byte) {
 		}
 	}
 	for ci, q := range f.chans {
-		if id := next(); id != q.id {
+		var id uint32
+		id, pos = readID(b, pos)
+		if id != q.id {
 			n := e.queues[ci].values.at(id)
 			f.hash += n.term - q.term
 			f.chans[ci] = n
@@ -96,7 +135,6 @@ func (e *engine) load(f *frame, entry []byte) {
 	}
 	f.arrive, f.next = f.horizon()
 	if f.ts != nil {
-		f.mask = f.chanMask()
 		clear(f.xv)
 	}
 }

@@ -441,9 +441,9 @@ func (x *explorer) setBound(b string) {
 }
 
 // expand computes the successors of f into *kids, inserts their keys in
-// the visited set, visits the new ones and leaves those to be expanded
-// in (*kids)[:n], their step positions appended to ords. A state without
-// successors ends its run.
+// the visited set, visits the new ones and appends the positions of those
+// to be expanded (among f's steps, and in *kids) to ords, n of them. A
+// state without successors ends its run.
 func (w *worker) expand(f *frame, kidsp *[]delta, ords []uint16) (n int, _ []uint16) {
 	x, e := w.x, w.e
 	w.steps = e.enabled(f, w.steps[:0])
@@ -504,7 +504,6 @@ func (w *worker) expand(f *frame, kidsp *[]delta, ords []uint16) (n int, _ []uin
 			}
 			continue
 		}
-		kids[n], kids[k] = kids[k], kids[n]
 		ords = append(ords, uint16(k))
 		n++
 	}
@@ -770,6 +769,7 @@ func (x *explorer) finish() {
 	r := x.rep
 	r.Elapsed = time.Since(x.start)
 	r.VisitedBytes = x.visited.bytes()
+	x.visited.release()
 	r.Bound = x.bound
 	findings := map[string]*InvariantResult{}
 	for _, inv := range checker.Invariants {

@@ -12,37 +12,75 @@ import (
 // TestStateCounts pins the size of the explored spaces, stateright style:
 // a change in the model or in the explorer's semantics that changes a
 // count is a reviewed event. BFS and DFS must agree on every exhausted
-// space.
+// space, and so must symmetry reduction on the histories; reduced is the
+// number of classes it counts (Options.Symmetry: stateids and xids
+// renamed, and in the -sym scenarios interchangeable clients and
+// processes permuted).
 func TestStateCounts(t *testing.T) {
 	tests := []struct {
 		scenario, policy string
 		distinct         int
 		histories        int
 		terminal         int
+		reduced          int
 	}{
-		{"bz219278", "kernel", 424, 4, 24},
-		{"testdata/bz219278-1c1l.yaml", "kernel", 424, 4, 24},
-		{"bz219278-2c2l", "kernel", 42280, 16, 1504},
-		{"bz219278-2c2l", "seed-getattr-exempt", 42280, 16, 1504},
-		{"testdata/stale-local-read.yaml", "kernel", 47027, 256, 6672},
-		{"testdata/lost-local-write.yaml", "kernel", 6403, 1536, 1536},
+		{"bz219278", "kernel", 424, 4, 24, 424},
+		{"testdata/bz219278-1c1l.yaml", "kernel", 424, 4, 24, 424},
+		{"bz219278-2c2l", "kernel", 42280, 16, 1504, 21152},
+		{"bz219278-2c2l", "seed-getattr-exempt", 42280, 16, 1504, 21152},
+		{"testdata/bz219278-2c2l-sym.yaml", "kernel", 222376, 16, 3968, 32992},
+		{"testdata/stale-local-read.yaml", "kernel", 47027, 256, 6672, 47027},
+		{"testdata/lost-local-write.yaml", "kernel", 6403, 1536, 1536, 6403},
 		// Callback loss and a client crash (the same counts as the explorer
 		// before interning and memoized steps).
-		{"testdata/lossy-crash.yaml", "kernel", 26728, 12, 5064},
+		{"testdata/lossy-crash.yaml", "kernel", 26728, 12, 5064, 13370},
 	}
 	for _, tt := range tests {
 		for _, strat := range []explore.Strategy{explore.BFS, explore.DFS} {
 			t.Run(tt.scenario+"/"+tt.policy+"/"+strat.String(), func(t *testing.T) {
-				rep := explore.Explore(loadModel(t, tt.scenario, tt.policy, nil), explore.Options{Strategy: strat})
-				if !rep.Exhausted || rep.Violated() {
-					t.Fatalf("exhausted %v, bound %q, counterexample %+v", rep.Exhausted, rep.Bound, rep.Counterexample)
-				}
-				if rep.Distinct != tt.distinct || rep.Histories != tt.histories || rep.Terminal != tt.terminal {
-					t.Errorf("%d distinct states, %d complete histories, %d terminal states; pinned %d, %d, %d",
-						rep.Distinct, rep.Histories, rep.Terminal, tt.distinct, tt.histories, tt.terminal)
-				}
+				m := loadModel(t, tt.scenario, tt.policy, nil)
+				checkCounts(t, explore.Explore(m, explore.Options{Strategy: strat}), tt.distinct, tt.histories, tt.terminal)
+				checkCounts(t, explore.Explore(m, explore.Options{Strategy: strat, Symmetry: true}), tt.reduced, tt.histories, -1)
 			})
 		}
+	}
+}
+
+// checkCounts requires an exhausted search with the given counts
+// (terminal -1: any).
+func checkCounts(t *testing.T, rep *explore.Report, distinct, histories, terminal int) {
+	t.Helper()
+	if !rep.Exhausted || rep.Violated() {
+		t.Fatalf("exhausted %v, bound %q, counterexample %+v", rep.Exhausted, rep.Bound, rep.Counterexample)
+	}
+	if rep.Distinct != distinct || rep.Histories != histories || (terminal >= 0 && rep.Terminal != terminal) {
+		t.Errorf("symmetries %d: %d distinct states, %d complete histories, %d terminal states; pinned %d, %d, %d",
+			rep.Symmetries, rep.Distinct, rep.Histories, rep.Terminal, distinct, histories, terminal)
+	}
+}
+
+// TestLargeStateCounts pins the three-client spaces, which take tens of
+// seconds (skipped with -short): bz219278 with three clients and three
+// local processes, whole and renamed, and its symmetric variant reduced
+// by its six symmetries (two workers each).
+func TestLargeStateCounts(t *testing.T) {
+	if testing.Short() {
+		t.Skip("tens of seconds; run without -short")
+	}
+	tests := []struct {
+		scenario  string
+		symmetry  bool
+		distinct  int
+		histories int
+	}{
+		{"testdata/bz219278-3c3l.yaml", false, 16632740, 64},
+		{"testdata/bz219278-3c3l.yaml", true, 2772280, 64},
+		{"testdata/bz219278-3c3l-sym.yaml", true, 2320332, 64},
+	}
+	for _, tt := range tests {
+		m := loadModel(t, tt.scenario, "kernel", nil)
+		rep := explore.Explore(m, explore.Options{Strategy: explore.DFS, Symmetry: tt.symmetry, Workers: 2, MaxStates: 1 << 30})
+		checkCounts(t, rep, tt.distinct, tt.histories, -1)
 	}
 }
 

@@ -126,7 +126,8 @@ func (w *worker) bfsChunk(c *fchunk, f *frame, depth int, layers []*layer, out *
 		var n int
 		n, w.ords = w.expand(f, &w.kids, w.ords[:0])
 		for k := range n {
-			out.add(e.encode(f, &w.kids[k]), i, int(w.ords[k]))
+			o := w.ords[k]
+			out.add(e.encode(f, &w.kids[o]), i, int(o))
 		}
 		w.pending += int64(n)
 		return true
@@ -212,7 +213,7 @@ func (q *workQueue) put(it workItem) {
 }
 
 // dfsLevel is one depth of a DFS stack: the successors of the state at
-// that depth still to be searched, kids[i:n].
+// that depth still to be searched, kids[ords[i]] for i in [i, n).
 type dfsLevel struct {
 	kids []delta
 	ords []uint16
@@ -257,7 +258,7 @@ func (w *worker) dfs(root *frame, q *workQueue) {
 		top.i++
 		w.pending--
 		g := w.frame(len(w.stack))
-		e.advance(g, w.frames[len(w.stack)-1], &top.kids[k])
+		e.advance(g, w.frames[len(w.stack)-1], &top.kids[top.ords[k]])
 		w.push(g)
 		if q.waiting.Load() > 0 {
 			w.donate(q)
@@ -290,7 +291,7 @@ func (w *worker) donate(q *workQueue) {
 			w.pending--
 			ords := append(w.dfsOrds(d), l.ords[k])
 			f := w.frames[d]
-			q.put(workItem{entry: append([]byte(nil), w.e.encode(f, &l.kids[k])...), ords: ords, depth: f.depth + 1})
+			q.put(workItem{entry: append([]byte(nil), w.e.encode(f, &l.kids[l.ords[k]])...), ords: ords, depth: f.depth + 1})
 			w.x.queue.Add(1)
 			return
 		}

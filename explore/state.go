@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"math/bits"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -65,11 +66,12 @@ type inflight struct {
 // it.
 type part struct {
 	actor  model.Actor
-	timers []timer // sorted by key
-	hist   uint32  // the actor's history: an index in engine.hists, 0: empty
-	id     uint32  // index among the actor's interned parts
-	ah, th uint64  // fingerprints of the actor and of its timers
-	term   uint64  // the part's term in a state's fingerprint (see frameHash)
+	timers []timer    // sorted by key
+	hist   uint32     // the actor's history: an index in engine.hists, 0: empty
+	id     uint32     // index among the actor's interned parts
+	ah, th uint64     // fingerprints of the actor and of its timers
+	tmin   model.Time // the earliest timer deadline (MaxInt64: none)
+	term   uint64     // the part's term in a state's fingerprint (see frameHash)
 	// The actor's Done and Quiescent (true for actors without them).
 	done, quiet bool
 	c           *canonInfo // with Options.Symmetry
@@ -99,33 +101,23 @@ type frame struct {
 	// arrive is the earliest due time of a message in flight, next the
 	// earliest timer deadline (MaxInt64: none).
 	arrive, next model.Time
-	parts        []*part
-	chans        []*queue
+	// arriveCh and nextPart are the channel and the part those come from
+	// (-1: none); busy counts the channels with messages in flight, mask
+	// has their bits (fullMask: more than 64 channels).
+	arriveCh, nextPart int
+	busy               int
+	parts              []*part
+	chans              []*queue
+	mask               uint64
 	// ts are the template sums per symmetry (canon.go), with
-	// Options.Symmetry; mask has bit i set when channel i has messages
-	// in flight (fullMask: more than 64 channels).
-	ts   []uint64
-	mask uint64
+	// Options.Symmetry.
+	ts []uint64
 	// xs[s] is renamed(f, nil, s), where xv[s].
 	xs []uint64
 	xv []bool
 }
 
 const fullMask = ^uint64(0)
-
-// chanMask returns the mask of f's channels in flight.
-func (f *frame) chanMask() uint64 {
-	if len(f.chans) >= 64 {
-		return fullMask
-	}
-	var m uint64
-	for i, q := range f.chans {
-		if len(q.msgs) > 0 {
-			m |= 1 << i
-		}
-	}
-	return m
-}
 
 // recorder observes the steps of a replay; exploration has none.
 type recorder interface {
@@ -203,7 +195,7 @@ type tables struct {
 	stepMemo memo[stepResult] // by stepKey
 	// pushMemo is by the channel (32 bits) and the queue's index (32),
 	// the message's index, and the due time.
-	pushMemo  memo[*queue]
+	pushMemo  memo[queue]
 	sendArena []send
 	ibuf      []byte // scratch for interning keys
 
@@ -323,7 +315,6 @@ func (e *engine) initial() *frame {
 	f.arrive, f.next = f.horizon()
 	if e.sym != nil {
 		e.canonSums(f, f.ts)
-		f.mask = f.chanMask()
 		clear(f.xv)
 	}
 	return f
@@ -472,14 +463,15 @@ func (e *engine) step(f *frame, d *delta, id model.ActorID, in model.Input, p *p
 		fired = crashTimer
 	}
 	k := stepKey(id, in.Kind, p.id, mid, fired, d.now)
-	r, ok := e.stepMemo.get(k)
-	if !ok || e.rec != nil || e.noMemo {
+	r := e.stepMemo.get(k)
+	if r == nil || e.rec != nil || e.noMemo {
 		e.mu.Lock()
-		if r, ok = e.stepMemo.get(k); !ok || e.rec != nil || e.noMemo {
-			r = e.stepNew(d.now, id, in, p, fired)
-			if !ok {
-				e.stepMemo.put(k, r)
+		if r = e.stepMemo.get(k); r == nil || e.rec != nil || e.noMemo {
+			nr := e.stepNew(d.now, id, in, p, fired)
+			if r == nil {
+				e.stepMemo.put(k, &nr)
 			}
+			r = &nr
 		}
 		e.mu.Unlock()
 	}
@@ -612,6 +604,10 @@ func (e *engine) internPart(id int, a model.Actor, ts []timer, hist uint32) *par
 	e.buf = p.actor.AppendState(e.buf[:0])
 	p.ah = xxhash.Sum64(e.buf)
 	p.th = hashTimers(p.timers)
+	p.tmin = math.MaxInt64
+	for _, t := range p.timers {
+		p.tmin = min(p.tmin, t.at)
+	}
 	p.term = mix(p.ah^e.salt[3*id]) + mix(p.th^e.salt[3*id+1]) + mix(e.hists[p.hist].h^e.salt[3*id+2])
 	if e.sym != nil {
 		p.c = e.canonInfo(id, func(b []byte, s int) []byte { return e.partTemplate(b, s, id, p) })
@@ -701,12 +697,12 @@ func (e *engine) pop(ci int, q *queue) *queue {
 // push returns channel ci's queue q with message mid appended, due at due.
 func (e *engine) push(ci int, q *queue, mid uint32, due model.Time) *queue {
 	k := [3]uint64{uint64(ci)<<32 | uint64(q.id), uint64(mid), uint64(due)}
-	if r, ok := e.pushMemo.get(k); ok {
+	if r := e.pushMemo.get(k); r != nil {
 		return r
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if r, ok := e.pushMemo.get(k); ok {
+	if r := e.pushMemo.get(k); r != nil {
 		return r
 	}
 	msgs := append(make([]inflight, 0, len(q.msgs)+1), q.msgs...)
@@ -721,20 +717,74 @@ func (e *engine) advance(dst, f *frame, d *delta) {
 	dst.now, dst.depth, dst.hash = d.now, f.depth+1, d.hash
 	if dst.ts != nil {
 		copy(dst.ts, d.ts)
-		dst.mask = d.mask
 		inheritNames(dst, d)
 	}
-	if dst != f {
-		copy(dst.parts, f.parts)
-		copy(dst.chans, f.chans)
+	if dst == f {
+		// In place (start-up, replays): no earlier horizon to go on from.
+		if d.actor >= 0 {
+			dst.parts[d.actor] = d.p
+		}
+		for _, c := range d.chans {
+			dst.chans[c.i] = c.q
+		}
+		dst.arrive, dst.next = dst.horizon()
+		return
 	}
-	if d.actor >= 0 {
-		dst.parts[d.actor] = d.p
+	copy(dst.parts, f.parts)
+	copy(dst.chans, f.chans)
+	// The horizon from f's, unless a step changes the component that
+	// set it: the others' dues and deadlines are no earlier.
+	dst.arrive, dst.arriveCh, dst.next, dst.nextPart = f.arrive, f.arriveCh, f.next, f.nextPart
+	dst.busy, dst.mask = f.busy, f.mask
+	nextLost, arriveLost := false, false
+	if a := d.actor; a >= 0 {
+		dst.parts[a] = d.p
+		if a == f.nextPart {
+			nextLost = true
+		} else if d.p.tmin < dst.next {
+			dst.next, dst.nextPart = d.p.tmin, a
+		}
 	}
 	for _, c := range d.chans {
+		old := f.chans[c.i]
 		dst.chans[c.i] = c.q
+		dst.busy += b2i(len(c.q.msgs) > 0) - b2i(len(old.msgs) > 0)
+		if dst.mask != fullMask {
+			if len(c.q.msgs) > 0 {
+				dst.mask |= 1 << c.i
+			} else {
+				dst.mask &^= 1 << c.i
+			}
+		}
+		if c.i == f.arriveCh {
+			arriveLost = true
+		} else if len(c.q.msgs) > 0 && c.q.msgs[0].due < dst.arrive {
+			dst.arrive, dst.arriveCh = c.q.msgs[0].due, c.i
+		}
 	}
-	dst.arrive, dst.next = dst.horizon()
+	switch {
+	case dst.mask == fullMask:
+		if nextLost || arriveLost {
+			dst.arrive, dst.next = dst.horizon()
+		}
+		return
+	case arriveLost:
+		dst.arrive, dst.arriveCh = math.MaxInt64, -1
+		for m := dst.mask; m != 0; m &= m - 1 {
+			i := bits.TrailingZeros64(m)
+			if due := dst.chans[i].msgs[0].due; due < dst.arrive {
+				dst.arrive, dst.arriveCh = due, i
+			}
+		}
+	}
+	if nextLost {
+		dst.next, dst.nextPart = math.MaxInt64, -1
+		for i, p := range dst.parts {
+			if p.tmin < dst.next {
+				dst.next, dst.nextPart = p.tmin, i
+			}
+		}
+	}
 }
 
 func timerIndex(ts []timer, k model.TimerKey) int {
@@ -762,19 +812,42 @@ func setTimer(ts []timer, k model.TimerKey, at model.Time) []timer {
 
 // horizon computes the earliest due time of a message in flight and the
 // earliest timer deadline (MaxInt64: none).
+// It also sets the frame's other summaries: which channel and part they
+// come from, and the channels in flight.
 func (f *frame) horizon() (arrive, next model.Time) {
 	arrive, next = math.MaxInt64, math.MaxInt64
-	for _, q := range f.chans {
+	f.arriveCh, f.nextPart = -1, -1
+	busy := 0
+	var mask uint64
+	for i, q := range f.chans {
 		if len(q.msgs) > 0 {
-			arrive = min(arrive, q.msgs[0].due) // dues never fall along a queue
+			// Dues never fall along a queue: its head is its earliest.
+			if q.msgs[0].due < arrive {
+				arrive, f.arriveCh = q.msgs[0].due, i
+			}
+			busy++
+			if i < 64 {
+				mask |= 1 << i
+			}
 		}
 	}
-	for _, p := range f.parts {
-		for _, t := range p.timers {
-			next = min(next, t.at)
+	for i, p := range f.parts {
+		if p.tmin < next {
+			next, f.nextPart = p.tmin, i
 		}
+	}
+	f.busy, f.mask = busy, mask
+	if len(f.chans) >= 64 {
+		f.mask = fullMask
 	}
 	return arrive, next
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // waitTarget is where a Wait step takes the clock: to the earliest timer
@@ -790,13 +863,23 @@ func (e *engine) waitTarget(f *frame) model.Time {
 // while messages are in flight, letting time pass (Wait) to the earlier
 // of those two times. An empty result means the run has ended.
 func (e *engine) enabled(f *frame, out []Step) []Step {
-	for ci, q := range f.chans {
-		if len(q.msgs) == 0 {
-			continue
+	if f.mask != fullMask {
+		for m := f.mask; m != 0; m &= m - 1 {
+			ci := bits.TrailingZeros64(m)
+			out = append(out, Step{Kind: Deliver, Index: ci})
+			if e.m.Channels[ci].Lossy {
+				out = append(out, Step{Kind: Lose, Index: ci})
+			}
 		}
-		out = append(out, Step{Kind: Deliver, Index: ci})
-		if e.m.Channels[ci].Lossy {
-			out = append(out, Step{Kind: Lose, Index: ci})
+	} else {
+		for ci, q := range f.chans {
+			if len(q.msgs) == 0 {
+				continue
+			}
+			out = append(out, Step{Kind: Deliver, Index: ci})
+			if e.m.Channels[ci].Lossy {
+				out = append(out, Step{Kind: Lose, Index: ci})
+			}
 		}
 	}
 	arrive, next := f.arrive, f.next
@@ -807,6 +890,9 @@ func (e *engine) enabled(f *frame, out []Step) []Step {
 		return out
 	}
 	for id, p := range f.parts {
+		if p.tmin != next {
+			continue
+		}
 		for _, t := range p.timers {
 			if t.at != next {
 				continue
@@ -825,10 +911,14 @@ func (e *engine) enabled(f *frame, out []Step) []Step {
 // firing any timer: nothing in flight, every script finished, no
 // background work under way (sim's quiet), and no timer due by Until.
 func (e *engine) finished(f *frame, d *delta) bool {
-	for i := range f.chans {
-		if len(f.queue(d, i).msgs) > 0 {
-			return false
+	busy := f.busy
+	if d != nil {
+		for _, c := range d.chans {
+			busy += b2i(len(c.q.msgs) > 0) - b2i(len(f.chans[c.i].msgs) > 0)
 		}
+	}
+	if busy > 0 {
+		return false
 	}
 	for i := range f.parts {
 		if p := f.part(d, i); !p.done || !p.quiet {

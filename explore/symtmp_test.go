@@ -17,7 +17,7 @@ func TestTmpSym(t *testing.T) {
 	}
 	m := testModel(t, sc, "kernel")
 	st := time.Now()
-	o := Options{Symmetry: os.Getenv("TMPSYM") != "", Strategy: DFS, MaxStates: n, Workers: w}
+	o := Options{Symmetry: os.Getenv("TMPSYM") != "", Strategy: map[bool]Strategy{true: BFS, false: DFS}[os.Getenv("TMPBFS") != ""], MaxStates: n, Workers: w}
 	if os.Getenv("TMPPROG") != "" {
 		o.Progress = func(p Progress) {
 			fmt.Fprintf(os.Stderr, "%v %d states %.0f/s queue %d depth %d mem %dMB\n", p.Elapsed.Round(time.Second), p.Distinct, p.Rate, p.Queue, p.Depth, p.Memory>>20)

@@ -9,9 +9,11 @@ import (
 // up what an atomic store published (a memo entry, a directory), and
 // what it points to is never modified again.
 
-// memo maps three-word keys to values: an open-addressed table of
-// pointers to immutable entries. get takes no lock; put must be called
-// under the tables' lock.
+// memo maps three-word keys to values: an open-addressed table whose
+// slots hold the key and a pointer to the value, so that a probe reads
+// one slot and no pointer it does not need. get takes no lock; put must
+// be called under the tables' lock. A slot is written once: its key
+// first, then (atomically) its value, which readers load before the key.
 type memo[V any] struct {
 	cur atomic.Pointer[memoTab[V]]
 	n   int
@@ -19,12 +21,12 @@ type memo[V any] struct {
 
 type memoTab[V any] struct {
 	mask  uint64
-	slots []atomic.Pointer[memoEntry[V]]
+	slots []memoSlot[V]
 }
 
-type memoEntry[V any] struct {
+type memoSlot[V any] struct {
+	v atomic.Pointer[V]
 	k [3]uint64
-	v V
 }
 
 // memoHash spreads a key over the table; keys are compared in full, so
@@ -33,52 +35,53 @@ func memoHash(k [3]uint64) uint64 {
 	return mix(k[0] ^ k[1]*0x9e3779b97f4a7c15 ^ k[2]*0xc2b2ae3d27d4eb4f)
 }
 
-// get returns the value stored under k.
-func (m *memo[V]) get(k [3]uint64) (V, bool) {
-	var zero V
+// get returns the value stored under k, or nil.
+func (m *memo[V]) get(k [3]uint64) *V {
 	t := m.cur.Load()
 	if t == nil {
-		return zero, false
+		return nil
 	}
 	for i := memoHash(k) & t.mask; ; i = (i + 1) & t.mask {
-		e := t.slots[i].Load()
-		if e == nil {
-			return zero, false
+		s := &t.slots[i]
+		v := s.v.Load()
+		if v == nil {
+			return nil
 		}
-		if e.k == k {
-			return e.v, true
+		if s.k == k {
+			return v
 		}
 	}
 }
 
 // put stores v under k (k must not be stored yet), growing the table to
 // keep it at most half full.
-func (m *memo[V]) put(k [3]uint64, v V) {
+func (m *memo[V]) put(k [3]uint64, v *V) {
 	t := m.cur.Load()
 	if t == nil || 2*(m.n+1) > len(t.slots) {
 		size := 1 << 12
 		if t != nil {
 			size = 2 * len(t.slots)
 		}
-		nt := &memoTab[V]{mask: uint64(size - 1), slots: make([]atomic.Pointer[memoEntry[V]], size)}
+		nt := &memoTab[V]{mask: uint64(size - 1), slots: make([]memoSlot[V], size)}
 		if t != nil {
 			for i := range t.slots {
-				if e := t.slots[i].Load(); e != nil {
-					nt.insert(e)
+				if v := t.slots[i].v.Load(); v != nil {
+					nt.insert(t.slots[i].k, v)
 				}
 			}
 		}
 		m.cur.Store(nt)
 		t = nt
 	}
-	t.insert(&memoEntry[V]{k: k, v: v})
+	t.insert(k, v)
 	m.n++
 }
 
-func (t *memoTab[V]) insert(e *memoEntry[V]) {
-	for i := memoHash(e.k) & t.mask; ; i = (i + 1) & t.mask {
-		if t.slots[i].Load() == nil {
-			t.slots[i].Store(e)
+func (t *memoTab[V]) insert(k [3]uint64, v *V) {
+	for i := memoHash(k) & t.mask; ; i = (i + 1) & t.mask {
+		if s := &t.slots[i]; s.v.Load() == nil {
+			s.k = k
+			s.v.Store(v)
 			return
 		}
 	}

@@ -23,9 +23,10 @@ type visitedSet struct {
 
 type vshard struct {
 	mu    sync.Mutex
-	slots []uint64 // 0: empty
+	slots []uint64 // 0: empty; outside the Go heap (allocWords)
+	free  func()
 	n     int
-	_     [24]byte // one shard per cache line
+	_     [16]byte // one shard per cache line
 }
 
 func newVisited(workers int) *visitedSet {
@@ -99,7 +100,8 @@ func (s *vshard) grow() {
 	if size == 0 {
 		size = 1 << 10
 	}
-	s.slots = make([]uint64, size)
+	oldFree := s.free
+	s.slots, s.free = allocWords(size)
 	mask := uint64(size - 1)
 	for _, h := range old {
 		if h == 0 {
@@ -110,6 +112,19 @@ func (s *vshard) grow() {
 			i = (i + 1) & mask
 		}
 		s.slots[i] = h
+	}
+	if oldFree != nil {
+		oldFree()
+	}
+}
+
+// release frees the tables; the set is empty afterwards.
+func (v *visitedSet) release() {
+	for i := range v.shards {
+		if s := &v.shards[i]; s.free != nil {
+			s.free()
+			s.slots, s.free, s.n = nil, nil, 0
+		}
 	}
 }
 
