@@ -184,6 +184,8 @@ type Report struct {
 	// every complete history found, for Merge.
 	Shard      *ShardInfo      `json:"shard,omitempty"`
 	HistorySet []HistoryRecord `json:"history_set,omitempty"`
+	// MergedShards is the number of shards Merge joined into this report.
+	MergedShards int `json:"merged_shards,omitempty"`
 
 	Elapsed      time.Duration `json:"-"`
 	VisitedBytes int           `json:"-"` // size of the visited-state table
@@ -255,6 +257,8 @@ type Counterexample struct {
 	Depth    int        `json:"depth"`
 	Schedule *Schedule  `json:"schedule"`
 	Ops      []model.Op `json:"-"`
+
+	opsText []string // Ops as text, in a report read back (ReadReport)
 }
 
 // explorer is one search: what its workers share.

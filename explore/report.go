@@ -21,6 +21,19 @@ func (r *Report) WriteText(w io.Writer) error {
 
 	fmt.Fprintf(&b, "states:     %d generated, %d distinct, depth %d\n", r.Generated, r.Distinct, r.Depth)
 	switch {
+	case r.Symmetries > 1:
+		fmt.Fprintf(&b, "symmetry:   states counted up to %d symmetries of the run and a renaming of stateids and xids\n", r.Symmetries)
+	case r.Symmetries == 1:
+		b.WriteString("symmetry:   no symmetry of the run; states counted up to a renaming of stateids and xids\n")
+	}
+	if sh := r.Shard; sh != nil && r.MergedShards > 0 {
+		fmt.Fprintf(&b, "shards:     %d merged, split at depth %d (%d states there, %d above it); states below it that several shards reached are counted by each\n",
+			r.MergedShards, sh.Depth, sh.Frontier, sh.PrefixStates)
+	} else if sh != nil {
+		fmt.Fprintf(&b, "shard:      %d of %d, split at depth %d: %d of its %d states, and the %d above it (counted by shard 0)\n",
+			sh.Index, sh.Of, sh.Depth, sh.Own, sh.Frontier, sh.PrefixStates)
+	}
+	switch {
 	case r.Exhausted:
 		b.WriteString("search:     exhausted: every reachable state was visited\n")
 	case r.Bound != "":
@@ -81,7 +94,7 @@ func (r *Report) WriteText(w io.Writer) error {
 			b.WriteString(", a shortest one")
 		}
 		fmt.Fprintf(&b, "):\n  %s\n\nhistory:\n", strings.ReplaceAll(c.Detail, "\n", "\n  "))
-		for _, op := range c.Ops {
+		for _, op := range c.opsLines() {
 			fmt.Fprintf(&b, "  %s\n", op)
 		}
 		b.WriteString("\nschedule:\n")
@@ -103,8 +116,8 @@ func (r *Report) boundValue() string {
 // TimingLine summarises how long the search took; it is not part of the
 // deterministic report.
 func (r *Report) TimingLine() string {
-	return fmt.Sprintf("explored %d distinct states in %.2fs (%.0f states/s); visited set %.1f bytes/state",
-		r.Distinct, r.Elapsed.Seconds(), r.StatesPerSecond(), float64(r.VisitedBytes)/float64(max(1, r.Distinct)))
+	return fmt.Sprintf("explored %d distinct states in %.2fs (%.0f states/s on %d workers); visited set %.1f bytes/state",
+		r.Distinct, r.Elapsed.Seconds(), r.StatesPerSecond(), max(r.Workers, 1), float64(r.VisitedBytes)/float64(max(1, r.Distinct)))
 }
 
 // jsonCounterexample is a Counterexample as JSON.
@@ -128,12 +141,22 @@ func (r *Report) WriteJSON(w io.Writer) error {
 		for _, st := range c.Schedule.Steps {
 			jc.Schedule = append(jc.Schedule, st.Text)
 		}
-		for _, op := range c.Ops {
-			jc.Ops = append(jc.Ops, op.String())
-		}
+		jc.Ops = append(jc.Ops, c.opsLines()...)
 		out.Counterexample = jc
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(out)
+}
+
+// opsLines is the counterexample's history, one operation a line.
+func (c *Counterexample) opsLines() []string {
+	if c.Ops == nil {
+		return c.opsText
+	}
+	out := make([]string, len(c.Ops))
+	for i, op := range c.Ops {
+		out[i] = op.String()
+	}
+	return out
 }

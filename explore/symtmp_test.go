@@ -22,7 +22,7 @@ func TestTmpSym(t *testing.T) {
 		o.Progress = func(p Progress) {
 			fmt.Fprintf(os.Stderr, "%v %d states %.0f/s queue %d depth %d mem %dMB\n", p.Elapsed.Round(time.Second), p.Distinct, p.Rate, p.Queue, p.Depth, p.Memory>>20)
 		}
-		o.ProgressInterval = 10 * time.Second
+		o.ProgressInterval = 30 * time.Second
 	}
 	b := Explore(m, o)
 	t.Log(sc, b.Distinct, b.Histories, b.Terminal, b.Symmetries, b.Exhausted, b.Generated, time.Since(st), b.VisitedBytes)

@@ -98,7 +98,7 @@ func (s *vshard) grow() {
 	old := s.slots
 	size := 2 * len(old)
 	if size == 0 {
-		size = 1 << 10
+		size = 1 << 6
 	}
 	oldFree := s.free
 	s.slots, s.free = allocWords(size)

@@ -4,10 +4,16 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"os"
+	"strings"
+	"time"
+
+	"golang.org/x/term"
 
 	"github.com/delegsim/delegsim/checker"
 	"github.com/delegsim/delegsim/explore"
 	"github.com/delegsim/delegsim/internal/atomicfile"
+	"github.com/delegsim/delegsim/sweep"
 )
 
 func init() {
@@ -25,6 +31,10 @@ func exploreCmd(args []string, stdout, stderr io.Writer) int {
 	consistency := fs.String("consistency", "", "model complete histories are checked against: close-to-open, linearizable or none (default: the policy's promise, close-to-open)")
 	format := fs.String("format", "text", "output format: text or json")
 	out := fs.String("out", "", "write the counterexample schedule to this file (replay it with: delegsim run SCENARIO --schedule FILE)")
+	workers := fs.Int("workers", 1, "goroutines that search, sharing the visited states (counts and verdicts do not depend on it; which counterexample is found first may)")
+	symmetry := fs.Bool("symmetry", false, "count states up to symmetries of the run (interchangeable clients and local processes) and a renaming of stateids and xids")
+	shardFlag := fs.String("shard", "", "explore one shard of the space, I/N with 0 <= I < N, split by fingerprint at a frontier depth (merge the shards' --format json reports with delegsim merge)")
+	shardDepth := fs.Int("shard-depth", 0, "the depth at which --shard splits the space (default: the first with 64 states per shard)")
 	pos, code, ok := parse(fs, args)
 	if !ok {
 		return code
@@ -45,7 +55,18 @@ func exploreCmd(args []string, stdout, stderr io.Writer) int {
 	if *maxDelay < 0 {
 		return fail(stderr, usageErr("--max-delay must not be negative"))
 	}
-	opts := explore.Options{Strategy: strat, MaxDepth: *maxDepth, MaxStates: *maxStates}
+	if *workers < 1 || *shardDepth < 0 {
+		return fail(stderr, usageErr("--workers must be positive and --shard-depth not negative"))
+	}
+	opts := explore.Options{Strategy: strat, MaxDepth: *maxDepth, MaxStates: *maxStates,
+		Workers: *workers, Symmetry: *symmetry, ShardDepth: *shardDepth}
+	if *shardFlag != "" {
+		sh, err := sweep.ParseShard(*shardFlag)
+		if err != nil {
+			return fail(stderr, usageErr("%v", strings.TrimPrefix(err.Error(), sweep.ErrInvalid.Error()+": ")))
+		}
+		opts.Shard, opts.Shards = sh.Index, sh.Count
+	}
 	switch *consistency {
 	case "":
 	case "none":
@@ -66,11 +87,14 @@ func exploreCmd(args []string, stdout, stderr io.Writer) int {
 		return fail(stderr, err)
 	}
 	m.Sets = rf.sets
-	opts.Progress = func(p explore.Progress) {
-		fmt.Fprintf(stderr, "delegsim: %d distinct states, depth %d, %.0f states/s\n",
-			p.Distinct, p.Depth, float64(p.Distinct)/max(p.Elapsed.Seconds(), 1e-9))
+	progress := onTerminal(stderr)
+	if progress {
+		opts.Progress = func(p explore.Progress) { fmt.Fprintf(stderr, "\r\033[K%s", progressLine(p)) }
 	}
 	rep := explore.Explore(m, opts)
+	if progress {
+		fmt.Fprint(stderr, "\r\033[K")
+	}
 	if *out != "" {
 		if rep.Counterexample == nil {
 			fmt.Fprintf(stderr, "delegsim: no counterexample, %s not written\n", *out)
@@ -98,8 +122,24 @@ func exploreCmd(args []string, stdout, stderr io.Writer) int {
 		return fail(stderr, err)
 	}
 	fmt.Fprintf(stderr, "delegsim: %s\n", rep.TimingLine())
+	if *shardFlag != "" && *format != "json" {
+		fmt.Fprintln(stderr, "delegsim: merge shards from their --format json reports (delegsim merge SHARD.json...)")
+	}
 	if rep.Violated() {
 		return exitFailed
 	}
 	return exitOK
+}
+
+// progressLine renders a search's position: states, rate, what waits,
+// depth and memory.
+func progressLine(p explore.Progress) string {
+	return fmt.Sprintf("explore: %d states (%.0f/s), %d queued, depth %d, %d MiB heap, %s",
+		p.Distinct, p.Rate, p.Queue, p.Depth, p.Memory>>20, p.Elapsed.Round(time.Second))
+}
+
+// onTerminal reports whether w is a terminal: progress goes there only.
+func onTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -24,7 +25,41 @@ func TestExploreExitStatus(t *testing.T) {
 		{"bad scenario", []string{"explore", "no-such-scenario"}, 2, []string{"no built-in scenario"}, ""},
 		{"no scenario", []string{"explore"}, 2, []string{"explore takes one scenario"}, ""},
 		{"bad format", []string{"explore", "bz219278", "--format", "xml"}, 2, []string{"unknown --format"}, ""},
+		{"symmetry and workers", []string{"explore", "bz219278-2c2l", "--symmetry", "--workers", "2"}, 0, []string{"21152 distinct", "up to a renaming of stateids and xids", "l1#1  lsattr f  EAGAIN  16 of 16"}, ""},
+		{"a shard", []string{"explore", "bz219278-2c2l", "--shard", "1/3"}, 0, []string{"shard:      1 of 3, split at depth 25"}, ""},
+		{"bad shard", []string{"explore", "bz219278", "--shard", "3/3"}, 2, []string{"--shard \"3/3\""}, ""},
+		{"bad workers", []string{"explore", "bz219278", "--workers", "0"}, 2, []string{"--workers must be positive"}, ""},
 	})
+}
+
+// TestExploreShardsMerge: the JSON reports of three shards merge into the
+// histories and outcomes of the whole search.
+func TestExploreShardsMerge(t *testing.T) {
+	dir := t.TempDir()
+	var files []string
+	for i := range 3 {
+		code, out, errOut := delegsim("explore", "bz219278-2c2l", "--shard", fmt.Sprintf("%d/3", i), "--format", "json")
+		if code != 0 {
+			t.Fatalf("shard %d: exit %d: %s", i, code, errOut)
+		}
+		f := filepath.Join(dir, fmt.Sprintf("shard-%d.json", i))
+		if err := os.WriteFile(f, []byte(out), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, f)
+	}
+	code, out, errOut := delegsim(append([]string{"merge"}, files...)...)
+	if code != 0 {
+		t.Fatalf("merge: exit %d: %s", code, errOut)
+	}
+	for _, w := range []string{"3 merged, split at depth 25", "16 complete histories", "l1#1  lsattr f  EAGAIN  16 of 16", "exhausted"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("merged report lacks %q:\n%s", w, out)
+		}
+	}
+	if code, _, errOut := delegsim("merge", files[0], files[1]); code != 2 || !strings.Contains(errOut, "shard 2/3 is missing") {
+		t.Errorf("a missing shard: exit %d: %s", code, errOut)
+	}
 }
 
 // TestExploreOutReplay: --out writes the counterexample schedule, which

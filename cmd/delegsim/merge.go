@@ -1,8 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"io"
+	"os"
+	"strings"
+
+	"github.com/delegsim/delegsim/explore"
+	"github.com/delegsim/delegsim/internal/atomicfile"
 
 	"github.com/delegsim/delegsim/sweep"
 )
@@ -16,9 +22,17 @@ const mergeArgs = `DIR... --out DIR [flags]
 Combines the output directories of the shards of one sweep (delegsim sweep
 --shard I/N, for I from 0 to N-1) into the results of the whole sweep,
 byte-identical to an unsharded run, and draws the figures. Every shard
-must be given once, and all must come from the same sweep command.`
+must be given once, and all must come from the same sweep command.
+
+Given the JSON reports of the shards of one exploration instead
+(delegsim explore --shard I/N --format json > shard-I.json), it prints
+the report of the whole search: histories, outcomes and verdicts exactly
+as unsharded, state counts as upper bounds (see docs/exploration.md).`
 
 func mergeCmd(args []string, stdout, stderr io.Writer) int {
+	if exploreReports(args) {
+		return mergeExplore(args, stdout, stderr)
+	}
 	fs := newFlags("merge", mergeArgs, stderr)
 	out := fs.String("out", "", "output directory (required; may be one of the shards')")
 	partial := fs.Bool("allow-partial", false, "accept interrupted or missing shards; the result says \"complete\": false")
@@ -47,6 +61,69 @@ func mergeCmd(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "merged %d shard directories: %d of %d points\n", len(dirs), res.PointsDone(), res.Meta.Points)
 	for _, f := range files {
 		fmt.Fprintln(stdout, "wrote", f)
+	}
+	return exitOK
+}
+
+// exploreReports reports whether merge's arguments name explore reports
+// (files ending in .json) rather than sweep directories.
+func exploreReports(args []string) bool {
+	for _, a := range args {
+		if strings.HasSuffix(a, ".json") && !strings.HasPrefix(a, "-") {
+			return true
+		}
+	}
+	return false
+}
+
+// mergeExplore joins the JSON reports of the shards of one exploration.
+func mergeExplore(args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("merge", "SHARD.json... [flags]", stderr)
+	format := fs.String("format", "text", "output format: text or json")
+	out := fs.String("out", "", "also write the merged JSON report to this file")
+	files, code, ok := parse(fs, args)
+	if !ok {
+		return code
+	}
+	if err := checkFormat(*format, "text", "json"); err != nil {
+		return fail(stderr, err)
+	}
+	var reps []*explore.Report
+	for _, name := range files {
+		f, err := os.Open(name)
+		if err != nil {
+			return fail(stderr, usageErr("%v", err))
+		}
+		rep, err := explore.ReadReport(f)
+		f.Close()
+		if err != nil {
+			return fail(stderr, usageErr("%s: %v", name, err))
+		}
+		reps = append(reps, rep)
+	}
+	rep, err := explore.Merge(reps)
+	if err != nil {
+		return fail(stderr, usageErr("%v", err))
+	}
+	if *out != "" {
+		var b bytes.Buffer
+		if err := rep.WriteJSON(&b); err != nil {
+			return fail(stderr, err)
+		}
+		if err := atomicfile.WriteFile(*out, b.Bytes()); err != nil {
+			return fail(stderr, err)
+		}
+	}
+	if *format == "json" {
+		err = rep.WriteJSON(stdout)
+	} else {
+		err = rep.WriteText(stdout)
+	}
+	if err != nil {
+		return fail(stderr, err)
+	}
+	if rep.Violated() {
+		return exitFailed
 	}
 	return exitOK
 }
