@@ -468,21 +468,25 @@ func (w *worker) expand(f *frame, kidsp *[]delta, ords []uint16) (n int, _ []uin
 	kids := *kidsp
 	w.keys, w.fresh, w.probe = w.keys[:0], w.fresh[:0], w.probe[:0]
 	for k, st := range w.steps {
+		e.applyRaw(f, st, &kids[k])
+		w.fresh = append(w.fresh, false)
+	}
+	if e.sym != nil {
+		w.recent.touch(kids[:len(w.steps)])
+	}
+	for k := range w.steps {
 		d := &kids[k]
-		e.applyRaw(f, st, d)
 		if e.sym != nil {
 			// A state seen a moment ago (the other order of two
 			// independent steps, most often) need not be
 			// canonicalized again.
 			if w.recent.seen(d.hash) {
-				w.fresh = append(w.fresh, false)
 				continue
 			}
 			e.canonicalize(f, d)
 		}
 		w.keys = append(w.keys, d.key)
 		w.probe = append(w.probe, k)
-		w.fresh = append(w.fresh, false)
 	}
 	w.generated += int64(len(w.steps))
 	w.isNew = slices.Grow(w.isNew[:0], len(w.keys))[:len(w.keys)]

@@ -145,9 +145,24 @@ func (v *visitedSet) bytes() int {
 type recentSet struct {
 	slots []uint64
 	n     int
+	sink  uint64
 }
 
-const recentMax = 1 << 21
+const recentMax = 1 << 19
+
+// touch loads the slots of the successors' plain fingerprints, so that
+// their cache misses overlap (see addBatch).
+func (r *recentSet) touch(kids []delta) {
+	if len(r.slots) == 0 {
+		return
+	}
+	mask := uint64(len(r.slots) - 1)
+	var sum uint64
+	for i := range kids {
+		sum += r.slots[kids[i].hash&mask]
+	}
+	r.sink += sum
+}
 
 // seen reports whether h is in the set, and adds it.
 func (r *recentSet) seen(h uint64) bool {
