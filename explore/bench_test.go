@@ -86,11 +86,11 @@ func BenchmarkExploreBz1c1l(b *testing.B) { benchExplore(b, "bz219278", explore.
 // BenchmarkExploreBz3c3l explores bz219278 with three clients and three
 // local processes breadth first, one worker, no symmetry reduction: 16.6
 // million states; run it with -benchtime 1x.
-func BenchmarkExploreBz3c3l(b *testing.B) { benchExplore(b, bz3c3l, explore.Options{}, true) }
+func BenchmarkExploreBz3c3l(b *testing.B) { benchExplore(b, bz3c3l, explore.Options{}, false) }
 
 // BenchmarkExploreBz3c3lDFS is the three-client space depth first.
 func BenchmarkExploreBz3c3lDFS(b *testing.B) {
-	benchExplore(b, bz3c3l, explore.Options{Strategy: explore.DFS}, true)
+	benchExplore(b, bz3c3l, explore.Options{Strategy: explore.DFS}, false)
 }
 
 // BenchmarkExploreBz3c3lWorkers2 and BenchmarkExploreBz3c3lDFSWorkers2
@@ -127,5 +127,5 @@ func BenchmarkExploreBz3c3lSym(b *testing.B) {
 // by its 24 symmetries on two workers: the figure for spaces ten times
 // larger. Run it alone with -benchtime 1x.
 func BenchmarkExploreBz4c4lSym(b *testing.B) {
-	benchExplore(b, bz4c4lSym, explore.Options{Strategy: explore.DFS, Symmetry: true, Workers: 2}, true)
+	benchExplore(b, bz4c4lSym, explore.Options{Strategy: explore.DFS, Symmetry: true, Workers: 2}, false)
 }

@@ -14,8 +14,8 @@ import (
 // barriers on for every pointer a search then writes) nor is counted as
 // heap to scan.
 func allocWords(n int) ([]uint64, func()) {
-	if n == 0 {
-		return nil, func() {}
+	if n < 1<<17 { // under a MiB: the heap is cheaper than a mapping
+		return make([]uint64, n), func() {}
 	}
 	mem, err := syscall.Mmap(-1, 0, 8*n, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_ANON|syscall.MAP_PRIVATE)
 	if err != nil {
