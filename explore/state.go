@@ -217,14 +217,11 @@ type engine struct {
 	seen    uint64 // event kinds seen, as a bit set
 	// noMemo steps actors afresh even when the step was memoized, as a
 	// replay does (tests compare the two).
-	noMemo bool
-	timers []timer // scratch
-	ebuf   []byte  // scratch for frontier entries (codec.go)
-	ren    renamer // canonical fingerprints (canon.go)
-	// partBuf and queueBuf hold a successor's components, for renamed.
-	partBuf  []*part
-	queueBuf []*queue
-	stepID   uint64 // new steps this engine computed
+	noMemo   bool
+	timers   []timer  // scratch
+	ebuf     []byte   // scratch for frontier entries (codec.go)
+	ren      renamer  // canonical fingerprints (canon.go)
+	queueBuf []*queue // a successor's channels, for encode
 }
 
 // internTable holds the distinct values of one actor's parts or one
