@@ -67,7 +67,7 @@ var argDecoders = map[Opcode]func(x *xdr, o *Op){
 	OpSecInfo:       func(x *xdr, o *Op) { o.Name = x.str(1 << 12) },
 	OpSetattr:       func(x *xdr, o *Op) { o.Stateid = x.stateid(); o.Attrs = x.fattr() },
 	OpSetClientID: func(x *xdr, o *Op) {
-		c := &ClientArgs{Verifier: x.verifier(), Owner: x.opaque(1024)}
+		c := &ClientArgs{Verifier: x.verifier(), Owner: x.opaqueCopy(1024)}
 		c.CBProgram = x.u32()
 		c.CBNetID = x.str(64)
 		c.CBAddr = x.str(128)
@@ -86,7 +86,7 @@ var argDecoders = map[Opcode]func(x *xdr, o *Op){
 	OpBackchannelCtl:    func(x *xdr, o *Op) { o.Client = &ClientArgs{CBProgram: x.u32()}; x.arr(x.secParms) },
 	OpBindConnToSession: func(x *xdr, o *Op) { copy(o.SessionID[:], x.fixed(16)); x.u32(); x.boolean() },
 	OpExchangeID: func(x *xdr, o *Op) {
-		c := &ClientArgs{Verifier: x.verifier(), Owner: x.opaque(1024)}
+		c := &ClientArgs{Verifier: x.verifier(), Owner: x.opaqueCopy(1024)}
 		c.Flags = x.u32()
 		x.stateProtectArgs()
 		x.arr(func() { // client_impl_id<1>: domain, name, date
@@ -227,7 +227,7 @@ func nothing(*xdr, *Op) {}
 func openArgs(x *xdr, o *Op) {
 	a := &OpenArgs{Seqid: x.u32(), ShareAccess: x.u32(), ShareDeny: x.u32()}
 	a.OwnerClient = x.u64()
-	a.Owner = x.opaque(1024)
+	a.Owner = x.opaqueCopy(1024)
 	if x.u32() == OpenCreate {
 		a.Create = true
 		a.CreateMode = x.u32()

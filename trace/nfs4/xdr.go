@@ -196,7 +196,18 @@ func (x *xdr) verifier() [8]byte {
 
 func (x *xdr) time() Time { return Time{Sec: int64(x.u64()), Nsec: x.u32()} }
 
-func (x *xdr) fh() []byte { return x.opaque(NFS4FHSize) }
+// fh reads a file handle. It is copied: decoded compounds outlive the
+// buffers they were read from.
+func (x *xdr) fh() []byte { return x.opaqueCopy(NFS4FHSize) }
+
+// opaqueCopy is opaque for values kept after decoding.
+func (x *xdr) opaqueCopy(max int) []byte {
+	v := x.opaque(max)
+	if v == nil {
+		return nil
+	}
+	return append([]byte{}, v...)
+}
 
 // skipN skips n 4-byte words.
 func (x *xdr) skipN(n int) {
