@@ -89,6 +89,9 @@ func (st *Story) WriteHTML(w io.Writer) error {
 		Height:      headerH + pitch*len(st.Steps) + pitch/2,
 		HeaderH:     headerH,
 	}
+	if st.Caption != "" {
+		p.Title, p.Subtitle = "delegsim trace "+st.Scenario, st.Caption
+	}
 	laneX := func(i int) int { return timeW + laneW*i + laneW/2 }
 	rowMid := func(r int) int { return headerH + pitch*r + pitch/2 }
 	for i, l := range st.Lanes {

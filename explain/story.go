@@ -25,6 +25,18 @@ type Story struct {
 	Notes       []Note
 	Ops         []model.Op
 	Unfinished  []string
+	// Caption, if set, replaces the scenario, profile, policy and seed
+	// in headings: a story read from a packet capture (delegsim trace)
+	// has none of those.
+	Caption string
+}
+
+// heading is the one-line heading of the text and Mermaid renderings.
+func (st *Story) heading() string {
+	if st.Caption != "" {
+		return st.Caption
+	}
+	return fmt.Sprintf("%s   profile %s   policy %s   seed %d", st.Scenario, st.Profile, st.Policy, st.Seed)
 }
 
 // LaneKind says what a lane of the sequence diagram stands for.

@@ -451,7 +451,7 @@ func (b *builder) getattr(e *Exchange, f int, a *nfs4.Fattr, openRec, op int) {
 		ob.Kind = "open"
 	}
 	b.st.Observations = append(b.st.Observations, ob)
-	if n := e.Name(); (n == "GETATTR" || n == "LOOKUP") && f >= 0 {
+	if n := e.Name(); (n == "GETATTR" || n == "LOOKUP") && f >= 0 && b.regular(f, a) {
 		cl := b.clientName(e.Client)
 		b.event(Event{At: e.CallAt, Frame: e.CallFrame, Actor: cl, What: fmt.Sprintf("%s %s %s", cl, n, b.fileName(f)), From: cl, To: "nfsd"})
 		b.event(Event{At: e.ReplyAt, Frame: e.ReplyFrame, Actor: "nfsd", What: fmt.Sprintf("%s reply to %s: %s", n, cl, attrText(a)),
@@ -459,6 +459,15 @@ func (b *builder) getattr(e *Exchange, f int, a *nfs4.Fattr, openRec, op int) {
 		// Why is told once the callbacks sent meanwhile are known.
 		b.getattrs = append(b.getattrs, pendingGetattr{event: len(b.st.Events) - 1, ex: e, file: f, attrs: a})
 	}
+}
+
+// regular reports whether file f is one the story follows: a regular
+// file, or one some client opened.
+func (b *builder) regular(f int, a *nfs4.Fattr) bool {
+	if a.Has(nfs4.AttrType) {
+		return a.Type == nfs4.TypeReg
+	}
+	return slices.ContainsFunc(b.st.Opens, func(o Open) bool { return o.File == f })
 }
 
 // pendingGetattr is a GETATTR answer whose explanation depends on
