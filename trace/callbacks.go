@@ -218,7 +218,9 @@ func (b *builder) concerns(o *Exchange, f int) bool {
 			if before[i] != nil && op.Open != nil && op.Open.Claim == nfs4.ClaimFH && b.files[nfs4.FHKey(before[i])] == f {
 				return true
 			}
-		case nfs4.OpGetattr, nfs4.OpSetattr, nfs4.OpWrite:
+		case nfs4.OpPutFH, nfs4.OpGetFH, nfs4.OpSaveFH, nfs4.OpRestoreFH, nfs4.OpSequence, nfs4.OpLookup, nfs4.OpAccess:
+		default:
+			// Any other operation acts on the current file.
 			if fh := before[i]; fh != nil {
 				if fi, ok := b.files[nfs4.FHKey(fh)]; ok && fi == f {
 					return true
