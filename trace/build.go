@@ -321,6 +321,11 @@ func (b *builder) open(idx int, e *Exchange, op, res *nfs4.Op, f int) int {
 	o := Open{Client: e.Client, File: f, Frame: e.CallFrame, At: e.CallAt, ReplyAt: e.ReplyAt, Exchange: idx}
 	if a := op.Open; a != nil {
 		o.Access, o.Want, o.Create = accessName(a.ShareAccess), wantNames(a.ShareAccess), a.Create
+		if ca := a.CreateAttrs; ca.Has(nfs4.AttrSize) && res != nil && f >= 0 {
+			// O_TRUNC: the OPEN sets the size (createattrs).
+			b.st.Observations = append(b.st.Observations, Observation{Client: e.Client, File: f, Kind: "setattr-size", Start: e.CallAt, End: e.ReplyAt,
+				OK: res.Status == nfs4.OK, Size: ca.Size, HasSize: true})
+		}
 		if int(a.Claim) < len(claimNames) {
 			o.Claim = claimNames[a.Claim]
 		}
