@@ -141,10 +141,24 @@ func (b *builder) recall(idx int, e *Exchange, op *nfs4.Op, cb *Callback) {
 		why = fmt.Sprintf("%s's %s (frame %d) conflicts with the delegation: nfsd breaks the lease (nfsd_break_deleg_cb queues CB_RECALL)", b.clientName(o.Client), o.Name(), o.CallFrame)
 	} else {
 		d.Cause = "a server-local access (or a client not in the capture)"
-		b.st.LocalBreaks = append(b.st.LocalBreaks, LocalBreak{File: d.File, Delegation: di, Before: e.CallAt, Frame: e.CallFrame})
+		b.st.LocalBreaks = append(b.st.LocalBreaks, LocalBreak{File: d.File, Delegation: di, After: b.quietSince(e), Before: e.CallAt, Frame: e.CallFrame})
 		why = fmt.Sprintf("no NFS request in the capture conflicts with it: a process on the server (or a client the capture does not see) opened or changed %s, which broke the lease (__break_lease → nfsd_break_deleg_cb) shortly before this", b.fileName(d.File))
 	}
 	b.event(Event{At: e.CallAt, Frame: e.CallFrame, Actor: "nfsd", What: what, Why: why, From: "nfsd", To: cl})
+}
+
+// quietSince returns the time of the last NFS message before exchange e.
+func (b *builder) quietSince(e *Exchange) time.Duration {
+	var t time.Duration
+	for i := 0; i < e.Index; i++ {
+		o := &b.c.Exchanges[i]
+		for _, at := range []time.Duration{o.CallAt, o.ReplyAt} {
+			if at < e.CallAt && at > t && (at != o.ReplyAt || o.Answered()) {
+				t = at
+			}
+		}
+	}
+	return t
 }
 
 // recallCause finds the NFS request that broke delegation d: a request

@@ -12,16 +12,65 @@ import (
 // are only ever added.
 
 type jsonStory struct {
-	File        string         `json:"file"`
-	Clients     []jsonClient   `json:"clients"`
-	Delegations []jsonDeleg    `json:"delegations"`
-	Callbacks   []jsonCallback `json:"callbacks"`
-	Errors      []jsonError    `json:"errors"`
-	LocalBreaks []jsonLocal    `json:"local_breaks"`
-	Faults      []jsonFault    `json:"faults"`
-	Opens       []jsonOpen     `json:"opens"`
-	Figures     []jsonFigures  `json:"figures"`
-	Warnings    []string       `json:"warnings"`
+	File        string          `json:"file"`
+	Clients     []jsonClient    `json:"clients"`
+	Delegations []jsonDeleg     `json:"delegations"`
+	Callbacks   []jsonCallback  `json:"callbacks"`
+	Errors      []jsonError     `json:"errors"`
+	LocalBreaks []jsonLocal     `json:"local_breaks"`
+	Faults      []jsonFault     `json:"faults"`
+	Opens       []jsonOpen      `json:"opens"`
+	Figures     []jsonFigures   `json:"figures"`
+	Warnings    []string        `json:"warnings"`
+	Check       *jsonCheck      `json:"check,omitempty"`
+	Calibration *jsonCalibrated `json:"calibration,omitempty"`
+}
+
+type jsonCheck struct {
+	Agreeing []string      `json:"agreeing_profiles"`
+	Profiles []jsonProfile `json:"profiles"`
+	History  jsonHistory   `json:"history"`
+}
+
+type jsonProfile struct {
+	Profile     string           `json:"profile"`
+	Policy      string           `json:"policy"`
+	Divergences int              `json:"divergences"`
+	Compared    int              `json:"compared"`
+	Injected    int              `json:"local_accesses_injected"`
+	List        []jsonDivergence `json:"list"`
+	Skipped     []string         `json:"not_replayed"`
+}
+
+type jsonDivergence struct {
+	Frame  int     `json:"frame"`
+	At     float64 `json:"at_ms"`
+	Client string  `json:"client"`
+	Op     string  `json:"op"`
+	Real   string  `json:"real"`
+	Model  string  `json:"model"`
+	Rule   string  `json:"rule"`
+	Limit  string  `json:"limit,omitempty"`
+}
+
+type jsonHistory struct {
+	Consistency string   `json:"consistency"`
+	Verdict     string   `json:"verdict"`
+	StaleReads  []string `json:"stale_reads"`
+}
+
+type jsonCalibrated struct {
+	Params          []jsonParam `json:"params"`
+	Sets            []string    `json:"set_flags"`
+	RecallLatencies []float64   `json:"recall_latencies_ms"`
+	Notes           []string    `json:"notes"`
+}
+
+type jsonParam struct {
+	Key     string `json:"key"`
+	Value   string `json:"value"`
+	Samples int    `json:"samples"`
+	How     string `json:"how"`
 }
 
 type jsonClient struct {
@@ -77,6 +126,7 @@ type jsonError struct {
 
 type jsonLocal struct {
 	File   string  `json:"file"`
+	After  float64 `json:"after_ms"`
 	Before float64 `json:"before_ms"`
 	Frame  int     `json:"frame"`
 }
@@ -153,7 +203,7 @@ func (st *Story) jsonValue() *jsonStory {
 		j.Errors = append(j.Errors, je)
 	}
 	for _, l := range st.LocalBreaks {
-		j.LocalBreaks = append(j.LocalBreaks, jsonLocal{File: st.fileName(l.File), Before: round3(ms(l.Before)), Frame: l.Frame})
+		j.LocalBreaks = append(j.LocalBreaks, jsonLocal{File: st.fileName(l.File), After: round3(ms(l.After)), Before: round3(ms(l.Before)), Frame: l.Frame})
 	}
 	for _, f := range st.Faults {
 		j.Faults = append(j.Faults, jsonFault{Client: st.clientName(f.Client), Kind: f.Kind, At: round3(ms(f.At)), Frame: f.Frame, Text: f.Text})
@@ -176,9 +226,40 @@ func (st *Story) jsonValue() *jsonStory {
 	return j
 }
 
-// WriteJSON writes the story in the JSON contract of docs/trace.md.
-func (st *Story) WriteJSON(w io.Writer) error {
+// WriteJSON writes the story in the JSON contract of docs/trace.md,
+// with the conformance check and the calibration if they are not nil.
+func (st *Story) WriteJSON(w io.Writer, conf *Conformance, cal *Calibration) error {
+	j := st.jsonValue()
+	if conf != nil {
+		jc := &jsonCheck{Agreeing: conf.Agreeing(), History: jsonHistory{Consistency: conf.History.Consistency.String(),
+			Verdict: conf.History.Verdict.String(), StaleReads: []string{}}}
+		if jc.Agreeing == nil {
+			jc.Agreeing = []string{}
+		}
+		for _, sr := range conf.History.StaleReads {
+			jc.History.StaleReads = append(jc.History.StaleReads, sr.String())
+		}
+		for _, r := range conf.Results {
+			jp := jsonProfile{Profile: r.Profile, Policy: r.Policy, Divergences: r.Count(), Compared: r.Compared, Injected: r.Injected,
+				List: []jsonDivergence{}, Skipped: append([]string{}, r.Skipped...)}
+			for _, d := range r.Divergences {
+				jp.List = append(jp.List, jsonDivergence{Frame: d.Frame, At: round3(ms(d.At)), Client: d.Client, Op: d.Op, Real: d.Real, Model: d.Model, Rule: d.Rule, Limit: d.Limit})
+			}
+			jc.Profiles = append(jc.Profiles, jp)
+		}
+		j.Check = jc
+	}
+	if cal != nil {
+		jc := &jsonCalibrated{Params: []jsonParam{}, Sets: append([]string{}, cal.Sets()...), RecallLatencies: []float64{}, Notes: append([]string{}, cal.Notes...)}
+		for _, p := range cal.Params {
+			jc.Params = append(jc.Params, jsonParam{Key: p.Key, Value: p.Value, Samples: p.Samples, How: p.How})
+		}
+		for _, l := range cal.RecallLatencies {
+			jc.RecallLatencies = append(jc.RecallLatencies, round3(ms(l)))
+		}
+		j.Calibration = jc
+	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	return enc.Encode(st.jsonValue())
+	return enc.Encode(j)
 }

@@ -187,8 +187,8 @@ func (st *Story) WriteText(w io.Writer) error {
 	if len(st.LocalBreaks) > 0 {
 		b.WriteString("\nserver-local accesses (inferred):\n")
 		for _, lb := range st.LocalBreaks {
-			fmt.Fprintf(&b, "  %s: a local process (or a client not in the capture) broke the lease shortly before %s (CB_RECALL, frame %d)\n",
-				st.fileName(lb.File), fmtMsPtr(&lb.Before), lb.Frame)
+			fmt.Fprintf(&b, "  %s: a local process (or a client not in the capture) broke the lease between %s and %s (CB_RECALL, frame %d)\n",
+				st.fileName(lb.File), fmtMsPtr(&lb.After), fmtMsPtr(&lb.Before), lb.Frame)
 		}
 	}
 	b.WriteString("\nfigures:\n")

@@ -117,9 +117,12 @@ type Error struct {
 // the file.
 type LocalBreak struct {
 	File       int
-	Delegation int           // index in Delegations
-	Before     time.Duration // the CB_RECALL that shows it
-	Frame      int
+	Delegation int // index in Delegations
+	// The break happened after After (the last NFS traffic before the
+	// recall: nfsd would have recalled at once) and before Before (the
+	// CB_RECALL that shows it, frame Frame).
+	After, Before time.Duration
+	Frame         int
 }
 
 // Fault is a callback fault or session event.
