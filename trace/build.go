@@ -379,6 +379,11 @@ func (b *builder) openGranted(e *Exchange, op, res *nfs4.Op, f int, o *Open) {
 	}
 	what := fmt.Sprintf("nfsd opens %s for %s without a delegation", b.fileName(f), cl)
 	why := noGrantWhy(e.Minor, op, d, o)
+	for _, prev := range b.st.Delegations {
+		if prev.File == f && prev.RecallAt != nil && (d == nil || d.Type != nfs4.DelegNoneExt) && !o.Confirm {
+			why = fmt.Sprintf("the file's delegation was recalled at %.3f ms: nfsd offers no new one on it for 30–60 s (delegation_blocked) nor while the nfs4_file remembers the conflict (fi_had_conflict)", ms(*prev.RecallAt))
+		}
+	}
 	b.event(Event{At: e.ReplyAt, Frame: e.ReplyFrame, Actor: "nfsd", What: what, Why: why, From: "nfsd", To: cl, Reply: true})
 }
 
