@@ -194,6 +194,8 @@ type decoder struct {
 	cbIdents map[uint32]int         // SETCLIENTID callback_ident → client
 	cbAddrs  map[netip.AddrPort]int // SETCLIENTID callback address → client
 	cbProgs  map[uint32]bool
+	// connClient is the client of each closed connection.
+	connClient map[int]int
 }
 
 type connRec struct {
@@ -212,7 +214,7 @@ type pendingCall struct {
 func newDecoder(name string, o Options) *decoder {
 	return &decoder{cap: &Capture{File: name}, o: o, conns: map[*capture.Conn]*connRec{},
 		owners: map[string]int{}, ids: map[uint64]int{}, sessions: map[[16]byte]int{},
-		cbIdents: map[uint32]int{}, cbAddrs: map[netip.AddrPort]int{}, cbProgs: map[uint32]bool{nfs4.CallbackProgram: true}}
+		cbIdents: map[uint32]int{}, cbAddrs: map[netip.AddrPort]int{}, cbProgs: map[uint32]bool{nfs4.CallbackProgram: true}, connClient: map[int]int{}}
 }
 
 func (d *decoder) warn(frame int, text string) {
@@ -325,9 +327,6 @@ func (d *decoder) Unanswered(call *rpc.Pending) {
 }
 
 func (d *decoder) emit(ex *Exchange) {
-	if ex.Client < 0 {
-		ex.Client = d.conn(findConn(d, ex.Conn)).client
-	}
 	if d.o.Exchange != nil {
 		d.o.Exchange(ex)
 		return
@@ -335,13 +334,19 @@ func (d *decoder) emit(ex *Exchange) {
 	d.cap.Exchanges = append(d.cap.Exchanges, *ex)
 }
 
-func findConn(d *decoder, id int) *capture.Conn {
-	for c := range d.conns {
-		if c.ID == id {
-			return c
-		}
+// Closed implements rpc.Handler: the connection's record is kept (as a
+// ConnInfo) unless exchanges are streamed.
+func (d *decoder) Closed(c *capture.Conn) {
+	cr := d.conns[c]
+	if cr == nil {
+		return
 	}
-	return &capture.Conn{ID: id}
+	delete(d.conns, c)
+	d.connClient[c.ID] = cr.client
+	if d.o.Exchange == nil {
+		cr.info.Client = cr.client
+		d.cap.Conns = append(d.cap.Conns, cr.info)
+	}
 }
 
 func (d *decoder) compoundWarning(m *rpc.Msg, c *nfs4.Compound, what string) {
@@ -366,16 +371,11 @@ func (d *decoder) finish() {
 		e := &d.cap.Exchanges[i]
 		e.Index = i
 		if e.Client < 0 {
-			for c, cr := range d.conns {
-				if c.ID == e.Conn {
-					e.Client = cr.client
-				}
+			// A NULL call before its connection named its client.
+			if c, ok := d.connClient[e.Conn]; ok {
+				e.Client = c
 			}
 		}
-	}
-	for _, cr := range d.conns {
-		cr.info.Client = cr.client
-		d.cap.Conns = append(d.cap.Conns, cr.info)
 	}
 	slices.SortFunc(d.cap.Conns, func(a, b ConnInfo) int { return a.ID - b.ID })
 	slices.SortStableFunc(d.cap.Warnings, func(a, b Warning) int { return a.Frame - b.Frame })

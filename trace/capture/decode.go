@@ -189,7 +189,9 @@ func (d *decoder) packet(data []byte, ci gopacket.CaptureInfo) {
 	}
 	a := netip.AddrPortFrom(src.Unmap(), uint16(d.tcp.SrcPort))
 	b := netip.AddrPortFrom(dst.Unmap(), uint16(d.tcp.DstPort))
-	d.track(a, b, ctx.f)
+	if !d.track(a, b, ctx.f) {
+		return
+	}
 	flow := gopacket.NewFlow(layers.EndpointIPv4, src.AsSlice(), dst.AsSlice())
 	if src.Is6() && !src.Is4In6() {
 		flow = gopacket.NewFlow(layers.EndpointIPv6, src.AsSlice(), dst.AsSlice())
@@ -205,10 +207,15 @@ func (d *decoder) packet(data []byte, ci gopacket.CaptureInfo) {
 	}
 }
 
-// track records connections and their handshakes.
-func (d *decoder) track(a, b netip.AddrPort, f Frame) {
+// track records connections and their handshakes. It returns false for
+// the empty segments (ACK, FIN, RST) that trail a connection already
+// closed and forgotten: memory must not grow with the capture's length.
+func (d *decoder) track(a, b netip.AddrPort, f Frame) bool {
 	k, _ := keyOf(a, b)
 	st := d.conns[k]
+	if st == nil && !d.tcp.SYN && len(d.tcp.Payload) == 0 {
+		return false
+	}
 	if st == nil || (st.closed && d.tcp.SYN && !d.tcp.ACK) {
 		d.stats.Conns++
 		st = &connState{c: &Conn{ID: d.stats.Conns, A: a, B: b}}
@@ -223,6 +230,7 @@ func (d *decoder) track(a, b netip.AddrPort, f Frame) {
 	case c.SYN && c.SYNACK.Number > 0 && !c.handACK && a == c.A:
 		c.ACKAt, c.handACK = f, true
 	}
+	return true
 }
 
 func (d *decoder) finish() {
@@ -292,6 +300,10 @@ func (s *stream) ReassemblyComplete(ac reassembly.AssemblerContext) bool {
 	if s.st != nil && !s.st.closed {
 		s.st.closed = true
 		s.d.sink.Closed(s.st.c)
+		c := s.st.c
+		if k, _ := keyOf(c.A, c.B); s.d.conns[k] == s.st {
+			delete(s.d.conns, k)
+		}
 	}
 	return true
 }

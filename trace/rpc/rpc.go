@@ -113,6 +113,8 @@ type Handler interface {
 	// KnownProgram says whether prog/vers is one the handler decodes;
 	// used to resynchronise a stream on a call.
 	KnownProgram(prog, vers uint32) bool
+	// Closed is called once a connection has ended, after Unanswered.
+	Closed(c *capture.Conn)
 }
 
 // Tracker implements capture.Sink: it reads RPC from every TCP connection
@@ -190,6 +192,7 @@ func (t *Tracker) Gap(c *capture.Conn, fromA bool, n int, at capture.Frame) {
 func (t *Tracker) Closed(c *capture.Conn) {
 	cs := t.conns[c]
 	if cs == nil {
+		t.h.Closed(c)
 		return
 	}
 	for _, h := range cs.halves {
@@ -207,6 +210,7 @@ func (t *Tracker) Closed(c *capture.Conn) {
 		t.h.Unanswered(p)
 	}
 	delete(t.conns, c)
+	t.h.Closed(c)
 }
 
 func dirName(c *capture.Conn, fromA bool) string {
