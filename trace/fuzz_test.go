@@ -12,7 +12,8 @@ import (
 // TCP reassembly, RPC record marking, XDR decoding and the story. Input
 // is either refused as unreadable (ErrInput) or decoded, never a panic.
 // The shared captures are the seed corpus; `go test -fuzz FuzzDecode
-// ./trace` explores from them.
+// -fuzzminimizetime 10s ./trace` explores from them (minimizing a new
+// input of tens of kilobytes takes the default minute otherwise).
 func FuzzDecode(f *testing.F) {
 	files, _ := filepath.Glob("testdata/*.pcap")
 	for _, p := range files {

@@ -56,7 +56,7 @@ func (x *xdr) fattr() *Fattr {
 	if x.err != nil {
 		return f
 	}
-	v := &xdr{b: vals, cut: len(vals) + 1}
+	v := &xdr{b: vals, cut: noCut}
 	if x.cut < start+len(vals) {
 		// Some of the values were cut off: say where.
 		v.cut = max(0, x.cut-start)

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 )
 
 // ErrShort is wrapped by decode errors for data that ends before the XDR
@@ -23,12 +24,15 @@ var ErrBad = errors.New("malformed XDR")
 // count), and a corrupt count must not make the decoder allocate.
 const maxArray = 1 << 16
 
+// noCut is xdr.cut when nothing was cut off.
+const noCut = math.MaxInt
+
 // xdr reads XDR (RFC 4506) from a byte slice. Errors are sticky: after
 // the first one every read returns zero and Err says what went wrong.
 type xdr struct {
 	b   []byte
 	off int
-	cut int // offset of the first byte not captured, or len(b)+1 if none
+	cut int // offset of the first byte not captured, or noCut
 	err error
 	// cutHit is set when a value was read from cut-off (padding) bytes:
 	// it decoded, but from zeros.
@@ -36,7 +40,7 @@ type xdr struct {
 }
 
 func newXDR(b []byte, cutAt int) *xdr {
-	x := &xdr{b: b, cut: len(b) + 1}
+	x := &xdr{b: b, cut: noCut}
 	if cutAt >= 0 {
 		x.cut = cutAt
 	}
