@@ -327,7 +327,7 @@ func (cal *Calibration) WriteYAML(w io.Writer, file string) error {
 	if len(server) > 0 {
 		b.WriteString("server:\n")
 		for _, p := range server {
-			fmt.Fprintf(&b, "  %s: %q   # %d samples: %s\n", p.Key, p.Value, p.Samples, p.How)
+			fmt.Fprintf(&b, "  %s: %q   # %s: %s\n", p.Key, p.Value, samples(p.Samples), p.How)
 		}
 	}
 	if len(order) > 0 {
@@ -335,7 +335,7 @@ func (cal *Calibration) WriteYAML(w io.Writer, file string) error {
 		for _, name := range order {
 			fmt.Fprintf(&b, "  - name: %s\n", name)
 			for _, p := range clients[name] {
-				fmt.Fprintf(&b, "    %s: %q   # %d samples: %s\n", p.Key, p.Value, p.Samples, p.How)
+				fmt.Fprintf(&b, "    %s: %q   # %s: %s\n", p.Key, p.Value, samples(p.Samples), p.How)
 			}
 		}
 	}
@@ -356,4 +356,11 @@ func (cal *Calibration) WriteYAML(w io.Writer, file string) error {
 	b.WriteString("\n")
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+func samples(n int) string {
+	if n == 1 {
+		return "1 sample"
+	}
+	return fmt.Sprintf("%d samples", n)
 }

@@ -48,6 +48,20 @@ func TestGoldenStories(t *testing.T) {
 			}
 			golden(t, name+".txt", text.Bytes())
 			golden(t, name+".json", js.Bytes())
+			c, st := decodeFile(t, name+".pcap")
+			conf, err := CheckStory(c, st, CheckOptions{Profile: "auto"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var chk, cal bytes.Buffer
+			if err := conf.WriteText(&chk, name+".pcap"); err != nil {
+				t.Fatal(err)
+			}
+			if err := Calibrate(c, st).WriteYAML(&cal, name+".pcap"); err != nil {
+				t.Fatal(err)
+			}
+			golden(t, name+".check.txt", chk.Bytes())
+			golden(t, name+".calibrate.yaml", cal.Bytes())
 		})
 	}
 }
