@@ -248,6 +248,9 @@ func (sc *Scenario) validateLocal(i int, files, actors map[string]bool) error {
 		if st.Bytes < 0 {
 			return sc.errf(sf+".bytes", "must be >= 0, got %d", st.Bytes)
 		}
+		if st.Blocking && k != model.OpLsattr && k != model.OpNginx {
+			return sc.errf(sf+".blocking", "only lsattr and nginx open with O_NONBLOCK; %s already blocks", st.Op)
+		}
 		r := st.Retry
 		if r.Attempts < 0 || r.Attempts > 1000 {
 			return sc.errf(sf+".retry.attempts", "must be in [0, 1000], got %d", r.Attempts)
