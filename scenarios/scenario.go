@@ -14,6 +14,7 @@ type Scenario struct {
 	Spec  Spec
 	File  string
 	lines map[string]int
+	src   *Source // what it was decoded from, for With
 	once  sync.Once
 	comp  *compiled
 }
