@@ -3,16 +3,28 @@ package main
 import (
 	"encoding/json"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
 func TestCompareCommand(t *testing.T) {
 	dir := t.TempDir()
 	runCLICases(t, dir, []cliCase{
-		{"default scenarios", []string{"compare", "--trials", "3", "--explore-states", "0"}, 0, []string{"certbot-nginx on linux-6.12: 3 runs per policy"}, ""},
-		{"markdown", []string{"compare", "bz219278", "--trials", "3", "--format", "markdown", "--policies", "kernel,seed-getattr-exempt"}, 0, []string{"| seed-getattr-exempt | 100% ["}, ""},
+		{"default scenarios", []string{"compare", "--trials", "3", "--explore-states", "0"}, 0,
+			[]string{"certbot-nginx on linux-6.12: 3 runs per fix", "app-retry", "mount-v4.0", "leases-disabled", "what each fix breaks:"}, ""},
+		{"markdown", []string{"compare", "bz219278", "--trials", "3", "--format", "markdown", "--fixes", "kernel,seed-getattr-exempt"}, 0,
+			[]string{"| seed-getattr-exempt | kernel patch | 100% [", "What each fix breaks:"}, ""},
 		{"to a file", []string{"compare", "bz219278", "--trials", "2", "--out", filepath.Join(dir, "t.txt")}, 0, nil, "t.txt"},
-		{"unknown policy", []string{"compare", "bz219278", "--policies", "kernel,nope", "--out", filepath.Join(dir, "bad.txt")}, 2, []string{`unknown policy "nope"`}, "bad.txt"},
+		{"a policy file", []string{"compare", "bz219278", "--trials", "3", "--fixes", "kernel", "--policy-file", "testdata/gate-5ms.yaml"}, 0,
+			[]string{"gate-5ms", "policy file testdata/gate-5ms.yaml"}, ""},
+		{"combined options", []string{"compare", "bz219278", "--trials", "2", "--fixes", "kernel,mount-v4.0+app-retry", "--explore-states", "0"}, 0,
+			[]string{"mount-v4.0+app-retry"}, ""},
+		{"unknown fix", []string{"compare", "bz219278", "--fixes", "kernel,nope", "--out", filepath.Join(dir, "bad.txt")}, 2, []string{`unknown fix "nope"`, "app-retry"}, "bad.txt"},
+		{"fix not applicable", []string{"compare", "bz219278-v40", "--fixes", "mount-v4.0", "--out", filepath.Join(dir, "na.txt")}, 2,
+			[]string{"mount-v4.0 does not apply to bz219278-v40: every client already mounts with vers=4.0"}, "na.txt"},
+		{"bad policy file", []string{"compare", "bz219278", "--policy-file", "testdata/bad-policy.yaml"}, 2,
+			[]string{"testdata/bad-policy.yaml:3: conflicts[0].action: \"recall-wiat 30ms\": unknown action \"recall-wiat\""}, ""},
+		{"missing policy file", []string{"compare", "bz219278", "--policy-file", "testdata/nope.yaml"}, 2, []string{"testdata/nope.yaml"}, ""},
 		{"unknown format", []string{"compare", "--format", "csv"}, 2, []string{"unknown --format"}, ""},
 		{"no trials", []string{"compare", "--trials", "0"}, 2, []string{"--trials 0"}, ""},
 		{"bad seed", []string{"compare", "--seed", "-1"}, 2, []string{"--seed"}, ""},
@@ -29,11 +41,14 @@ func TestCompareJSON(t *testing.T) {
 		Scenario string
 		Seed     uint64
 		Access   string
-		Policies []struct {
-			Policy  string
-			Fail    float64
-			Explore *struct{ States int }
-			Verdict string
+		Rows     []struct {
+			Name, Kind, Policy string
+			Sets               []string
+			Fail               float64
+			Explore            *struct{ States int }
+			Verdict            string
+			Changes            string `json:"documented_behaviour"`
+			ClientCost         string `json:"client_cost"`
 		}
 	}
 	if err := json.Unmarshal([]byte(out), &tables); err != nil {
@@ -42,8 +57,34 @@ func TestCompareJSON(t *testing.T) {
 	if len(tables) != 1 || tables[0].Scenario != "certbot-nginx" || tables[0].Seed != 9 || tables[0].Access != "nginx#1" {
 		t.Fatalf("tables %+v", tables)
 	}
-	p := tables[0].Policies
-	if len(p) != 6 || p[0].Policy != "kernel" || p[0].Fail != 1 || p[0].Explore == nil || p[0].Verdict == "" {
+	p := tables[0].Rows
+	if len(p) != 11 || p[0].Name != "kernel" || p[0].Fail != 1 || p[0].Explore == nil || p[0].Verdict == "" {
 		t.Fatalf("rows %+v", p)
 	}
+	var v40 bool
+	for _, r := range p {
+		if r.Name == "mount-v4.0" {
+			v40 = r.Kind == "configuration" && r.Policy == "kernel" && strings.Join(r.Sets, " ") == "clients.certbot.version=4.0" &&
+				strings.Contains(r.ClientCost, "OPEN_CONFIRM") && r.Changes != ""
+		}
+	}
+	if !v40 {
+		t.Errorf("no mount-v4.0 row as expected: %+v", p)
+	}
+}
+
+// TestPolicyFileFlag: --policy-file runs a file's policy wherever --policy
+// runs a built-in, and the shipped file of a built-in runs as it does.
+func TestPolicyFileFlag(t *testing.T) {
+	runCLICases(t, t.TempDir(), []cliCase{
+		{"run", []string{"run", "bz219278", "--policy-file", "../../policyfile/policies/nonblock-wait.yaml"}, 0,
+			[]string{"policy nonblock-wait", "l1#1  lsattr f    100.000 ms  →   144.940 ms  ok"}, ""},
+		{"check", []string{"check", "bz219278", "--runs", "3", "--policy-file", "testdata/gate-5ms.yaml"}, 0,
+			[]string{"policy gate-5ms"}, ""},
+		{"explore", []string{"explore", "bz219278", "--policy-file", "testdata/gate-5ms.yaml"}, 0, []string{"policy gate-5ms"}, ""},
+		{"explain", []string{"explain", "bz219278", "--policy-file", "testdata/gate-5ms.yaml"}, 0, []string{"policy gate-5ms", "CB_GETATTR"}, ""},
+		{"both", []string{"run", "bz219278", "--policy", "kernel", "--policy-file", "testdata/gate-5ms.yaml"}, 2,
+			[]string{"give --policy or --policy-file, not both"}, ""},
+		{"bad file", []string{"run", "bz219278", "--policy-file", "testdata/bad-policy.yaml"}, 2, []string{"bad-policy.yaml:3"}, ""},
+	})
 }
