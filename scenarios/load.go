@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"bytes"
 	"embed"
 	"encoding"
 	"errors"
@@ -330,6 +331,22 @@ func (s *Source) Scenario() (*Scenario, error) {
 		return nil, err
 	}
 	return sc, nil
+}
+
+// YAML returns the scenario's source as YAML, with its comments and the
+// --set overrides it was loaded with: what a report shows as "the
+// scenario".
+func (sc *Scenario) YAML() ([]byte, error) {
+	if sc.src == nil {
+		return nil, fmt.Errorf("%s: not loaded from a source", sc.Name())
+	}
+	var b bytes.Buffer
+	enc := yaml.NewEncoder(&b)
+	enc.SetIndent(2)
+	if err := enc.Encode(sc.src.root); err != nil {
+		return nil, fmt.Errorf("%s: %w", sc.Name(), err)
+	}
+	return b.Bytes(), enc.Close()
 }
 
 // With returns the scenario with more --set overrides applied to its

@@ -258,3 +258,27 @@ func TestWith(t *testing.T) {
 		t.Errorf("bad override: err = %v", err)
 	}
 }
+
+// TestYAML: a scenario's YAML, overrides included, loads back to the same
+// scenario.
+func TestYAML(t *testing.T) {
+	sc, err := scenarios.Load("bz219278", []string{"clients.c1.latency=5ms"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := sc.YAML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := scenarios.Parse("again.yaml", b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := src.Scenario()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(again.Spec, sc.Spec) || !strings.Contains(string(b), "latency: 5ms") {
+		t.Errorf("YAML does not load back to the scenario:\n%s", b)
+	}
+}
