@@ -141,6 +141,9 @@ type Row struct {
 	// safety invariant (not a finding) was broken.
 	LostWrites int `json:"lost_writes"`
 	Broken     int `json:"invariants_broken"`
+	// UnsafeSeed is the seed of the first trial that broke close-to-open,
+	// lost a write or broke an invariant; 0 if none did.
+	UnsafeSeed uint64 `json:"first_unsafe_seed,omitempty"`
 	// Explore is the exhaustive search's result; nil if it was not run.
 	Explore *ExploreResult `json:"explore"`
 	// Means per trial.
@@ -211,7 +214,7 @@ func Compare(sc *scenarios.Scenario, o Options) (*Table, error) {
 	wait := model.ServerParams{DelegReturnWait: sc.Spec.Server.DelegReturnWait.T()}.WithDefaults().DelegReturnWait
 	for _, rw := range rows {
 		trials := runTrials(rw.sc, rw.o, r.Seed, t.Access, o)
-		out := summarize(rw.fix, rw.v, trials)
+		out := summarize(rw.fix, rw.v, trials, r.Seed)
 		res, _ := rw.sc.Resolve(rw.o) // checked by resolveRows
 		out.Probe = ProbePolicy(res.Policy, r.Profile, wait)
 		if o.Explorer != nil && o.ExploreStates > 0 {
@@ -440,7 +443,7 @@ func syscallLatencies(res *sim.Result) []model.Time {
 	return out
 }
 
-func summarize(f Fix, v Variant, ts []trial) Row {
+func summarize(f Fix, v Variant, ts []trial, seed uint64) Row {
 	row := Row{Fix: f, Variant: v, RPCs: map[string]float64{}}
 	if row.Sets == nil {
 		row.Sets = []string{}
@@ -449,9 +452,12 @@ func summarize(f Fix, v Variant, ts []trial) Row {
 	fails, any := 0, 0
 	var sent [model.MsgKindCount]int
 	var hold model.Time
-	for _, t := range ts {
+	for i, t := range ts {
 		if t.accessFailed {
 			fails++
+		}
+		if row.UnsafeSeed == 0 && (t.cto.Verdict == checker.Violation || t.lost || t.broken) {
+			row.UnsafeSeed = seed + uint64(i)
 		}
 		if t.anyFailed {
 			any++

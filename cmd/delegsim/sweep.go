@@ -277,11 +277,7 @@ func addFixes(spec *sweep.Spec, names, policyFiles []string) error {
 		if err != nil {
 			return err
 		}
-		if len(v.Sets) == 0 && v.Value == nil && v.Policy == f.Name {
-			spec.Policies = append(spec.Policies, f.Name)
-			continue
-		}
-		spec.Variants = append(spec.Variants, sweep.Variant{Name: f.Name, Sets: v.Sets, Policy: v.Policy, Value: v.Value})
+		compare.AddToSweep(spec, f.Name, v)
 	}
 	return nil
 }
