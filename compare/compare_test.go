@@ -132,8 +132,8 @@ func TestWhatEachFixBreaks(t *testing.T) {
 // delegation goes, with a bound far beyond the kernel's.
 type waitsInNfsd struct{}
 
-func (waitsInNfsd) Name() string                                 { return "waits-in-nfsd" }
-func (waitsInNfsd) Grant(g model.GrantInfo) model.DelegType      { return g.Kernel }
+func (waitsInNfsd) Name() string                            { return "waits-in-nfsd" }
+func (waitsInNfsd) Grant(g model.GrantInfo) model.DelegType { return g.Kernel }
 func (waitsInNfsd) Conflict(c model.ConflictInfo) model.Decision {
 	if !c.Access.IsLocal() {
 		return model.Decision{Action: model.ActRecallWait, Wait: model.Forever}

@@ -32,10 +32,10 @@ type Counterexample struct {
 	// Seed, when no schedule was found within the bounds, is the
 	// simulated run drawn instead: the first of the table's runs that
 	// broke a property.
-	Seed uint64
-	Story     *explain.Story
-	HTML      string // explain's page for the story
-	Mermaid   string
+	Seed    uint64
+	Story   *explain.Story
+	HTML    string // explain's page for the story
+	Mermaid string
 	// Missing says why no schedule is shown for a fix found unsafe in the
 	// runs only.
 	Missing string

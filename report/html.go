@@ -35,14 +35,14 @@ type ceView struct {
 
 type pageView struct {
 	Title, Version, Profile, Seeds, Command, Question string
-	Scenario, Description, YAML, SweepText          string
-	Trials                                          int
-	FirstSeed                                       uint64
-	Main                                            tableView
-	Safety                                          []tableView
-	Figures                                         []figureView
-	Counterexamples                                 []ceView
-	Commands                                        []Command
+	Scenario, Description, YAML, SweepText            string
+	Trials                                            int
+	FirstSeed                                         uint64
+	Main                                              tableView
+	Safety                                            []tableView
+	Figures                                           []figureView
+	Counterexamples                                   []ceView
+	Commands                                          []Command
 }
 
 func (r *Report) tableView(t *compare.Table, cmd string) tableView {

@@ -167,4 +167,3 @@ func TestNoCounterexampleWhenSafe(t *testing.T) {
 		t.Errorf("%d counterexamples; page without a sweep or counterexample:\n%.500s", len(r.Counterexamples), b.String())
 	}
 }
-
