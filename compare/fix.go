@@ -167,7 +167,8 @@ var options = []Fix{
 		Notes: "the open sleeps until DELEGRETURN (≈ 2d + 5 ms), and up to fs.lease-break-time (45 s) if the client is unreachable; " +
 			"an nginx worker's event loop stalls for every connection meanwhile; fgetflags stats first and opens only regular files " +
 			"and directories, so lsattr cannot hang on a FIFO, but nginx uses O_NONBLOCK \"not to hang on FIFO files\" " +
-			"(ngx_open_file_cache.c) and must keep it for them",
+			"(ngx_open_file_cache.c) and must keep it for them; a blocking lsattr succeeds with the size of the stat() it made before the open, " +
+			"stale where the holder had unflushed data (what the checker reports as a stale read)",
 		apply: nonblockSteps("blocking-open", func(l string, j int) []string {
 			return []string{fmt.Sprintf("locals.%s.script.%d.blocking=true", l, j)}
 		})},
