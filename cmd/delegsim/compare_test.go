@@ -86,5 +86,7 @@ func TestPolicyFileFlag(t *testing.T) {
 		{"both", []string{"run", "bz219278", "--policy", "kernel", "--policy-file", "testdata/gate-5ms.yaml"}, 2,
 			[]string{"give --policy or --policy-file, not both"}, ""},
 		{"bad file", []string{"run", "bz219278", "--policy-file", "testdata/bad-policy.yaml"}, 2, []string{"bad-policy.yaml:3"}, ""},
+		{"print a built-in", []string{"policy", "nonblock-wait"}, 0, []string{"name: nonblock-wait", "action: recall-wait 30ms"}, ""},
+		{"print an unknown", []string{"policy", "nope"}, 2, []string{`no built-in policy file "nope"`}, ""},
 	})
 }
