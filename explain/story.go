@@ -158,15 +158,8 @@ func Build(sc *scenarios.Scenario, o scenarios.Options) (*Story, error) {
 	}
 	cfg = sc.Config(r, o)
 	res := sim.Run(cfg)
-	if len(tables) != len(res.StepRecords) {
-		// Observe runs once per step: anything else is a sim bug.
-		return nil, fmt.Errorf("explain %s: %d table snapshots for %d steps", sc.Name(), len(tables), len(res.StepRecords))
-	}
-	st := &Story{Scenario: sc.Name(), Description: sc.Spec.Description, Profile: r.Profile.Name,
-		Policy: r.Policy.Name(), Seed: r.Seed, End: res.End, Ops: res.Ops, Unfinished: res.Unfinished}
-	n := newNarrator(sc, r, res, tables, st)
-	n.tell()
-	return st, nil
+	// Observe runs once per step, so Tell finds one table per step.
+	return Tell(sc, r, res, tables)
 }
 
 // snapshot copies the state an explanation shows after a step.
