@@ -2,6 +2,7 @@ package serve
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"net/http/httptest"
 	"os"
@@ -57,6 +58,8 @@ func browser(t *testing.T) (context.Context, func() []string) {
 		return append([]string(nil), msgs...)
 	}
 }
+
+var docsScreenshot = flag.Bool("docs-screenshot", false, "write the README's screenshot, docs/serve.png, from TestBrowserLsattrRace")
 
 // lsattrPath is bz219278 up to lsattr's non-blocking open reaching the
 // server: c1 opens f (write delegation) and closes it, l1's lsattr stats
@@ -161,6 +164,17 @@ func TestBrowserLsattrRace(t *testing.T) {
 		t.Errorf("the URL %s does not name the run and the path", url)
 	}
 	screenshot(t, ctx, "eagain.png")
+	if *docsScreenshot {
+		// The whole page at 60%: small enough for the README, large
+		// enough to read the tables.
+		png, err := chromedp.Run(ctx, chromedp.ScreenshotScale(chromedp.CSS("body"), 0.6))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join("..", "docs", "serve.png"), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 
 	// Undo, and let the CB_RECALL arrive first instead.
 	if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("undo"))); err != nil {
@@ -191,6 +205,54 @@ func TestBrowserLsattrRace(t *testing.T) {
 		t.Error("the diagram still shows the undone branch's EAGAIN")
 	}
 	screenshot(t, ctx, "recall-first.png")
+	if msgs := console(); len(msgs) > 0 {
+		t.Errorf("console messages:\n%s", strings.Join(msgs, "\n"))
+	}
+}
+
+// TestBrowserTourAndCompare follows the lsattr tour to the EAGAIN with
+// its captions, then puts the same path beside nonblock-wait's, which
+// differs from the open on.
+func TestBrowserTourAndCompare(t *testing.T) {
+	ctx, console := browser(t)
+	ts := httptest.NewServer(testServer(t, Options{}).Handler())
+	t.Cleanup(ts.Close)
+	if err := chromedp.Do(ctx, chromedp.Navigate(ts.URL+"/?scenario=bz219278&tour=1-lsattr")); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitSteps(ctx, 0); err != nil {
+		t.Fatalf("%v (console: %v)", err, console())
+	}
+	if about := text(t, ctx, "#caption"); !strings.HasPrefix(about, "The bug report's reproducer") {
+		t.Errorf("tour caption at the start: %q", about)
+	}
+	for n := 1; n <= len(lsattrPath)+1; n++ {
+		if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("tournext"))); err != nil {
+			t.Fatal(err)
+		}
+		if err := waitSteps(ctx, n); err != nil {
+			t.Fatalf("tour step %d: %v (console: %v)", n, err, console())
+		}
+	}
+	if c := text(t, ctx, "#caption"); !strings.Contains(c, "lsattr gets EAGAIN") {
+		t.Errorf("caption after the EAGAIN: %q", c)
+	}
+	screenshot(t, ctx, "tour.png")
+	if err := chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void](
+		`const c = document.getElementById("compare"); c.value = "nonblock-wait"; c.dispatchEvent(new Event("change"));`)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`!document.getElementById("col-other").hidden && document.getElementById("status").textContent === ""`,
+		chromedp.WithPollingTimeout(20*time.Second))); err != nil {
+		t.Fatalf("no second column: %v (console: %v)", err, console())
+	}
+	if head := text(t, ctx, "#col-other .colhead"); !strings.Contains(head, "nonblock-wait — differs from step 11") {
+		t.Errorf("second column heading %q", head)
+	}
+	if v := text(t, ctx, "#col-other .state table.delegations"); !strings.Contains(v, "recalling") {
+		t.Errorf("nonblock-wait's delegations %q, want the recall under way while lsattr waits", v)
+	}
+	screenshot(t, ctx, "compare.png")
 	if msgs := console(); len(msgs) > 0 {
 		t.Errorf("console messages:\n%s", strings.Join(msgs, "\n"))
 	}

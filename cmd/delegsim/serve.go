@@ -20,6 +20,13 @@ func init() {
 }
 
 func serveCmd(args []string, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return serveUntil(ctx, args, stdout, stderr)
+}
+
+// serveUntil serves until ctx ends (Ctrl-C, or a test's cancel).
+func serveUntil(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("serve", "[SCENARIO] [flags]", stderr)
 	addr := fs.String("addr", serve.DefaultAddr, "listen on this address; the default, loopback with a free port, keeps the page private to this machine")
 	open := fs.Bool("open", false, "open the page in the browser")
@@ -66,8 +73,6 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "delegsim serve: could not open a browser (%v); open %s yourself\n", err, url)
 		}
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	if err := srv.Serve(ctx, ln); err != nil {
 		return fail(stderr, err)
 	}

@@ -124,6 +124,7 @@ function render(v) {
     renderColumn(other, v.other, "policy " + v.other.run.policy +
       (v.differs >= 0 ? " — differs from step " + (v.differs + 1) + " on (rows in blue)" : " — the same at every step"), v.differs);
     syncScroll(main.querySelector(".diagram"), other.querySelector(".diagram"));
+    main.querySelector(".colhead").title = other.querySelector(".colhead").title = "the two diagrams scroll sideways together";
   }
   renderTour();
 }
