@@ -317,7 +317,6 @@ function renderDiagram(div, v, last, differs) {
     rect.addEventListener("mouseenter", () => detail(r));
     rect.addEventListener("mouseleave", () => { $("detail").hidden = true; });
   });
-  div.scrollTop = div.scrollHeight;
 }
 
 function detail(r) {
