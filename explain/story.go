@@ -158,7 +158,8 @@ func Build(sc *scenarios.Scenario, o scenarios.Options) (*Story, error) {
 		}
 	}
 	cfg = sc.Config(r, o)
-	return tell(sc, r, sim.Run(cfg), tables)
+	// Observe runs once per step, so Tell finds one table per step.
+	return Tell(sc, r, sim.Run(cfg), tables)
 }
 
 // BuildSchedule tells the story of a schedule replayed step by step on
@@ -178,20 +179,7 @@ func BuildSchedule(sc *scenarios.Scenario, o scenarios.Options, sch *explore.Sch
 	if err != nil {
 		return nil, fmt.Errorf("explain %s: %w", sc.Name(), err)
 	}
-	return tell(sc, r, res, tables)
-}
-
-// tell narrates a traced run, given the table after each of its steps.
-func tell(sc *scenarios.Scenario, r scenarios.Resolved, res *sim.Result, tables []Table) (*Story, error) {
-	if len(tables) != len(res.StepRecords) {
-		// Observe runs once per step: anything else is a driver bug.
-		return nil, fmt.Errorf("explain %s: %d table snapshots for %d steps", sc.Name(), len(tables), len(res.StepRecords))
-	}
-	st := &Story{Scenario: sc.Name(), Description: sc.Spec.Description, Profile: r.Profile.Name,
-		Policy: r.Policy.Name(), Seed: r.Seed, End: res.End, Ops: res.Ops, Unfinished: res.Unfinished}
-	n := newNarrator(sc, r, res, tables, st)
-	n.tell()
-	return st, nil
+	return Tell(sc, r, res, tables)
 }
 
 // snapshot copies the state an explanation shows after a step.
