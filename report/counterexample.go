@@ -34,7 +34,7 @@ type Counterexample struct {
 	// broke a property.
 	Seed    uint64
 	Story   *explain.Story
-	HTML    string // explain's page for the story
+	SVG     string // explain's sequence diagram of the story, one <svg> element
 	Mermaid string
 	// Missing says why no schedule is shown for a fix found unsafe in the
 	// runs only.
@@ -149,14 +149,14 @@ func (r *Report) counterexample(sc *scenarios.Scenario, arg string, sets []strin
 		c.Missing = fmt.Sprintf("no schedule within %d states breadth first or %d depth first", r.Options.CounterexampleStates, r.compareOptionsStates())
 		return c, nil
 	}
-	var page, mer bytes.Buffer
-	if err := c.Story.WriteHTML(&page); err != nil {
+	var svg, mer bytes.Buffer
+	if err := c.Story.WriteSVG(&svg, fmt.Sprintf("ce%d", len(r.Counterexamples)+1)); err != nil {
 		return c, err
 	}
 	if err := c.Story.WriteMermaid(&mer); err != nil {
 		return c, err
 	}
-	c.HTML, c.Mermaid = page.String(), mer.String()
+	c.SVG, c.Mermaid = svg.String(), mer.String()
 	return c, nil
 }
 

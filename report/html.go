@@ -30,7 +30,8 @@ type figureView struct {
 
 type ceView struct {
 	Counterexample
-	How string
+	How, ExplainHint string
+	Diagram          template.HTML // explain's own SVG, trusted
 }
 
 type pageView struct {
@@ -55,7 +56,7 @@ func (r *Report) tableView(t *compare.Table, cmd string) tableView {
 		switch {
 		case row.Name == base.Name:
 			c = "base"
-		case unsafe(row) && !unsafe(base):
+		case worse(row, base):
 			c = "bad"
 		case row.Fail < base.Fail && row.Fail == 0:
 			c = "good"
@@ -63,6 +64,14 @@ func (r *Report) tableView(t *compare.Table, cmd string) tableView {
 		v.Classes = append(v.Classes, c)
 	}
 	return v
+}
+
+// worse reports whether a row is less safe than the baseline: more runs
+// with stale reads, lost writes or broken invariants, or a property the
+// exhaustive search breaks where the baseline's holds.
+func worse(row, base compare.Row) bool {
+	return row.StaleCTO > base.StaleCTO || row.LostWrites > base.LostWrites || row.Broken > base.Broken ||
+		row.Explore != nil && row.Explore.Unsafe() && (base.Explore == nil || !base.Explore.Unsafe())
 }
 
 // Title is the report's heading.
@@ -96,8 +105,9 @@ func (c Counterexample) how() string {
 }
 
 // WriteHTML writes the report as one self-contained page: figures are
-// embedded as data: URLs, diagrams as srcdoc frames, and a
-// Content-Security-Policy forbids every fetch.
+// embedded as data: URLs, sequence diagrams as inline SVG (each row's
+// title says what happened and why), and a Content-Security-Policy
+// forbids every fetch.
 func (r *Report) WriteHTML(w io.Writer) error {
 	t := r.Main
 	p := pageView{Title: r.Title(), Version: r.Options.Version, Profile: t.Profile, Question: r.Question,
@@ -113,7 +123,8 @@ func (r *Report) WriteHTML(w io.Writer) error {
 			Data: template.URL("data:image/svg+xml;base64," + base64.StdEncoding.EncodeToString(f.SVG))})
 	}
 	for _, c := range r.Counterexamples {
-		p.Counterexamples = append(p.Counterexamples, ceView{Counterexample: c, How: c.how()})
+		p.Counterexamples = append(p.Counterexamples, ceView{Counterexample: c, How: c.how(), Diagram: template.HTML(c.SVG),
+			ExplainHint: r.explainHint(c)})
 	}
 	var b strings.Builder
 	if err := page.Execute(&b, p); err != nil {
@@ -121,4 +132,12 @@ func (r *Report) WriteHTML(w io.Writer) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// explainHint is the command that opens c in explain's interactive page.
+func (r *Report) explainHint(c Counterexample) string {
+	if c.Schedule != "" {
+		return r.explainCommand(c)
+	}
+	return r.explainRunCommand(c) + " --out diagram.html"
 }
