@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -89,4 +90,31 @@ func TestPolicyFileFlag(t *testing.T) {
 		{"print a built-in", []string{"policy", "nonblock-wait"}, 0, []string{"name: nonblock-wait", "action: recall-wait 30ms"}, ""},
 		{"print an unknown", []string{"policy", "nope"}, 2, []string{`no built-in policy file "nope"`}, ""},
 	})
+}
+
+// TestSweepFixes: a sweep's rows may be any fixes and policy files, as in
+// compare.
+func TestSweepFixes(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "sw")
+	code, out, errs := delegsim("sweep", "bz219278", "--vary", "clients.c1.latency=0ms:20ms:10ms", "--trials", "20",
+		"--fixes", "kernel,app-retry,mount-v4.0", "--policy-file", "testdata/gate-5ms.yaml", "--no-figures", "--out", dir)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, out, errs)
+	}
+	csv, err := os.ReadFile(filepath.Join(dir, "results.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, row := range []string{",kernel,20,", ",app-retry,20,", ",mount-v4.0,20,", ",gate-5ms,20,"} {
+		if strings.Count(string(csv), row) != 3 {
+			t.Errorf("results.csv has not 3 points of %q:\n%s", row, csv)
+		}
+	}
+	if !strings.Contains(errs, "3 points × 4 policies × 20 trials") {
+		t.Errorf("stderr: %s", errs)
+	}
+	code, _, errs = delegsim("sweep", "bz219278-v40", "--fixes", "mount-v4.0", "--out", filepath.Join(t.TempDir(), "x"))
+	if code != 2 || !strings.Contains(errs, "mount-v4.0 does not apply to bz219278-v40") {
+		t.Errorf("exit %d: %s", code, errs)
+	}
 }
