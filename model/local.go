@@ -36,6 +36,10 @@ type LocalStep struct {
 	Startup []Time
 	Bytes   int64 // OpOpenWrite: bytes written after the open
 	Retry   Retry
+	// Blocking: the program (lsattr, nginx) opens without O_NONBLOCK, as
+	// a patched e2fsprogs or nginx would; the open then waits for the
+	// recall like any blocking open (__break_lease).
+	Blocking bool
 }
 
 // LocalConfig builds a Local.
@@ -155,7 +159,7 @@ func (l *Local) call(out *Output) {
 	switch st.Kind {
 	case OpLsattr, OpNginx:
 		// e2p fgetflags / nginx ngx_open_cached_file: O_RDONLY|O_NONBLOCK.
-		m.Kind, m.Access, m.NonBlk = MsgSysOpen, AccessRead, true
+		m.Kind, m.Access, m.NonBlk = MsgSysOpen, AccessRead, !st.Blocking
 	case OpCat, OpOpenRead:
 		m.Kind, m.Access = MsgSysOpen, AccessRead
 	case OpOpenWrite:

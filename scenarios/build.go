@@ -294,7 +294,8 @@ func link(l LinkSpec, def sim.Dist) sim.Link {
 func localStep(stp LocalStep, fileIDs map[string]model.FileID) (model.LocalStep, sim.Dist) {
 	k, _ := model.ParseOpKind(stp.Op)
 	ls := model.LocalStep{After: stp.After.T(), Kind: k, File: fileIDs[stp.File], Bytes: stp.Bytes,
-		Retry: model.Retry{Attempts: stp.Retry.Attempts, Delay: stp.Retry.Delay.T(), Backoff: stp.Retry.Backoff}}
+		Retry:    model.Retry{Attempts: stp.Retry.Attempts, Delay: stp.Retry.Delay.T(), Backoff: stp.Retry.Backoff},
+		Blocking: stp.Blocking}
 	if ls.Retry.Backoff == 0 {
 		ls.Retry.Backoff = 1
 	}

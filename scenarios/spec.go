@@ -109,6 +109,9 @@ type LocalStep struct {
 	Startup *sim.Dist `yaml:"startup"`
 	Bytes   int64     `yaml:"bytes"`
 	Retry   RetrySpec `yaml:"retry"`
+	// Blocking: lsattr or nginx opens without O_NONBLOCK (a patched
+	// program).
+	Blocking bool `yaml:"blocking"`
 }
 
 // RetrySpec is an application retry loop.
