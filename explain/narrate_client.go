@@ -214,7 +214,7 @@ func (s *stepCtx) clientReply(m model.Message) {
 		s.say(what+": backs off and retries later", whyDelayReply)
 	case m.Kind == model.MsgDelegReturn && m.Status == model.StatusOK:
 		s.say(what+": the delegation is gone", whyReturnDone)
-	case m.Kind == model.MsgOpen && m.Status == model.StatusOK && m.Deleg == model.DelegWrite:
+	case m.Kind == model.MsgOpen && m.Status == model.StatusOK && m.Deleg.Writes():
 		s.say(what+": it may now cache writes and attributes, even after close", "RFC 8881 §10.4, §10.4.1")
 	case hasRequests(s):
 		s.say(what+": "+s.sentList(), "")

@@ -41,6 +41,10 @@ const (
 	whyWrite       = "nfsd4_write stores the data and bumps the change attribute (RFC 8881 §18.32)"
 	whyRenew       = "every request (SEQUENCE in v4.1+, RENEW in v4.0) renews the client's lease (RFC 8881 §18.46)"
 	whyRevokedFlag = "SEQ4_STATUS_RECALLABLE_STATE_REVOKED in the SEQUENCE reply tells the client (RFC 8881 §18.46.3)"
+	whySeqFault    = "nfsd4_sequence sets SEQ4_STATUS_BACKCHANNEL_FAULT (or CB_PATH_DOWN) from cl_cb_state on every reply (RFC 8881 §18.46.3)"
+	whyPathDown    = "nfsd4_renew: a v4.0 client holding delegations whose callback path is not up gets NFS4ERR_CB_PATH_DOWN (RFC 7530 §16.29)"
+	whyReprobe     = "nfsd4_probe_callback: v4.0 gets a CB_NULL on the new callback address; v4.1+ sets up the new backchannel, marks it up and restarts the callbacks in flight"
+	whyDelegTimes  = "nfsd4_setattr with a delegated mtime (vet_deleg_attrs) sets mtime and ctime, then DELEGRETURN removes the lease (RFC 9754 §4)"
 )
 
 func (s *stepCtx) server() {
@@ -107,6 +111,11 @@ func (s *stepCtx) rpc(m model.Message) {
 	if replied && r.Revoked != 0 {
 		s.say(fmt.Sprintf("the reply tells %s that delegation %d was revoked", from, r.Revoked), whyRevokedFlag)
 	}
+	if replied && r.Seq&model.SeqBackchannelFault != 0 {
+		s.say(fmt.Sprintf("the reply tells %s its backchannel is faulty", from), whySeqFault)
+	} else if replied && r.Seq&model.SeqCBPathDown != 0 {
+		s.say(fmt.Sprintf("the reply tells %s its callback path is down", from), whySeqFault)
+	}
 	switch m.Kind {
 	case model.MsgOpen:
 		s.open(m, r, replied)
@@ -142,14 +151,35 @@ func (s *stepCtx) rpc(m model.Message) {
 		s.say(fmt.Sprintf("%s from %s refused: %s (its open state is gone)", label, from, r.Status), "")
 		return
 	case model.MsgDelegReturn:
+		if s.has(model.EvReturn) && m.Flags&model.FlagSetattrTimes != 0 {
+			s.say(fmt.Sprintf("SETATTR and DELEGRETURN from %s: mtime %s is now %s's; delegation %d and its lease removed", from, fmtMs(r.Mtime), f, m.Stateid), whyDelegTimes)
+			return
+		}
 		if s.has(model.EvReturn) {
 			s.say(fmt.Sprintf("DELEGRETURN from %s: delegation %d and its lease removed", from, m.Stateid), whyDelegReturn)
 			return
 		}
-		s.say(fmt.Sprintf("DELEGRETURN from %s → %s: the delegation is already gone", from, r.Status), "")
+		s.say(fmt.Sprintf("DELEGRETURN from %s → %s: the delegation is already gone", from, r.Status), "nfsd4_delegreturn: the stateid names no delegation (revoked, or the client's state expired)")
 		return
 	case model.MsgRenew:
+		if r.Status == model.NFS4ErrCBPathDown {
+			s.say("RENEW from "+from+" → NFS4ERR_CB_PATH_DOWN: its callback path is down", whyPathDown)
+			return
+		}
 		s.say("lease renewal from "+from, whyRenew)
+		return
+	case model.MsgSetclientid, model.MsgCreateSession, model.MsgBindConn:
+		s.has(model.EvCBPathUp)
+		what := fmt.Sprintf("%s from %s: nfsd sets up the callback path again", m.Kind, from)
+		if len(s.sent(model.MsgCBNull, false)) > 0 {
+			what += " and probes it with CB_NULL"
+		} else {
+			what += ", marks it up"
+			if len(s.sent(model.MsgCBRecall, false)) > 0 {
+				what += " and restarts CB_RECALL on it"
+			}
+		}
+		s.say(what, whyReprobe)
 		return
 	case model.MsgCommit:
 		s.say(fmt.Sprintf("COMMIT(%s) from %s: data stable", f, from), "nfsd4_commit (RFC 8881 §18.3)")
@@ -195,7 +225,7 @@ func (s *stepCtx) open(m model.Message, r model.Message, replied bool) {
 	case r.Deleg != model.DelegNone:
 		s.has(model.EvGrant)
 		why := whyGrantRead
-		if r.Deleg == model.DelegWrite {
+		if r.Deleg.Writes() {
 			why = whyGrantWrite
 			if m.Access == model.AccessWrite {
 				why = "nfs4_open_delegation (6.17+): an O_WRONLY open by a v4.1+ client gets a write delegation (RFC 8881 §10.4, §18.16)"
@@ -368,6 +398,9 @@ func (s *stepCtx) callbackReply(m model.Message) {
 	switch {
 	case s.timedOut(m.XID):
 		s.say(fmt.Sprintf("late %s reply from %s ignored: the callback already timed out", m.Kind, from), "the RPC client drops replies to calls it has given up on")
+	case m.Kind == model.MsgCBNull:
+		s.has(model.EvCBPathUp)
+		s.say(from+" answers CB_NULL: callback path up", "nfsd4_cb_probe_done marks the callback path up")
 	case m.Kind == model.MsgCBRecall && m.Status == model.StatusOK:
 		s.say(from+" acknowledges CB_RECALL", whyRecallDone)
 	case m.Kind == model.MsgCBRecall && m.Status == model.NFS4ErrDelay:
@@ -395,7 +428,11 @@ func (s *stepCtx) serverTimer(k model.TimerKey) {
 			what = fmt.Sprintf("%s to %s unanswered after %s", cb.Msg.Kind, s.n.name(cb.Msg.To), s.rec.At-cb.Sent)
 		}
 		if e, ok := s.event(model.EvCBPathDown); ok {
-			what += ": callback path to " + s.n.name(e.Client) + " marked down"
+			if strings.Contains(e.Why, "faulty") {
+				what += ": backchannel to " + s.n.name(e.Client) + " marked faulty"
+			} else {
+				what += ": callback path to " + s.n.name(e.Client) + " marked down"
+			}
 		}
 		if len(s.sent(model.MsgCBRecall, false)) > 0 {
 			what += "; CB_RECALL sent again"
