@@ -181,6 +181,8 @@ type appOp struct {
 	change   uint64
 	mtime    Time
 	result   Status
+	cached   bool // stat answered from the attribute cache, fetched at attrsAt
+	attrsAt  Time
 }
 
 // Client is the Linux NFSv4 client of one host running one application
@@ -343,7 +345,7 @@ func (c *Client) finish(now Time, st Status, out *Output) {
 	c.seq++
 	op := Op{Actor: c.cfg.Name, Seq: c.seq, Kind: step.Kind, File: c.cfg.Files[step.File], Start: c.cur.start, End: now,
 		Result: st.String(), Attempts: c.cur.attempts, Size: c.cur.size, Data: c.cur.data,
-		Change: c.cur.change, Mtime: c.cur.mtime, Flushed: c.cur.flushed}
+		Change: c.cur.change, Mtime: c.cur.mtime, Flushed: c.cur.flushed, FromCache: c.cur.cached, AttrsAt: c.cur.attrsAt}
 	if step.Kind.ReadsData() {
 		op.Bytes = c.cur.size
 	}

@@ -46,6 +46,10 @@ func (c *Client) run(now Time, out *Output) {
 	case OpStat:
 		c.stat(now, st, out)
 	case OpRead:
+		if cf.opens == 0 {
+			c.finish(now, ErrEBADF, out) // read(2) needs an open descriptor
+			return
+		}
 		c.read(now, st, out)
 	case OpSetattr, OpRemove, OpRename:
 		kind := map[OpKind]MsgKind{OpSetattr: MsgSetattr, OpRemove: MsgRemove, OpRename: MsgRename}[st.Kind]
@@ -74,6 +78,9 @@ func (c *Client) stat(now Time, st *ClientStep, out *Output) {
 	}
 	if c.attrsValid(now, cf) {
 		c.cur.size, c.cur.change, c.cur.mtime = cf.size, cf.change, cf.mtime
+		if cf.deleg == DelegNone {
+			c.cur.cached, c.cur.attrsAt = true, cf.attrAt
+		}
 		c.finish(now, StatusOK, out)
 		return
 	}

@@ -122,6 +122,13 @@ type Op struct {
 	Data    uint64
 	Bytes   int64
 	Flushed bool
+	// FromCache: a client's stat answered from its attribute cache, with
+	// attributes fetched from the server at AttrsAt (nfs_getattr within
+	// acregmin..acregmax, no delegation). NFS promises no more than that
+	// (nfs(5), "attribute caching"): under close-to-open the read may show
+	// the file as it was then.
+	FromCache bool
+	AttrsAt   Time
 }
 
 // OK reports whether the operation succeeded.

@@ -187,6 +187,8 @@ func (c *Client) AppendSnapshot(b []byte) []byte {
 	b = appendI(b, int64(cur.start))
 	b = appendI(b, int64(cur.sent))
 	b = appendI(b, int64(cur.mtime))
+	b = appendU(b, b2u(cur.cached))
+	b = appendI(b, int64(cur.attrsAt))
 	b = appendU(b, uint64(cur.attempts))
 	b = appendU(b, uint64(cur.xid))
 	b = appendI(b, cur.size)
