@@ -166,3 +166,29 @@ locals:
 		}
 	}
 }
+
+// TestV41CallbackPathDownRebinds: a v4.1+ client whose backchannel nfsd
+// holds down (NFSD4_CB_DOWN: no backchannel connection, here from the
+// start) gets no delegation and hears SEQ4_STATUS_CB_PATH_DOWN on its
+// replies; it sends BIND_CONN_TO_SESSION (nfs41_handle_cb_path_down),
+// nfsd binds the connection as the backchannel and marks it up, and the
+// next OPEN gets its delegation.
+func TestV41CallbackPathDownRebinds(t *testing.T) {
+	res := run(t, header+`clients:
+  - name: c1
+    callback_down: true
+    script:
+      - {op: open, file: f, flags: [O_CREAT, O_RDWR]}
+      - {op: close, file: f}
+      - {after: 1s, op: open, file: f, flags: [O_RDWR]}
+`, scenarios.Options{})
+	if n := res.Sent[model.MsgBindConn]; n != 1 {
+		t.Fatalf("%d BIND_CONN_TO_SESSION, want 1", n)
+	}
+	if len(events(res, model.EvCBPathUp)) != 1 {
+		t.Error("the backchannel never came up")
+	}
+	if g := events(res, model.EvGrant); len(g) != 1 || g[0].At < time.Second {
+		t.Errorf("grants %v: want one, for the OPEN after the rebind", g)
+	}
+}
