@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/delegsim/delegsim/explore"
 	"github.com/delegsim/delegsim/model"
 	"github.com/delegsim/delegsim/scenarios"
 )
@@ -199,5 +200,46 @@ func TestObserveStillCalled(t *testing.T) {
 	st := story(t, "bz219278", scenarios.Options{Observe: func(model.Time, []model.Actor) { calls++ }})
 	if calls == 0 || calls < len(st.Steps) {
 		t.Errorf("Observe called %d times for %d shown steps", calls, len(st.Steps))
+	}
+}
+
+// TestBuildSchedule: an explorer's counterexample is told like a run: one
+// narrated step per actor step of the replay, the stale read it ends in
+// among the outcomes, and a diagram whose message arrows match the
+// replay's messages.
+func TestBuildSchedule(t *testing.T) {
+	sc, err := scenarios.Load("open-dirty-local-read", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := scenarios.Options{Policy: "local-read-exempt"}
+	m, _, err := explore.FromScenario(sc, o, explore.ModelOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := explore.Explore(m, explore.Options{})
+	if rep.Counterexample == nil {
+		t.Fatal("no counterexample under local-read-exempt")
+	}
+	st, err := BuildSchedule(sc, o, rep.Counterexample.Schedule)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Policy != "local-read-exempt" || len(st.Steps) == 0 || len(st.Arrows) == 0 {
+		t.Fatalf("story of %s: %d steps, %d arrows", st.Policy, len(st.Steps), len(st.Arrows))
+	}
+	var stale bool
+	for _, op := range st.Ops {
+		stale = stale || (op.Name() == "l2#1" && op.OK() && op.Size == 0)
+	}
+	if !stale {
+		t.Errorf("the story's outcomes lack the stale lsattr of g: %v", st.Ops)
+	}
+	var text strings.Builder
+	if err := st.WriteText(&text); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(text.String(), "let through despite c1's write delegation") {
+		t.Errorf("narration lacks the exempted open:\n%s", text.String())
 	}
 }

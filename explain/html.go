@@ -65,14 +65,20 @@ type stepData struct {
 
 type htmlPage struct {
 	Title, Subtitle, Description string
-	Width, Height                int
-	HeaderH                      int
-	Lanes                        []htmlLane
-	Rows                         []htmlRow
-	Arrows                       []htmlArrow
-	Notes                        []htmlNote
-	Data                         []stepData
-	Outcome                      []string
+	diagram
+	Data    []stepData
+	Outcome []string
+}
+
+// diagram is the SVG sequence diagram's geometry, which the page and
+// WriteSVG draw.
+type diagram struct {
+	Width, Height int
+	HeaderH       int
+	Lanes         []htmlLane
+	Rows          []htmlRow
+	Arrows        []htmlArrow
+	Notes         []htmlNote
 }
 
 // WriteHTML writes one self-contained page: an SVG sequence diagram with a
@@ -85,9 +91,29 @@ func (st *Story) WriteHTML(w io.Writer) error {
 		Title:       "delegsim explain " + st.Scenario,
 		Subtitle:    fmt.Sprintf("profile %s · policy %s · seed %d", st.Profile, st.Policy, st.Seed),
 		Description: st.Description,
-		Width:       timeW + laneW*len(st.Lanes) + noteW,
-		Height:      headerH + pitch*len(st.Steps) + pitch/2,
-		HeaderH:     headerH,
+		diagram:     st.layout(),
+	}
+	for _, s := range st.Steps {
+		p.Data = append(p.Data, stepData{Time: fmtMs(s.At), Actor: s.Actor, What: s.What, Why: s.Why, Table: s.Table})
+	}
+	for _, op := range st.Ops {
+		p.Outcome = append(p.Outcome, fmt.Sprintf("%s %s %s: %s (%s → %s)", op.Name(), op.Kind, op.File, opResult(op), fmtMs(op.Start), fmtMs(op.End)))
+	}
+	var b strings.Builder
+	if err := page.Execute(&b, p); err != nil {
+		return fmt.Errorf("explain %s: html: %w", st.Scenario, err)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// layout places the lanes, rows, arrows and notes of the sequence
+// diagram.
+func (st *Story) layout() diagram {
+	p := diagram{
+		Width:   timeW + laneW*len(st.Lanes) + noteW,
+		Height:  headerH + pitch*len(st.Steps) + pitch/2,
+		HeaderH: headerH,
 	}
 	laneX := func(i int) int { return timeW + laneW*i + laneW/2 }
 	rowMid := func(r int) int { return headerH + pitch*r + pitch/2 }
@@ -96,7 +122,6 @@ func (st *Story) WriteHTML(w io.Writer) error {
 	}
 	for i, s := range st.Steps {
 		p.Rows = append(p.Rows, htmlRow{I: i, Y: headerH + pitch*i, Mid: rowMid(i), Time: fmtMs(s.At), Actor: s.Actor, What: s.What, Why: s.Why})
-		p.Data = append(p.Data, stepData{Time: fmtMs(s.At), Actor: s.Actor, What: s.What, Why: s.Why, Table: s.Table})
 	}
 	for _, a := range st.Arrows {
 		h := htmlArrow{Row: a.Row, Kind: arrowKindNames[a.Kind], X1: laneX(a.From), Y1: rowMid(a.Row),
@@ -122,15 +147,7 @@ func (st *Story) WriteHTML(w io.Writer) error {
 		p.Notes = append(p.Notes, htmlNote{Row: n.Row, X: laneX(n.Lane) + 6, Y: headerH + pitch*n.Row + 4,
 			W: 7*len([]rune(text)) + 10, H: pitch - 8, Text: text})
 	}
-	for _, op := range st.Ops {
-		p.Outcome = append(p.Outcome, fmt.Sprintf("%s %s %s: %s (%s → %s)", op.Name(), op.Kind, op.File, opResult(op), fmtMs(op.Start), fmtMs(op.End)))
-	}
-	var b strings.Builder
-	if err := page.Execute(&b, p); err != nil {
-		return fmt.Errorf("explain %s: html: %w", st.Scenario, err)
-	}
-	_, err := io.WriteString(w, b.String())
-	return err
+	return p
 }
 
 var laneKindNames = [...]string{LaneApp: "app", LaneNFSClient: "nfsclient", LaneNetwork: "network",

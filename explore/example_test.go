@@ -27,7 +27,7 @@ func ExampleExplore() {
 		}
 	}
 	// Output:
-	// exhausted true: 536 distinct states, 4 complete histories
+	// exhausted true: 424 distinct states, 4 complete histories
 	// l1#1 EAGAIN in 4 of 4
 	// l1#2 ok in 4 of 4
 }

@@ -69,6 +69,10 @@ type ClientConfig struct {
 	// both to zero (mount option noac; actimeo=T sets both to T).
 	AttrMin, AttrMax Time
 	NoAC             bool
+
+	// lastAttrUse is, per file, the index of the last script step that
+	// consults the attribute cache (stat, read), -1 if none.
+	lastAttrUse []int
 }
 
 // DefaultClientConfig fills the kernel defaults into c's zero fields.
@@ -100,6 +104,19 @@ func (c ClientConfig) withDefaults() ClientConfig {
 		c.AttrMax = max(c.AttrMax, c.AttrMin)
 	}
 	return c
+}
+
+// setAttrUse fills lastAttrUse into use, which has one entry per file.
+func (c *ClientConfig) setAttrUse(use []int) {
+	for i := range use {
+		use[i] = -1
+	}
+	for i, st := range c.Script {
+		if (st.Kind == OpStat || st.Kind == OpRead) && int(st.File) < len(use) {
+			use[st.File] = i
+		}
+	}
+	c.lastAttrUse = use
 }
 
 // cfile is the client's view of one file: its opens, delegation, page
@@ -224,12 +241,15 @@ func NewClient(c ClientConfig) *Client {
 		c     Client
 		cfg   ClientConfig
 		files [2]cfile
+		use   [2]int
 	}{cfg: c.withDefaults()}
 	a.c = Client{cfg: &a.cfg, nextXID: 1}
 	if n := len(c.Files); n <= len(a.files) {
 		a.c.files = a.files[:n:n]
+		a.cfg.setAttrUse(a.use[:n:n])
 	} else {
 		a.c.files = make([]cfile, n)
+		a.cfg.setAttrUse(make([]int, n))
 	}
 	for i := range a.c.files {
 		a.c.files[i].attrTimeo = a.cfg.AttrMin

@@ -240,10 +240,12 @@ func (c *Client) mainReply(now Time, st *ClientStep, m *Message, out *Output) {
 		}
 		// Close-to-open: the OPEN's GETATTR revalidates the cache; data
 		// cached under another change attribute is dropped.
-		c.refresh(now, cf, m)
 		if m.Deleg != DelegNone {
 			cf.deleg, cf.delegID, cf.delegCh = m.Deleg, m.DelegID, m.Change
 			cf.returning, cf.returnWhen = false, false
+		}
+		c.refresh(now, cf, m)
+		if m.Deleg != DelegNone {
 			cf.mtime = m.Mtime
 		}
 		c.cur.size, c.cur.data = cf.size, cf.data

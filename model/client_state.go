@@ -224,7 +224,10 @@ func (c *Client) reply(now Time, m *Message, out *Output) {
 	case forReturn:
 		cf.deleg, cf.delegID, cf.returning, cf.returnWhen = DelegNone, 0, false, false
 		if m.Status == StatusOK {
+			cf.hasAttrs = false // the compound's GETATTR starts the attribute cache afresh
 			c.refresh(now, cf, m)
+		} else {
+			c.forgetAttrs(cf)
 		}
 	case forRenew:
 		c.scheduleRenewal(now, out)
@@ -309,10 +312,28 @@ func (c *Client) written(now Time, f FileID, data uint64, m *Message, out *Outpu
 // refresh applies attributes from a reply (nfs_update_inode): a change
 // attribute the cache does not have invalidates the cached data and
 // resets the attribute timeout to acregmin; unchanged attributes double
-// it, up to acregmax, once it has run out.
+// it, up to acregmax, once it has run out. Under a delegation the
+// attribute timeout is not consulted (nfs_have_delegated_attributes) and
+// the DELEGRETURN's GETATTR refreshes it when the delegation goes, so
+// the model leaves it at a canonical value meanwhile: states that
+// differed only in when a reply refreshed a delegated file's attributes
+// are one state.
 func (c *Client) refresh(now Time, cf *cfile, m *Message) {
 	if cf.dirty {
 		return // the client's own pages are newer
+	}
+	defer c.canonAttrs(cf)
+	if cf.deleg != DelegNone {
+		cf.cached = cf.cached && m.Change == cf.change
+		cf.size, cf.change, cf.hasAttrs = m.Size, m.Change, true
+		cf.attrAt, cf.attrTimeo = 0, c.cfg.AttrMin
+		if !cf.deleg.Times() {
+			cf.mtime = m.Mtime
+		}
+		if cf.size == 0 {
+			cf.cached, cf.data = true, 0
+		}
+		return
 	}
 	switch {
 	case !cf.hasAttrs || m.Change != cf.change:
@@ -328,6 +349,35 @@ func (c *Client) refresh(now Time, cf *cfile, m *Message) {
 	if cf.size == 0 {
 		cf.cached, cf.data = true, 0 // nothing to read
 	}
+}
+
+// canonAttrs forgets when f's attributes were fetched once the script
+// will not look at them again (no stat or read of f is left): the time
+// can then change nothing, and states differing only in it are one.
+func (c *Client) canonAttrs(cf *cfile) {
+	f := c.fileOf(cf)
+	step := c.next
+	if c.cur.active {
+		step = c.cur.step
+	}
+	if step > c.cfg.lastAttrUse[f] {
+		cf.attrAt, cf.attrTimeo = 0, c.cfg.AttrMin
+	}
+}
+
+func (c *Client) fileOf(cf *cfile) int {
+	for i := range c.files {
+		if &c.files[i] == cf {
+			return i
+		}
+	}
+	return 0
+}
+
+// forgetAttrs: a delegation went without a GETATTR to take over from it;
+// the next stat asks the server (the model's conservative choice).
+func (c *Client) forgetAttrs(cf *cfile) {
+	cf.hasAttrs, cf.attrAt, cf.attrTimeo = false, 0, c.cfg.AttrMin
 }
 
 // attrsValid reports whether f's cached attributes may be used without a
@@ -347,6 +397,7 @@ func (c *Client) revoked(id uint32, out *Output) {
 		if cf := &c.files[i]; cf.deleg != DelegNone && cf.delegID == id {
 			out.event(Event{Kind: EvRevokeSeen, Actor: c.cfg.ID, File: FileID(i), Client: c.cfg.ID, Deleg: cf.deleg, Why: "SEQ4_STATUS_RECALLABLE_STATE_REVOKED: delegation dropped"})
 			cf.deleg, cf.delegID, cf.returning, cf.returnWhen = DelegNone, 0, false, false
+			c.forgetAttrs(cf)
 		}
 	}
 }

@@ -54,6 +54,10 @@ type LocalStep struct {
 	// delegations (nfsd4_check_conflicting_opens).
 	Hold Time
 	For  Time // OpSleep: how long
+	// Blocking: the program (lsattr, nginx) opens without O_NONBLOCK, as
+	// a patched e2fsprogs or nginx would; the open then waits for the
+	// recall like any blocking open (__break_lease).
+	Blocking bool
 }
 
 // LocalConfig builds a Local.
@@ -204,7 +208,7 @@ func (l *Local) call(now Time, out *Output) {
 		// e2p fgetflags/fgetversion/fsetflags open with OPEN_FLAGS,
 		// O_RDONLY|O_NONBLOCK (lib/e2p); nginx ngx_open_cached_file
 		// likewise.
-		m.Kind, m.Access, m.NonBlk = MsgSysOpen, AccessRead, true
+		m.Kind, m.Access, m.NonBlk = MsgSysOpen, AccessRead, !st.Blocking
 	case OpCat, OpOpenRead:
 		m.Kind, m.Access = MsgSysOpen, AccessRead
 	case OpOpenWrite:

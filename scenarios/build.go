@@ -336,7 +336,7 @@ func localStep(stp LocalStep, fileIDs map[string]model.FileID) (model.LocalStep,
 	k, _ := model.ParseOpKind(stp.Op)
 	ls := model.LocalStep{After: stp.After.T(), Kind: k, File: fileIDs[stp.File], Bytes: stp.Bytes,
 		Retry: model.Retry{Attempts: stp.Retry.Attempts, Delay: stp.Retry.Delay.T(), Backoff: stp.Retry.Backoff},
-		Hold:  stp.Hold.T(), For: stp.For.T()}
+		Hold:  stp.Hold.T(), For: stp.For.T(), Blocking: stp.Blocking}
 	if p := stp.Poll; p != nil {
 		until, _ := parseResult(p.Until)
 		ls.Poll = model.Poll{Active: true, Until: until, Every: p.Every.T(), Timeout: p.Timeout.T()}

@@ -14,6 +14,7 @@ type Scenario struct {
 	Spec  Spec
 	File  string
 	lines map[string]int
+	src   *Source // what it was decoded from, for With
 	once  sync.Once
 	comp  *compiled
 }
@@ -261,6 +262,9 @@ func (sc *Scenario) validateLocal(i int, files, actors map[string]bool) error {
 		}
 		if st.Bytes < 0 {
 			return sc.errf(sf+".bytes", "must be >= 0, got %d", st.Bytes)
+		}
+		if st.Blocking && k != model.OpLsattr && k != model.OpLsattrV && k != model.OpChattr && k != model.OpNginx {
+			return sc.errf(sf+".blocking", "only lsattr, lsattr-v, chattr and nginx open with O_NONBLOCK; %s already blocks", st.Op)
 		}
 		r := st.Retry
 		if r.Attempts < 0 || r.Attempts > 1000 {

@@ -3,6 +3,7 @@ package scenarios_test
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -242,4 +243,51 @@ func ExampleLoad() {
 	// true the first lsattr fails with EAGAIN
 	// true its failed open is what starts the recall
 	// false the second lsattr succeeds
+}
+
+// TestWith: a scenario with more overrides is the one Load would build
+// with them, and a bad override is an error naming the field.
+func TestWith(t *testing.T) {
+	sc, err := scenarios.Load("bz219278", []string{"clients.c1.latency=5ms"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v40, err := sc.With(`clients.c1.version="4.0"`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := scenarios.Load("bz219278", []string{"clients.c1.latency=5ms", `clients.c1.version="4.0"`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(v40.Spec, want.Spec) || sc.Spec.Clients[0].Version != "4.2" {
+		t.Errorf("With gave %+v, want %+v (and the original unchanged)", v40.Spec.Clients, want.Spec.Clients)
+	}
+	if _, err := sc.With("clients.nope.version=4.0"); err == nil || !strings.Contains(err.Error(), `no element named "nope"`) {
+		t.Errorf("bad override: err = %v", err)
+	}
+}
+
+// TestYAML: a scenario's YAML, overrides included, loads back to the same
+// scenario.
+func TestYAML(t *testing.T) {
+	sc, err := scenarios.Load("bz219278", []string{"clients.c1.latency=5ms"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := sc.YAML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := scenarios.Parse("again.yaml", b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := src.Scenario()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(again.Spec, sc.Spec) || !strings.Contains(string(b), "latency: 5ms") {
+		t.Errorf("YAML does not load back to the scenario:\n%s", b)
+	}
 }

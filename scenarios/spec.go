@@ -125,6 +125,9 @@ type LocalStep struct {
 	Poll    *PollSpec `yaml:"poll"`
 	Hold    Dur       `yaml:"hold"`
 	For     Dur       `yaml:"for"`
+	// Blocking: lsattr or nginx opens without O_NONBLOCK (a patched
+	// program).
+	Blocking bool `yaml:"blocking"`
 }
 
 // PollSpec repeats a local operation's system call until it gives a

@@ -87,9 +87,13 @@ func exploreCmd(args []string, stdout, stderr io.Writer) int {
 	} else {
 		err = rep.WriteText(stdout)
 		if err == nil && rep.Counterexample != nil {
-			replay := fmt.Sprintf("delegsim run %s --schedule FILE", pos[0])
+			file := "FILE"
 			if *out != "" {
-				replay = fmt.Sprintf("delegsim run %s --schedule %s", pos[0], *out)
+				file = *out
+			}
+			replay := fmt.Sprintf("delegsim run %s --schedule %s", pos[0], file)
+			if rf.policyFile != "" {
+				replay += " --policy-file " + shellQuote(rf.policyFile)
 			}
 			fmt.Fprintf(stdout, "\nreplay: %s\n", replay)
 		}

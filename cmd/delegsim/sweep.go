@@ -17,8 +17,10 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
+	"github.com/delegsim/delegsim/compare"
 	"github.com/delegsim/delegsim/model"
 	"github.com/delegsim/delegsim/plots"
+	"github.com/delegsim/delegsim/scenarios"
 	"github.com/delegsim/delegsim/sweep"
 )
 
@@ -50,6 +52,9 @@ func sweepCmd(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("sweep", sweepArgs, stderr)
 	def := sweep.Default()
 	policies := fs.String("policies", "", "comma-separated policies (default: every built-in: "+strings.Join(model.PolicyNames(), ",")+")")
+	fixes := fs.String("fixes", "", "comma-separated fixes, as in delegsim compare (policies, app-retry, blocking-open, mount-v4.0, leases-disabled, wronly-writer, A+B); replaces the default policies")
+	var policyFiles multiFlag
+	fs.Var(&policyFiles, "policy-file", "add a row for the policy in this YAML file (repeatable; see docs/policies.md)")
 	profile := fs.String("profile", "", "kernel profile (default: the scenario's, else "+model.DefaultProfile+")")
 	var sets, varies multiFlag
 	fs.Var(&sets, "set", "override a scenario field at every point, KEY=VALUE (repeatable)")
@@ -97,6 +102,14 @@ func sweepCmd(args []string, stdout, stderr io.Writer) int {
 			spec.Policies = append(spec.Policies, strings.TrimSpace(p))
 		}
 	}
+	if *fixes != "" || len(policyFiles) > 0 {
+		if *policies == "" {
+			spec.Policies = nil
+		}
+		if err := addFixes(&spec, splitList(*fixes), policyFiles); err != nil {
+			return sweepFail(stderr, err)
+		}
+	}
 	shard := sweep.Whole
 	if *shardFlag != "" {
 		if shard, err = sweep.ParseShard(*shardFlag); err != nil {
@@ -128,7 +141,7 @@ func sweepCmd(args []string, stdout, stderr io.Writer) int {
 		of = fmt.Sprintf(" (shard %s of %d points)", shard, plan.Points())
 	}
 	fmt.Fprintf(stderr, "sweep %s on %s: %d points%s × %d policies × %d trials\n",
-		plan.Meta.Name, plan.Meta.Profile, npts, of, len(spec.Policies), spec.Trials)
+		plan.Meta.Name, plan.Meta.Profile, npts, of, len(plan.Meta.Policies), spec.Trials)
 	opts := sweep.RunOptions{Workers: *workers, Shard: shard}
 	bar := progressBar(stderr, plan.Meta.Name)
 	if bar != nil {
@@ -233,4 +246,38 @@ func sweepFail(stderr io.Writer, err error) int {
 		return exitBadUsage
 	}
 	return fail(stderr, err)
+}
+
+// addFixes adds the rows of --fixes and --policy-file to a sweep: a
+// built-in policy as a policy, any other fix as a variant with the
+// overrides it makes to the scenario (loaded with the sweep's --set
+// overrides) and its policy.
+func addFixes(spec *sweep.Spec, names, policyFiles []string) error {
+	sc, err := scenarios.Load(spec.Scenario, spec.Sets)
+	if err != nil {
+		return err
+	}
+	var fixes []compare.Fix
+	for _, n := range names {
+		f, err := compare.LookupFix(n)
+		if err != nil {
+			return err
+		}
+		fixes = append(fixes, f)
+	}
+	pols, err := loadPolicyFiles(policyFiles)
+	if err != nil {
+		return err
+	}
+	for i, p := range pols {
+		fixes = append(fixes, compare.ValueFix(p, policyFiles[i]))
+	}
+	for _, f := range fixes {
+		v, err := f.Apply(sc)
+		if err != nil {
+			return err
+		}
+		compare.AddToSweep(spec, f.Name, v)
+	}
+	return nil
 }
