@@ -109,8 +109,8 @@ func (s *stepCtx) rpc(m model.Message) {
 	from, f := s.n.name(m.From), s.n.file(m.File)
 	r, replied := s.replyTo(m)
 	label := requestLabel(m, f)
-	if replied && r.Revoked != 0 {
-		s.say(fmt.Sprintf("the reply tells %s that delegation %d was revoked", from, r.Revoked), whyRevokedFlag)
+	if replied && r.Seq&model.SeqStateRevoked != 0 {
+		s.say(fmt.Sprintf("the reply tells %s that a delegation of its was revoked", from), whyRevokedFlag)
 	}
 	if replied && r.Seq&model.SeqBackchannelFault != 0 {
 		s.say(fmt.Sprintf("the reply tells %s its backchannel is faulty", from), whySeqFault)

@@ -71,24 +71,34 @@ func (s *Server) ownsLease(req *Message) bool {
 	return c.isClient && (c.minor >= 1 || req.Kind == MsgOpen)
 }
 
-func (s *Server) firstConflict(f FileID, write bool, req *Message) int {
-	for i := range s.delegs {
-		if s.delegs[i].File == f && s.leaseConflict(&s.delegs[i], write, req) {
-			return i
+// firstConflict returns the first delegation request req conflicts with
+// on any inode it breaks leases on (reqInodes), or -1.
+func (s *Server) firstConflict(write bool, req *Message) int {
+	found := -1
+	s.reqInodes(req, write, func(f FileID, write bool) bool {
+		for i := range s.delegs {
+			if s.delegs[i].File == f && s.leaseConflict(&s.delegs[i], write, req) {
+				found = i
+				return false
+			}
 		}
-	}
-	return -1
+		return true
+	})
+	return found
 }
 
-// leasePresent is nfsd4_deleg_present: any lease at all on the file, the
-// requester's own and non-conflicting ones included.
-func (s *Server) leasePresent(f FileID) bool {
-	for i := range s.delegs {
-		if s.delegs[i].File == f {
-			return true
+// leasePresent is nfsd4_deleg_present: any lease at all on an inode req
+// breaks leases on, the requester's own and non-conflicting ones
+// included.
+func (s *Server) leasePresent(req *Message) bool {
+	found := false
+	s.reqInodes(req, false, func(f FileID, _ bool) bool {
+		for i := range s.delegs {
+			found = found || s.delegs[i].File == f
 		}
-	}
-	return false
+		return !found
+	})
+	return found
 }
 
 // unblocked reports whether waiter w may proceed. A local opener sleeping
@@ -99,15 +109,15 @@ func (s *Server) leasePresent(f FileID) bool {
 // downgrade, keeps it waiting until its 30 ms run out.
 func (s *Server) unblocked(w *waiter) bool {
 	if w.access.IsLocal() {
-		return s.firstConflict(w.req.File, w.write, &w.req) < 0
+		return s.firstConflict(w.write, &w.req) < 0
 	}
-	return !s.leasePresent(w.req.File)
+	return !s.leasePresent(&w.req)
 }
 
 // access runs one access that may conflict with a delegation: it asks the
 // policy what to do, then completes, fails, or parks the access.
 func (s *Server) access(now Time, req *Message, kind AccessKind, write, nonBlock bool, out *Output) {
-	i := s.firstConflict(req.File, write, req)
+	i := s.firstConflict(write, req)
 	if i < 0 {
 		s.completeReq(now, req, false, 0, 0, out)
 		return
@@ -126,10 +136,10 @@ func (s *Server) apply(now Time, w waiter, dec Decision, out *Output) {
 	case ActDeny:
 		s.fail(now, &w, out)
 	case ActRecallFail:
-		s.breakConflicts(now, w.req.File, w.write, &w.req, out)
+		s.breakConflicts(now, w.write, &w.req, out)
 		s.fail(now, &w, out)
 	case ActRecallWait:
-		s.breakConflicts(now, w.req.File, w.write, &w.req, out)
+		s.breakConflicts(now, w.write, &w.req, out)
 		if s.unblocked(&w) {
 			s.complete(now, &w, out)
 			return
@@ -144,7 +154,7 @@ func (s *Server) apply(now Time, w waiter, dec Decision, out *Output) {
 		w.dec = dec
 		s.park(now, w, dec.Wait, out)
 	case ActCBGetattr:
-		i := s.firstConflict(w.req.File, w.write, &w.req)
+		i := s.firstConflict(w.write, &w.req)
 		if i < 0 {
 			s.complete(now, &w, out)
 			return
@@ -198,7 +208,7 @@ func (s *Server) unpark(i int, out *Output) waiter {
 // proceeds as soon as unblocked says it may.
 func (s *Server) wake(now Time, f FileID, out *Output) {
 	for i := 0; i < len(s.waiters); {
-		if w := &s.waiters[i]; w.req.File != f || w.onCB || !s.unblocked(w) {
+		if w := &s.waiters[i]; !s.waitsOn(w, f) || w.onCB || !s.unblocked(w) {
 			i++
 			continue
 		}
@@ -239,7 +249,7 @@ func (s *Server) cbGetattrAnswer(now Time, m *Message, deleg uint32, out *Output
 		d := s.delegs[i]
 		modified = modified || m.Change != d.ChangeAtGrant || m.Size != d.SizeAtGrant
 		stale = stale || m.Size != s.files[d.File].Size
-		out.event(Event{Kind: EvCBGetattrOK, Actor: ServerID, File: d.File, Client: d.Client, Deleg: d.Type, Why: "CB_GETATTR answered: holder's size and change"})
+		out.event(Event{Kind: EvCBGetattrOK, Actor: ServerID, File: d.File, Client: d.Client, Deleg: d.Type, Stateid: d.ID, Why: "CB_GETATTR answered: holder's size and change"})
 	}
 	for i := 0; i < len(s.waiters); {
 		if !s.waiters[i].onCB || s.waiters[i].cbXID != m.XID {
@@ -256,12 +266,25 @@ func (s *Server) cbGetattrAnswer(now Time, m *Message, deleg uint32, out *Output
 	}
 }
 
-func (s *Server) breakConflicts(now Time, f FileID, write bool, req *Message, out *Output) {
-	for i := range s.delegs {
-		if s.delegs[i].File == f && s.leaseConflict(&s.delegs[i], write, req) {
-			s.breakLease(now, i, write, out)
+func (s *Server) breakConflicts(now Time, write bool, req *Message, out *Output) {
+	s.reqInodes(req, write, func(f FileID, write bool) bool {
+		for i := range s.delegs {
+			if s.delegs[i].File == f && s.leaseConflict(&s.delegs[i], write, req) {
+				s.breakLease(now, i, write, out)
+			}
 		}
-	}
+		return true
+	})
+}
+
+// waitsOn reports whether waiter w waits for a lease on inode f.
+func (s *Server) waitsOn(w *waiter, f FileID) bool {
+	on := false
+	s.reqInodes(&w.req, w.write, func(g FileID, _ bool) bool {
+		on = on || g == f
+		return !on
+	})
+	return on
 }
 
 // breakLease is __break_lease's per-lease step: a writer marks the lease
@@ -315,7 +338,7 @@ func (s *Server) recall(now Time, i int, out *Output) {
 	// block_delegations runs in nfsd4_cb_recall_prepare, as the recall is
 	// sent; the model sends at once (queueing delay is the driver's).
 	s.block.add(now, d.File)
-	out.event(Event{Kind: EvRecall, Actor: ServerID, File: d.File, Client: d.Client, Deleg: d.Type, Why: why})
+	out.event(Event{Kind: EvRecall, Actor: ServerID, File: d.File, Client: d.Client, Deleg: d.Type, Stateid: d.ID, Why: why})
 	if c := &s.clients[d.Client]; c.courtesy {
 		// try_to_expire_client: a courtesy client in the way is made
 		// expirable and the laundromat runs at once; callbacks to
@@ -338,7 +361,7 @@ func (s *Server) downgrade(now Time, id uint32, out *Output) {
 	d := &s.delegs[i]
 	d.DowngradePending = false
 	d.LeaseType = DelegRead
-	out.event(Event{Kind: EvDowngrade, Actor: ServerID, File: d.File, Client: d.Client, Deleg: d.Type, Why: "time_out_leases: lease-break-time passed, write lease downgraded to read; nfsd still lists the write delegation"})
+	out.event(Event{Kind: EvDowngrade, Actor: ServerID, File: d.File, Client: d.Client, Deleg: d.Type, Stateid: d.ID, Why: "time_out_leases: lease-break-time passed, write lease downgraded to read; nfsd still lists the write delegation"})
 	s.wake(now, d.File, out)
 }
 
@@ -357,7 +380,7 @@ func (s *Server) removeDeleg(now Time, i int, kind EventKind, why string, out *O
 	out.cancel(TimerKey{TimerRevoke, d.ID})
 	out.cancel(TimerKey{TimerDowngrade, d.ID})
 	out.cancel(TimerKey{TimerCBResend, d.ID})
-	out.event(Event{Kind: kind, Actor: ServerID, File: d.File, Client: d.Client, Deleg: d.Type, Why: why})
+	out.event(Event{Kind: kind, Actor: ServerID, File: d.File, Client: d.Client, Deleg: d.Type, Stateid: d.ID, Why: why})
 	s.forgetConflict(d.File)
 	s.wake(now, d.File, out)
 }
