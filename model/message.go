@@ -310,12 +310,12 @@ type Want uint8
 
 // Delegation wants.
 const (
-	WantNone   Want = iota // OPEN4_SHARE_ACCESS_WANT_NO_PREFERENCE: no want bits
-	WantRead               // OPEN4_SHARE_ACCESS_WANT_READ_DELEG
-	WantWrite              // OPEN4_SHARE_ACCESS_WANT_WRITE_DELEG
-	WantAny                // OPEN4_SHARE_ACCESS_WANT_ANY_DELEG
-	WantNoDeleg            // OPEN4_SHARE_ACCESS_WANT_NO_DELEG
-	WantCancel             // OPEN4_SHARE_ACCESS_WANT_CANCEL
+	WantNone    Want = iota // OPEN4_SHARE_ACCESS_WANT_NO_PREFERENCE: no want bits
+	WantRead                // OPEN4_SHARE_ACCESS_WANT_READ_DELEG
+	WantWrite               // OPEN4_SHARE_ACCESS_WANT_WRITE_DELEG
+	WantAny                 // OPEN4_SHARE_ACCESS_WANT_ANY_DELEG
+	WantNoDeleg             // OPEN4_SHARE_ACCESS_WANT_NO_DELEG
+	WantCancel              // OPEN4_SHARE_ACCESS_WANT_CANCEL
 	// WantSignal is WANT_ANY_DELEG with
 	// OPEN4_SHARE_ACCESS_WANT_SIGNAL_DELEG_WHEN_RESRC_AVAIL: tell me when
 	// one becomes available.

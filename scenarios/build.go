@@ -130,9 +130,9 @@ type compiled struct {
 	minors  []int
 	scripts [][]model.ClientStep
 	answers [][]model.RecallAnswer // per client: scripted CB_RECALL answers
-	locals  [][]model.LocalStep // Startup left empty: drawn per run
-	startup [][]sim.Dist        // per local, per step
-	names   []string            // server, clients, locals
+	locals  [][]model.LocalStep    // Startup left empty: drawn per run
+	startup [][]sim.Dist           // per local, per step
+	names   []string               // server, clients, locals
 	// fixed holds, for a local whose start-up times are all fixed, its
 	// script with them filled in: the same in every run, so shared.
 	fixed [][]model.LocalStep
