@@ -263,6 +263,8 @@ func (c *Client) reply(now Time, m *Message, out *Output) {
 	case forReturn:
 		if m.Status == NFS4ErrDelegRevoked && c.cfg.Minor >= 1 {
 			// nfs4_delegreturn_done: the revoked delegation is freed.
+			out.event(Event{Kind: EvRevokeSeen, Actor: c.cfg.ID, File: r.file, Client: c.cfg.ID, Deleg: cf.deleg, Stateid: r.sid,
+				Why: "DELEGRETURN answered NFS4ERR_DELEG_REVOKED: the revoked delegation is freed (nfs4_delegreturn_done)"})
 			c.send(now, Message{Kind: MsgFreeStateid, File: r.file, Stateid: r.sid}, forFree, out)
 		}
 		cf.deleg, cf.delegID, cf.returning, cf.returnWhen = DelegNone, 0, false, false

@@ -23,6 +23,10 @@ type waiter struct {
 	cbModified bool
 	cbSize     int64
 	cbMtime    Time // the holder's delegated mtime, for *_ATTRS_DELEG
+	// ino is the inode whose lease break the access waits for (the
+	// first it conflicted with; a rename may break two, and a change of
+	// names the directory's too).
+	ino FileID
 }
 
 func (w waiter) appendState(b []byte) []byte {
@@ -43,7 +47,7 @@ func (w waiter) appendState(b []byte) []byte {
 		b = binary.AppendVarint(b, w.cbSize)
 		b = binary.AppendVarint(b, int64(w.cbMtime))
 	}
-	return b
+	return binary.AppendUvarint(b, uint64(w.ino))
 }
 
 // leaseConflict reports whether request req, a writer if write, conflicts
@@ -87,31 +91,29 @@ func (s *Server) firstConflict(write bool, req *Message) int {
 	return found
 }
 
-// leasePresent is nfsd4_deleg_present: any lease at all on an inode req
-// breaks leases on, the requester's own and non-conflicting ones
-// included.
-func (s *Server) leasePresent(req *Message) bool {
-	found := false
-	s.reqInodes(req, false, func(f FileID, _ bool) bool {
-		for i := range s.delegs {
-			found = found || s.delegs[i].File == f
+// leasePresent is nfsd4_deleg_present: any lease at all on inode f, the
+// requester's own and non-conflicting ones included.
+func (s *Server) leasePresent(f FileID) bool {
+	for i := range s.delegs {
+		if s.delegs[i].File == f {
+			return true
 		}
-		return !found
-	})
-	return found
+	}
+	return false
 }
 
 // unblocked reports whether waiter w may proceed. A local opener sleeping
 // in __break_lease re-checks for a conflicting lease; an nfsd thread in
-// nfsd_wait_for_delegreturn waits until no lease is left on the inode at
-// all (nfsd4_deleg_present), so a lease that does not conflict, such as
-// the requester's own delegation or a read lease left by the VFS's
-// downgrade, keeps it waiting until its 30 ms run out.
+// nfsd_wait_for_delegreturn waits until no lease is left on the inode
+// whose break it waits for at all (nfsd4_deleg_present), so a lease that
+// does not conflict, such as the requester's own delegation or a read
+// lease left by the VFS's downgrade, keeps it waiting until its 30 ms run
+// out.
 func (s *Server) unblocked(w *waiter) bool {
 	if w.access.IsLocal() {
 		return s.firstConflict(w.write, &w.req) < 0
 	}
-	return !s.leasePresent(&w.req)
+	return !s.leasePresent(w.ino)
 }
 
 // access runs one access that may conflict with a delegation: it asks the
@@ -122,7 +124,7 @@ func (s *Server) access(now Time, req *Message, kind AccessKind, write, nonBlock
 		s.completeReq(now, req, false, 0, 0, out)
 		return
 	}
-	w := waiter{from: req.From, req: *req, access: kind, write: write, since: now}
+	w := waiter{from: req.From, req: *req, access: kind, write: write, since: now, ino: s.delegs[i].File}
 	kern := kernelDecision(s.prof, kind, nonBlock, s.par.DelegReturnWait)
 	w.dec = s.pol.Conflict(ConflictInfo{Profile: s.prof, Access: kind, Write: write,
 		NonBlock: nonBlock, Holder: s.delegs[i].Type, Recalling: s.delegs[i].Recalling, Kernel: kern})
@@ -213,6 +215,12 @@ func (s *Server) wake(now Time, f FileID, out *Output) {
 			continue
 		}
 		w := s.unpark(i, out)
+		if !w.access.IsLocal() && s.firstConflict(w.write, &w.req) >= 0 {
+			// nfsd retries the operation once after the wait
+			// (nfsd_setattr's loop); another conflict fails it.
+			s.fail(now, &w, out)
+			continue
+		}
 		s.complete(now, &w, out)
 	}
 }

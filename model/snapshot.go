@@ -144,6 +144,7 @@ func (s *Server) AppendSnapshot(b []byte) []byte {
 		b = appendU(b, uint64(w.cbXID))
 		b = appendI(b, w.cbSize)
 		b = appendI(b, int64(w.cbMtime))
+		b = appendI(b, int64(w.ino))
 	}
 	b = appendU(b, uint64(len(s.cbs)))
 	for _, c := range s.cbs {
