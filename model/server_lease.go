@@ -66,13 +66,21 @@ func (s *Server) leaseConflict(d *Deleg, write bool, req *Message) bool {
 // client's own delegation is no conflict. A v4.1+ compound names its
 // client in SEQUENCE. A v4.0 compound has no SEQUENCE; nfsd learns the
 // client only from an operation that carries a clientid or a stateid,
-// which of the model's requests only OPEN does: its open-owner names the
-// clientid (nfsd4_process_open1 → set_client). v4.0 REMOVE, RENAME and
-// SETATTR without a stateid name nobody and recall the client's own
-// delegation.
+// which of the model's requests OPEN does (its open-owner names the
+// clientid: nfsd4_process_open1 → set_client) and a SETATTR of size (its
+// stateid does). v4.0 REMOVE, RENAME, LINK and SETATTR without a stateid
+// name nobody and recall the client's own delegation.
 func (s *Server) ownsLease(req *Message) bool {
 	c := &s.clients[req.From]
-	return c.isClient && (c.minor >= 1 || req.Kind == MsgOpen)
+	return c.isClient && (c.minor >= 1 || req.Kind == MsgOpen || s.namesClient(req))
+}
+
+// namesClient reports whether a v4.0 request carries a stateid of the
+// client's own: a SETATTR of size does (nfsd4_setattr →
+// nfs4_preprocess_stateid_op → set_client), so nfsd knows the client.
+func (s *Server) namesClient(req *Message) bool {
+	return req.Kind == MsgSetattr && req.Attrs&AttrSize != 0 && req.Stateid != 0 &&
+		(s.openByStateid(req.From, req.Stateid) >= 0 || s.delegIndex(req.Stateid) >= 0)
 }
 
 // firstConflict returns the first delegation request req conflicts with
