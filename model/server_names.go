@@ -11,6 +11,10 @@ package model
 // real ones send filehandles, so a client that still has the old target
 // of a rename open reaches the new file by name afterwards.
 
+// Inode returns the inode (an index into Files) behind name f: f itself
+// unless a link or a rename over a name changed it.
+func (s *Server) Inode(f FileID) FileID { return s.ino(f) }
+
 // ino returns the inode behind name f.
 func (s *Server) ino(f FileID) FileID {
 	if s.names == nil || int(f) >= len(s.names) || f < 0 {
