@@ -263,6 +263,9 @@ func (r *replay) compareCallbacks() {
 		}
 		kind, _, ok := r.callbackOf(e)
 		if !ok {
+			if rec, _ := cbRecallOf(e); rec != nil && r.directoryDeleg(rec.Stateid.Key()) {
+				r.skip(e, "CB_RECALL of a directory delegation: the model has no directory delegations")
+			}
 			continue
 		}
 		r.res.Divergences = append(r.res.Divergences, Divergence{Frame: e.CallFrame, At: e.CallAt, Client: clientName(r.c, e.Client), Op: kind.String(),

@@ -230,3 +230,65 @@ func TestGoldenCheckLinux72(t *testing.T) {
 	}
 	golden(t, name+".check.txt", b.Bytes())
 }
+
+// The 7.x client takes a directory delegation on the parent after a
+// recall (GET_DIR_DELEGATION) and returns it at umount. The model has no
+// directory delegations: their grant, recall and return are listed as not
+// replayed, and the compounds' SEQUENCE is still compared.
+func TestCheckListsDirectoryDelegationsAsNotReplayed(t *testing.T) {
+	r := replayFile(t, "k72-v42-rdwr-lsattr2-d0.pcap", "linux-7.2", func(c *Capture) {
+		// A CB_RECALL of the directory delegation before its return.
+		rec := slices.IndexFunc(c.Exchanges, func(e Exchange) bool { return e.CallFrame == 59 })
+		ret := slices.IndexFunc(c.Exchanges, func(e Exchange) bool { return e.CallFrame == 69 })
+		cb := c.Exchanges[rec]
+		call := *cb.Call
+		call.Ops = slices.Clone(call.Ops)
+		op := call.Find(nfs4.CBRecall)
+		op.Stateid = c.Exchanges[ret].Call.Find(nfs4.OpDelegReturn).Stateid
+		op.FH = c.Exchanges[ret].Call.Find(nfs4.OpPutFH).FH
+		cb.Call, cb.CallFrame, cb.ReplyFrame = &call, 68, 68
+		cb.CallAt, cb.ReplyAt = c.Exchanges[ret].CallAt-1, c.Exchanges[ret].CallAt-1
+		c.Exchanges = slices.Insert(c.Exchanges, ret, cb)
+		for i := range c.Exchanges {
+			c.Exchanges[i].Index = i
+		}
+	})
+	for _, want := range []string{"frame 66: GET_DIR_DELEGATION", "frame 68: CB_RECALL of a directory delegation", "frame 69: DELEGRETURN of a directory delegation"} {
+		if !slices.ContainsFunc(r.res.Skipped, func(s string) bool { return strings.HasPrefix(s, want) }) {
+			t.Errorf("not replayed %q: want %q", r.res.Skipped, want)
+		}
+	}
+	if r.res.Count() != 0 {
+		t.Errorf("divergences: %v", r.res.Divergences)
+	}
+	renewed := 0
+	for k, i := range r.sent {
+		if f := r.c.Exchanges[i].CallFrame; (f == 66 || f == 69) && r.renewal[k] {
+			renewed++
+		}
+	}
+	if renewed != 2 {
+		t.Errorf("%d of the directory compounds were replayed for their SEQUENCE, want 2", renewed)
+	}
+}
+
+// The check is a pure function of the capture: two runs print the same
+// report, byte for byte.
+func TestCheckIsDeterministic(t *testing.T) {
+	for _, gt := range truths {
+		c, st := decodeFile(t, gt.file)
+		var out [2]bytes.Buffer
+		for i := range out {
+			conf, err := CheckStory(c, st, CheckOptions{Profile: "auto"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := conf.WriteText(&out[i], gt.file); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if !bytes.Equal(out[0].Bytes(), out[1].Bytes()) {
+			t.Errorf("%s: two checks differ", gt.file)
+		}
+	}
+}
