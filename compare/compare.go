@@ -11,6 +11,7 @@
 package compare
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"slices"
@@ -48,6 +49,12 @@ type Options struct {
 	// run and the table says so.
 	Explorer Explorer
 	Workers  int // parallel trials; 0: GOMAXPROCS
+	// Context, if set, stops the comparison between two policies once it
+	// is done: Compare then returns the rows made so far and an error
+	// wrapping the context's cause.
+	Context context.Context
+	// Progress, if set, is called after each policy's row.
+	Progress func()
 }
 
 // Explorer is an exhaustive search for close-to-open violations in one
@@ -151,6 +158,10 @@ func Compare(sc *scenarios.Scenario, o Options) (*Table, error) {
 	t := &Table{Scenario: sc.Name(), Profile: r.Profile.Name, Trials: o.Trials, Seed: r.Seed}
 	t.Access, t.AccessKind = firstAccess(sc)
 	for _, p := range o.Policies {
+		if o.Context != nil && o.Context.Err() != nil {
+			t.verdicts()
+			return t, fmt.Errorf("compare %s: stopped after %d of %d policies: %w", sc.Name(), len(t.Rows), len(o.Policies), context.Cause(o.Context))
+		}
 		po := base
 		po.Policy = p
 		if _, err := sc.Resolve(po); err != nil {
@@ -166,6 +177,9 @@ func Compare(sc *scenarios.Scenario, o Options) (*Table, error) {
 			row.Explore = &ex
 		}
 		t.Rows = append(t.Rows, row)
+		if o.Progress != nil {
+			o.Progress()
+		}
 	}
 	t.verdicts()
 	return t, nil

@@ -45,8 +45,10 @@ type Channel struct {
 	partitions []sim.Window
 	// Delay bounds: processing before the link, then latency; a
 	// DELEGRETURN also waits for the client's reaction before the link
-	// and the server's extra processing after it.
-	proc, lat, drReact, drServer model.Time
+	// and the server's extra processing after it. The upper bounds make a
+	// message's due time, the lower ones (…Lo) its ready time.
+	proc, lat, drReact, drServer         model.Time
+	procLo, latLo, drReactLo, drServerLo model.Time
 }
 
 // Model is one run of a scenario prepared for exploration: the actors in
@@ -110,6 +112,7 @@ func New(cfg sim.Config, o ModelOptions) (*Model, error) {
 		m.actors = append(m.actors, a.Clone())
 	}
 	up := func(d sim.Dist) model.Time { return upper(d, q) }
+	lo := func(d sim.Dist) model.Time { return lower(d, q) }
 	for i, cn := range cfg.Clients {
 		id := model.ActorID(1 + i)
 		fore, cb := cn.Fore, cn.Callback
@@ -119,14 +122,18 @@ func New(cfg sim.Config, o ModelOptions) (*Model, error) {
 		// the client's reaction on callback replies and DELEGRETURN.
 		m.Channels = append(m.Channels,
 			Channel{From: id, To: model.ServerID, Kind: model.ChanFore, Lossy: fore.Loss > 0, client: i,
-				partitions: fore.Partitions, lat: up(fore.Latency),
-				drReact: up(cn.Reaction), drServer: up(cfg.Server.DelegReturn)},
+				partitions: fore.Partitions, lat: up(fore.Latency), latLo: lo(fore.Latency),
+				drReact: up(cn.Reaction), drReactLo: lo(cn.Reaction),
+				drServer: up(cfg.Server.DelegReturn), drServerLo: lo(cfg.Server.DelegReturn)},
 			Channel{From: model.ServerID, To: id, Kind: model.ChanFore, Lossy: fore.Loss > 0, client: i,
-				partitions: fore.Partitions, lat: up(fore.Latency), proc: up(cfg.Server.RPC)},
+				partitions: fore.Partitions, lat: up(fore.Latency), latLo: lo(fore.Latency),
+				proc: up(cfg.Server.RPC), procLo: lo(cfg.Server.RPC)},
 			Channel{From: model.ServerID, To: id, Kind: model.ChanCallback, Lossy: cb.Loss > 0, client: i,
-				partitions: cb.Partitions, lat: up(cb.Latency), proc: up(cfg.Server.CBQueue)},
+				partitions: cb.Partitions, lat: up(cb.Latency), latLo: lo(cb.Latency),
+				proc: up(cfg.Server.CBQueue), procLo: lo(cfg.Server.CBQueue)},
 			Channel{From: id, To: model.ServerID, Kind: model.ChanCallback, Lossy: cb.Loss > 0, client: i,
-				partitions: cb.Partitions, lat: up(cb.Latency), proc: up(cn.Reaction)})
+				partitions: cb.Partitions, lat: up(cb.Latency), latLo: lo(cb.Latency),
+				proc: up(cn.Reaction), procLo: lo(cn.Reaction)})
 		crash := model.Time(-1)
 		if cn.HasCrash {
 			crash = cn.CrashAt
@@ -136,7 +143,8 @@ func New(cfg sim.Config, o ModelOptions) (*Model, error) {
 	for id := 1 + len(cfg.Clients); id < len(cfg.Actors); id++ {
 		m.Channels = append(m.Channels,
 			Channel{From: model.ActorID(id), To: model.ServerID, Kind: model.ChanLocal},
-			Channel{From: model.ServerID, To: model.ActorID(id), Kind: model.ChanLocal, proc: up(cfg.Server.Syscall)})
+			Channel{From: model.ServerID, To: model.ActorID(id), Kind: model.ChanLocal,
+				proc: up(cfg.Server.Syscall), procLo: lo(cfg.Server.Syscall)})
 	}
 	return m, nil
 }
@@ -211,6 +219,24 @@ func (m *Model) due(c *Channel, now model.Time, msg *model.Message) (model.Time,
 		return 0, false
 	}
 	return t + c.lat + extra, true
+}
+
+// ready returns the earliest time a message sent now on channel c can
+// arrive: as due, with the lower bounds of the delays. A fixed latency of
+// 50 ms is a window of one instant, not [0, 50 ms]: a CB_RECALL round
+// trip over it cannot take 0 ms. heldUntil is monotone, so ready never
+// exceeds due.
+func (m *Model) ready(c *Channel, now model.Time, msg *model.Message) model.Time {
+	if m.MaxDelay > 0 {
+		t, _ := heldUntil(c.partitions, now)
+		return t
+	}
+	proc, extra := c.procLo, model.Time(0)
+	if msg.Kind == model.MsgDelegReturn && !msg.Reply {
+		proc, extra = proc+c.drReactLo, c.drServerLo
+	}
+	t, _ := heldUntil(c.partitions, now+proc)
+	return t + c.latLo + extra
 }
 
 // heldUntil is sim.Link's rule: a message sent at t inside a partition

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -47,7 +48,7 @@ func LookupProfile(name string) (Profile, error) {
 		p.Name = name
 		return p, nil
 	}
-	return Profile{}, fmt.Errorf("unknown profile %q (allowed: %v)", name, ProfileNames())
+	return Profile{}, fmt.Errorf("unknown profile %q (allowed: %s)", name, strings.Join(ProfileNames(), ", "))
 }
 
 // ProfileNames lists every accepted profile name, aliases included.

@@ -26,9 +26,6 @@ func init() {
 	register(command{name: "sweep", summary: "run a scenario over a parameter grid and every policy; write results.csv and figures", run: sweepCmd})
 }
 
-// exitInterrupted is the status of a sweep stopped by Ctrl-C or SIGTERM
-// (128 + SIGINT, as shells report it): the completed points were kept.
-const exitInterrupted = 130
 
 const sweepArgs = `[SCENARIO] [--vary NAME=FROM:TO:STEP]... [flags]
 
