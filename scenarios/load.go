@@ -133,7 +133,7 @@ func Parse(file string, data []byte) (*Source, error) {
 	var next yaml.Node
 	switch err := dec.Decode(&next); {
 	case err == nil:
-		return nil, &Error{File: file, Line: max(next.Line-1, 1), Msg: "a second YAML document (after ---): a scenario file holds exactly one scenario"}
+		return nil, &Error{File: file, Line: max(next.Line, 1), Msg: "a second YAML document (after ---): a scenario file holds exactly one scenario"}
 	case !errors.Is(err, io.EOF):
 		return nil, &Error{File: file, Line: yamlErrLine(err), Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
 	}

@@ -71,7 +71,7 @@ func dispatch(args []string, stdout, stderr io.Writer) int {
 	out := &checkedWriter{w: stdout}
 	helpOut = out
 	code := dispatchCommand(args, out, stderr)
-	if out.err != nil {
+	if out.err != nil && code != exitBadUsage { // else the command said why
 		fmt.Fprintf(stderr, "delegsim: cannot write standard output: %v\n", out.err)
 		return exitBadUsage
 	}
@@ -250,10 +250,18 @@ func fail(stderr io.Writer, err error) int {
 	return exitFailed
 }
 
+// errUsage matches every error of bad usage (a bad flag value, a missing
+// argument): exit status 2.
 var errUsage = errors.New("usage")
 
+// usageError is a bad-usage error; its text is the message alone.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string        { return e.msg }
+func (e usageError) Is(target error) bool { return target == errUsage }
+
 func usageErr(format string, args ...any) error {
-	return fmt.Errorf("%w: %s", errUsage, fmt.Sprintf(format, args...))
+	return usageError{fmt.Sprintf(format, args...)}
 }
 
 func checkFormat(format string, allowed ...string) error {
