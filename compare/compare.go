@@ -168,6 +168,9 @@ func Compare(sc *scenarios.Scenario, o Options) (*Table, error) {
 			return nil, fmt.Errorf("compare %s: %w", sc.Name(), err)
 		}
 		trials := runTrials(sc, po, r.Seed, o)
+		if o.Context != nil && o.Context.Err() != nil {
+			break // the row is incomplete: drop it; the check below reports
+		}
 		row := summarize(p, trials)
 		if o.Explorer != nil && o.ExploreStates > 0 {
 			ex, err := o.Explorer(sc, po, o.ExploreStates)
@@ -180,6 +183,10 @@ func Compare(sc *scenarios.Scenario, o Options) (*Table, error) {
 		if o.Progress != nil {
 			o.Progress()
 		}
+	}
+	if o.Context != nil && o.Context.Err() != nil && len(t.Rows) < len(o.Policies) {
+		t.verdicts()
+		return t, fmt.Errorf("compare %s: stopped after %d of %d policies: %w", sc.Name(), len(t.Rows), len(o.Policies), context.Cause(o.Context))
 	}
 	t.verdicts()
 	return t, nil
@@ -217,7 +224,11 @@ func firstAccess(sc *scenarios.Scenario) (name, kind string) {
 func runTrials(sc *scenarios.Scenario, po scenarios.Options, seed uint64, o Options) []trial {
 	out := make([]trial, o.Trials)
 	access, _ := firstAccess(sc)
-	parallel.For(o.Trials, o.Workers, func(i int) {
+	ctx := o.Context
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	parallel.ForContext(ctx, o.Trials, o.Workers, func(i int) {
 		to := po
 		to.Seed, to.HasSeed, to.Trace = seed+uint64(i), true, true
 		out[i] = runTrial(sc, to, access)

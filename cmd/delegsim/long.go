@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"io"
+	"time"
 
 	"github.com/delegsim/delegsim/internal/interrupt"
 	"github.com/delegsim/delegsim/internal/progress"
@@ -11,11 +12,15 @@ import (
 
 // longFlags are the flags of the commands that can run for long (check,
 // compare, explore, sweep).
-type longFlags struct{ progress string }
+type longFlags struct {
+	progress string
+	every    time.Duration
+}
 
 func (l *longFlags) add(fs *flag.FlagSet) {
 	fs.StringVar(&l.progress, "progress", "auto",
-		"progress on standard error: `MODE` auto (a bar on a terminal, else a line every 5s), bar, lines or off")
+		"progress on standard error: `MODE` auto (a bar on a terminal, else lines), bar, lines or off")
+	fs.DurationVar(&l.every, "progress-every", progress.DefaultInterval, "time between two progress lines (MODE lines)")
 }
 
 // longRun is a long command's work: its progress reporter's mode and the
@@ -24,6 +29,7 @@ type longRun struct {
 	ctx    context.Context
 	stop   func()
 	mode   progress.Mode
+	every  time.Duration
 	stderr io.Writer
 }
 
@@ -37,7 +43,7 @@ func (l *longFlags) start(stderr io.Writer) (*longRun, error) {
 		return nil, usageErr("--progress: %v", err)
 	}
 	ctx, stop := interrupt.Notify(context.Background())
-	return &longRun{ctx: ctx, stop: stop, mode: mode, stderr: stderr}, nil
+	return &longRun{ctx: ctx, stop: stop, mode: mode, every: l.every, stderr: stderr}, nil
 }
 
 // checkProgress validates --progress before any work.
@@ -45,12 +51,15 @@ func (l *longFlags) check() error {
 	if _, err := progress.ParseMode(l.progress); err != nil {
 		return usageErr("--progress: %v", err)
 	}
+	if l.every <= 0 {
+		return usageErr("--progress-every %v: must be positive", l.every)
+	}
 	return nil
 }
 
 // reporter starts the progress reporter of the work.
 func (r *longRun) reporter(what string, total int64, unit string, detail func() string) *progress.Reporter {
-	return progress.Start(r.stderr, what, total, progress.Options{Mode: r.mode, Unit: unit, Detail: detail})
+	return progress.Start(r.stderr, what, total, progress.Options{Mode: r.mode, Interval: r.every, Unit: unit, Detail: detail})
 }
 
 // interrupted reports whether a signal stopped the work.

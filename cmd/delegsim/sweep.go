@@ -149,12 +149,12 @@ func sweepCmd(args []string, stdout, stderr io.Writer) int {
 	if shard != sweep.Whole {
 		of = fmt.Sprintf(" (shard %s of %d points)", shard, plan.Points())
 	}
-	fmt.Fprintf(stderr, "sweep %s on %s: %d points%s × %d policies × %d trials\n",
-		plan.Meta.Name, plan.Meta.Profile, npts, of, len(spec.Policies), spec.Trials)
 	long, err := lf.start(stderr)
 	if err != nil {
 		return fail(stderr, err)
 	}
+	fmt.Fprintf(stderr, "sweep %s on %s: %d points%s × %d policies × %d trials\n",
+		plan.Meta.Name, plan.Meta.Profile, npts, of, len(spec.Policies), spec.Trials)
 	bar := long.reporter("sweep "+plan.Meta.Name, 0, "trials", nil)
 	opts.Progress = func(done, total int) {
 		bar.SetTotal(int64(total))

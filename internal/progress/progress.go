@@ -103,6 +103,9 @@ func Start(w io.Writer, what string, total int64, o Options) *Reporter {
 	}
 	if r.mode == Bar {
 		r.bar = newBar(w, what, total, r.o.Unit)
+	} else {
+		// A log shows at once that the work started, and how much of it.
+		fmt.Fprintln(w, r.Line(0, total, 0, ""))
 	}
 	r.wg.Add(1)
 	go r.loop()

@@ -27,7 +27,7 @@ func TestModes(t *testing.T) {
 		notWant []string
 	}{
 		{Auto, []string{"delegsim: check x: 40 of 100 runs (40%)", "elapsed"}, []string{"\r", "\x1b"}},
-		{Lines, []string{"40 of 100 runs (40%)", "; depth 7"}, []string{"\r"}},
+		{Lines, []string{"delegsim: check x: 0 of 100 runs (0%), 0s elapsed\n", "40 of 100 runs (40%)", "; depth 7"}, []string{"\r"}},
 		{Bar, []string{"check x", "\r"}, nil},
 		{Off, nil, []string{"check"}},
 	}
