@@ -24,7 +24,7 @@ func TestStateCounts(t *testing.T) {
 		{"testdata/bz219278-1c1l.yaml", "kernel", 351, 4, 24},
 		{"bz219278-2c2l", "kernel", 69758, 34, 3128},
 		{"bz219278-2c2l", "seed-getattr-exempt", 69758, 34, 3128},
-		{"testdata/stale-local-read.yaml", "kernel", 4094, 48, 596},
+		{"testdata/stale-local-read.yaml", "kernel", 3918, 48, 596},
 		{"testdata/lost-local-write.yaml", "kernel", 846, 96, 96},
 		// Callback loss and a client crash.
 		{"testdata/lossy-crash.yaml", "kernel", 7592, 3, 1134},

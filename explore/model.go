@@ -29,6 +29,14 @@ type ModelOptions struct {
 	MaxDelay model.Time
 	// Quantile bounds unbounded distributions (default DefaultQuantile).
 	Quantile float64
+	// ZeroMinDelay lets every message arrive as soon as it is sent,
+	// ignoring the lower bounds of its delays: a coarser model, with every
+	// behaviour of the exact one and more (stale reads no run with the
+	// scenario's delays can show), whose space is smaller when delays vary
+	// widely (bz219278 with three clients: 16.6 million states, against
+	// more than 100 million with lower bounds) and larger when they are
+	// fixed.
+	ZeroMinDelay bool
 }
 
 // Channel is one FIFO connection. Each client has four (fore channel up
@@ -76,6 +84,7 @@ type Model struct {
 
 	actors  []model.Actor // before InStart
 	clients int
+	zeroMin bool // ModelOptions.ZeroMinDelay
 	crashes []model.Time // per client; -1: none
 }
 
@@ -97,7 +106,7 @@ func New(cfg sim.Config, o ModelOptions) (*Model, error) {
 		q = DefaultQuantile
 	}
 	m := &Model{Names: cfg.Names, Until: cfg.Until, MaxTime: cfg.MaxTime, MaxDelay: o.MaxDelay,
-		clients: len(cfg.Clients), Init: map[string]checker.Value{}}
+		clients: len(cfg.Clients), zeroMin: o.ZeroMinDelay, Init: map[string]checker.Value{}}
 	if m.MaxTime == 0 {
 		m.MaxTime = DefaultMaxTime
 	}
@@ -227,7 +236,7 @@ func (m *Model) due(c *Channel, now model.Time, msg *model.Message) (model.Time,
 // trip over it cannot take 0 ms. heldUntil is monotone, so ready never
 // exceeds due.
 func (m *Model) ready(c *Channel, now model.Time, msg *model.Message) model.Time {
-	if m.MaxDelay > 0 {
+	if m.MaxDelay > 0 || m.zeroMin {
 		t, _ := heldUntil(c.partitions, now)
 		return t
 	}

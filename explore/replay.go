@@ -144,7 +144,7 @@ func ReplayFile(sc *scenarios.Scenario, o scenarios.Options, sets []string, path
 		return nil, scenarios.Resolved{}, bad("recorded with overrides [%s], this run has [%s]: pass the same --set flags",
 			strings.Join(sch.Sets, " "), strings.Join(sets, " "))
 	}
-	m, r, err := FromScenario(sc, o, ModelOptions{MaxDelay: sch.MaxDelay})
+	m, r, err := FromScenario(sc, o, ModelOptions{MaxDelay: sch.MaxDelay, ZeroMinDelay: sch.ZeroMinDelay})
 	if err != nil {
 		return nil, r, err
 	}

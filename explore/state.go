@@ -184,6 +184,7 @@ type engine struct {
 	// pushMemo is by the channel (32 bits) and the queue's index (32),
 	// the message's index, and the ready and due times.
 	pushMemo  map[[4]uint64]*queue
+	ripeMemo  map[[2]uint64]*queue // by channel and queue (see push), and the time
 	sendArena []send
 	timers    []timer // scratch
 	ebuf      []byte  // scratch for frontier entries (codec.go)
@@ -206,7 +207,7 @@ func newEngine(m *Model) *engine {
 		scratch: make([]model.Actor, len(m.actors)),
 		parts:   make([]internTable[part], len(m.actors)), queues: make([]internTable[queue], len(m.Channels)),
 		msgIdx: map[model.Message]uint32{}, hists: []histNode{{}}, histIdx: map[histKey]uint32{},
-		stepMemo: map[[3]uint64]stepResult{}, pushMemo: map[[4]uint64]*queue{}}
+		stepMemo: map[[3]uint64]stepResult{}, pushMemo: map[[4]uint64]*queue{}, ripeMemo: map[[2]uint64]*queue{}}
 	for i, a := range m.actors {
 		e.scratch[i] = a.Clone()
 		e.parts[i].index = map[string]*part{}
@@ -309,6 +310,7 @@ func (e *engine) apply(f *frame, st Step, d *delta) {
 	switch st.Kind {
 	case Wait:
 		d.now = e.waitTarget(f)
+		e.ripen(f, d)
 	case Deliver, Lose:
 		q := f.chans[st.Index]
 		m := q.msgs[0]
@@ -335,6 +337,7 @@ func (e *engine) apply(f *frame, st Step, d *delta) {
 		p := f.parts[id]
 		i := timerIndex(p.timers, key)
 		d.now = max(d.now, p.timers[i].at)
+		e.ripen(f, d)
 		d.actor = int(id)
 		if e.rec != nil && st.Kind == Fire {
 			e.rec.fire(d.now, id, key)
@@ -369,6 +372,9 @@ func (e *engine) step(f *frame, d *delta, id model.ActorID, in model.Input, p *p
 		if n := len(q.msgs); n > 0 {
 			// TCP: no overtaking, as sim's channelState.last.
 			ready, due = max(ready, q.msgs[n-1].ready), max(due, q.msgs[n-1].due)
+		}
+		if ready <= d.now {
+			ready = 0 // ripe: see ripen
 		}
 		d.setQueue(int(s.ch), e.push(int(s.ch), q, s.mid, ready, due))
 	}
@@ -561,6 +567,46 @@ func (e *engine) pop(ci int, q *queue) *queue {
 		q.tail = e.internQueue(ci, q.msgs[1:])
 	}
 	return q.tail
+}
+
+// ripen records in d, for a step that moves the clock to d.now, the
+// queues of f whose messages become ready by then, with their ready times
+// set to 0. Once a message may be delivered, when it became so makes no
+// difference to what can happen, so states that differ only there are one
+// state: without this, ready times would multiply the space.
+func (e *engine) ripen(f *frame, d *delta) {
+	if d.now == f.now {
+		return
+	}
+	for ci, q := range f.chans {
+		for _, m := range q.msgs {
+			if m.ready == 0 {
+				continue // ripe already; the rest of the queue may not be
+			}
+			if m.ready <= d.now {
+				d.setQueue(ci, e.ripe(ci, q, d.now))
+			}
+			break // ready times never fall along a queue
+		}
+	}
+}
+
+// ripe returns channel ci's queue q with the ready times of the messages
+// ready by now set to 0.
+func (e *engine) ripe(ci int, q *queue, now model.Time) *queue {
+	k := [2]uint64{uint64(ci)<<32 | uint64(q.id), uint64(now)}
+	if r, ok := e.ripeMemo[k]; ok {
+		return r
+	}
+	msgs := slices.Clone(q.msgs)
+	for i := range msgs {
+		if msgs[i].ready <= now {
+			msgs[i].ready = 0
+		}
+	}
+	r := e.internQueue(ci, msgs)
+	e.ripeMemo[k] = r
+	return r
 }
 
 // push returns channel ci's queue q with message mid appended, arriving

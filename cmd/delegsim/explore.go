@@ -42,6 +42,7 @@ func exploreCmd(args []string, stdout, stderr io.Writer) int {
 	maxStates := fs.Int("max-states", explore.DefaultMaxStates, "stop after `N` distinct states")
 	maxMemory := fs.String("max-memory", "", "stop when the process holds more than `SIZE` (512M, 4G, 25%; default: half the machine's or the cgroup's memory)")
 	maxDelay := fs.Duration("max-delay", 0, "every message arrives within `DURATION` (default: bounds from the scenario's delay distributions)")
+	zeroMin := fs.Bool("zero-min-delay", false, "let messages arrive as soon as they are sent, ignoring the delays' lower bounds (coarser: more behaviours, some no run can show)")
 	consistency := fs.String("consistency", "", "`MODEL` complete histories are checked against: close-to-open, linearizable or none (default: the policy's promise, close-to-open)")
 	format := fs.String("format", "text", "output `FORMAT`: text or json")
 	out := fs.String("out", "", "write the counterexample schedule to `FILE` (replay it with: delegsim run SCENARIO --schedule FILE)")
@@ -91,7 +92,7 @@ func exploreCmd(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, err)
 	}
-	m, _, err := explore.FromScenario(sc, o, explore.ModelOptions{MaxDelay: *maxDelay})
+	m, _, err := explore.FromScenario(sc, o, explore.ModelOptions{MaxDelay: *maxDelay, ZeroMinDelay: *zeroMin})
 	if err != nil {
 		return fail(stderr, err)
 	}

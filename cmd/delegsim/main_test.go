@@ -129,4 +129,3 @@ func (p *process) waitForCount(t *testing.T, re *regexp.Regexp, n int) {
 		}
 	}
 }
-
