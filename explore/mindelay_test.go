@@ -27,7 +27,7 @@ func TestZeroMinDelayIsTheOldModel(t *testing.T) {
 		return m
 	}
 	for _, tt := range []struct {
-		scenario             string
+		scenario            string
 		distinct, histories int
 	}{{"bz219278", 424, 4}, {"bz219278-2c2l", 42280, 16}} {
 		rep := explore.Explore(model(tt.scenario), explore.Options{})

@@ -84,7 +84,7 @@ type Model struct {
 
 	actors  []model.Actor // before InStart
 	clients int
-	zeroMin bool // ModelOptions.ZeroMinDelay
+	zeroMin bool         // ModelOptions.ZeroMinDelay
 	crashes []model.Time // per client; -1: none
 }
 
