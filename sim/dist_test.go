@@ -168,3 +168,28 @@ func TestSamplesStayInRange(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseDist: a distribution that parses draws only times in [0,
+// MaxDelay], and its text form parses back to the same distribution.
+func FuzzParseDist(f *testing.F) {
+	for _, s := range []string{"20ms", "0", "uniform:10ms..30ms", "normal:20ms,5ms", "lognormal:3ms,0.4",
+		"lognormal:3ms,1e308", "exponential:10ms", "empirical:1ms,2ms,5ms", "fixed:24h", "normal:1h,3h"} {
+		f.Add(s)
+	}
+	r := NewStreams(1).Get("fuzz")
+	f.Fuzz(func(t *testing.T, s string) {
+		d, err := ParseDist(s)
+		if err != nil {
+			return
+		}
+		for range 50 {
+			if x := d.Sample(r); x < 0 || x > MaxDelay {
+				t.Fatalf("%q drew %v", s, x)
+			}
+		}
+		back, err := ParseDist(d.String())
+		if err != nil || back.String() != d.String() {
+			t.Fatalf("%q: String %q parses to %v, %v", s, d.String(), back, err)
+		}
+	})
+}

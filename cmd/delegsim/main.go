@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -144,7 +145,7 @@ func usage(w io.Writer) {
 // and a description.
 func newFlags(name, args string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(quiet{stderr}) // parse reports errors itself
 	fs.Usage = func() {
 		fmt.Fprintf(usageOut, "usage: delegsim %s %s\n\nFlags:\n", name, args)
 		printFlags(usageOut, fs)
@@ -212,7 +213,13 @@ func parse(fs *flag.FlagSet, args []string) ([]string, int, bool) {
 				usageOut = io.Discard
 				return nil, exitOK, false
 			}
-			fmt.Fprintf(fs.Output(), "see: delegsim help %s\n", fs.Name())
+			var stderr io.Writer = io.Discard
+			if q, ok := fs.Output().(quiet); ok {
+				stderr = q.w
+			}
+			// The flag package says "-name"; delegsim's flags are --name.
+			msg := regexp.MustCompile(`(^| )-([a-z])`).ReplaceAllString(err.Error(), "$1--$2")
+			fmt.Fprintf(stderr, "delegsim: %s (see: delegsim help %s)\n", msg, fs.Name())
 			return nil, exitBadUsage, false
 		}
 		args = fs.Args()
@@ -272,6 +279,12 @@ func checkFormat(format string, allowed ...string) error {
 	}
 	return usageErr("unknown --format %q (allowed: %s)", format, strings.Join(allowed, ", "))
 }
+
+// quiet is a flag set's output: it discards what the flag package would
+// print and keeps the command's stderr for parse.
+type quiet struct{ w io.Writer }
+
+func (quiet) Write(p []byte) (int, error) { return len(p), nil }
 
 // checkedWriter remembers the first error a write returned.
 type checkedWriter struct {

@@ -441,7 +441,7 @@ func TestConventions(t *testing.T) {
 		{"help exit-status", []string{"help", "exit-status"}, exitOK, []string{"Exit status:"}, ""},
 		{"help of nothing", []string{"help", "nope"}, exitBadUsage, []string{`no command "nope"`}, ""},
 		{"--version", []string{"--version"}, exitOK, []string{"delegsim "}, ""},
-		{"a bad flag hints at help", []string{"run", "bz219278", "--polcy", "x"}, exitBadUsage, []string{"flag provided but not defined: -polcy", "see: delegsim help run"}, ""},
+		{"a bad flag hints at help", []string{"run", "bz219278", "--polcy", "x"}, exitBadUsage, []string{"delegsim: flag provided but not defined: --polcy (see: delegsim help run)"}, ""},
 		{"a binary scenario blames the file", []string{"run", bin}, exitBadUsage, []string{"bin.yaml: not a YAML scenario: binary data at byte 7"}, ""},
 		{"unknown policy, names listed plainly", []string{"run", "bz219278", "--policy", "kernal"}, exitBadUsage,
 			[]string{`--policy: unknown policy "kernal" (allowed: cb-getattr-gate, kernel, local-read-exempt`}, ""},
