@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"regexp"
 	"strconv"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -61,25 +60,6 @@ func start(t *testing.T, dir string, env []string, args ...string) *process {
 		}
 	})
 	return p
-}
-
-// waitFor waits for a line of stderr containing s.
-func (p *process) waitFor(t *testing.T, s string) {
-	t.Helper()
-	deadline := time.After(60 * time.Second)
-	for {
-		select {
-		case l, ok := <-p.lines:
-			if !ok {
-				t.Fatalf("delegsim ended without printing %q; stderr:\n%s", s, p.stderr.String())
-			}
-			if strings.Contains(l, s) {
-				return
-			}
-		case <-deadline:
-			t.Fatalf("no %q on stderr after 60s", s)
-		}
-	}
 }
 
 // signal sends sig to the process.
