@@ -16,9 +16,9 @@ var pageSource string
 
 var page = template.Must(template.New("page").Parse(pageSource))
 
-// labelN is the most characters of an arrow label drawn; the rest is in
-// its tooltip and in the step's narration.
-const labelN = 40
+// pageLabelN is the most characters of an arrow label the page draws;
+// the rest is in its tooltip and in the step's narration.
+const pageLabelN = 40
 
 // pageLane is a lane as the page's script draws it.
 type pageLane struct {
@@ -65,12 +65,6 @@ type pageData struct {
 	Network int         `json:"network"` // the network lane's index; -1: none
 }
 
-type htmlRow struct {
-	I                 int
-	Time, Actor, What string
-	Why               string
-}
-
 type htmlPage struct {
 	Title, Subtitle, Description, Version string
 	Summary                               string // the description's first sentence
@@ -98,6 +92,9 @@ func (st *Story) WriteHTML(w io.Writer) error {
 		Version:     version.String(),
 		Data:        pageData{Network: -1},
 	}
+	if st.Caption != "" { // a story told from a capture (delegsim trace)
+		p.Title, p.Subtitle = "delegsim trace "+st.Scenario, st.Caption
+	}
 	for i, l := range st.Lanes {
 		p.Data.Lanes = append(p.Data.Lanes, pageLane{Label: l.Label, Kind: laneKindNames[l.Kind]})
 		if l.Kind == LaneNetwork {
@@ -110,7 +107,7 @@ func (st *Story) WriteHTML(w io.Writer) error {
 	}
 	for _, a := range st.Arrows {
 		pa := pageArrow{Row: a.Row, End: a.End, From: a.From, To: a.To, Kind: arrowKindNames[a.Kind],
-			Label: shorten(a.Label, labelN), Full: a.Label}
+			Label: shorten(a.Label, pageLabelN), Full: a.Label}
 		if a.Kind.IsMessage() {
 			pa.Full = fmt.Sprintf("%s — sent %s", a.Label, fmtMs(a.Sent))
 			if a.Kind != ArrowDropped {

@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"github.com/delegsim/delegsim/explore"
-	"github.com/delegsim/delegsim/scenarios"
 )
 
 // benchExplore explores a scenario exhaustively b.N times and reports
@@ -16,24 +15,7 @@ import (
 // before each of about a hundred samples, counts what the search holds
 // (the visited set, the BFS frontier, the engine's tables).
 func benchExplore(b *testing.B, scenario string, strat explore.Strategy) {
-	benchExploreModel(b, loadModel(b, scenario, "kernel", nil), strat)
-}
-
-// zeroMinModel is scenario's model without lower bounds on delays (see
-// ModelOptions.ZeroMinDelay).
-func zeroMinModel(b *testing.B, scenario string) *explore.Model {
-	sc, err := scenarios.Load(scenario, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	m, _, err := explore.FromScenario(sc, scenarios.Options{Policy: "kernel"}, explore.ModelOptions{ZeroMinDelay: true})
-	if err != nil {
-		b.Fatal(err)
-	}
-	return m
-}
-
-func benchExploreModel(b *testing.B, m *explore.Model, strat explore.Strategy) {
+	m := loadModel(b, scenario, "kernel", nil)
 	var rep *explore.Report
 	var base, peak uint64
 	sample := func(explore.Progress) {
@@ -81,15 +63,14 @@ func BenchmarkExploreBz2c2lDFS(b *testing.B) { benchExplore(b, "bz219278-2c2l", 
 func BenchmarkExploreBz1c1l(b *testing.B) { benchExplore(b, "bz219278", explore.BFS) }
 
 // BenchmarkExploreBz3c3lDFS explores bz219278 with three clients and three
-// local processes depth-first, without lower bounds on delays (with them
-// the space passes 100 million states): 16.6 million states, about half a
-// minute with the untimed memory run, so run it alone with -benchtime 1x.
+// local processes depth-first: 16.6 million states, about half a minute
+// with the untimed memory run, so run it alone with -benchtime 1x.
 func BenchmarkExploreBz3c3lDFS(b *testing.B) {
-	benchExploreModel(b, zeroMinModel(b, "testdata/bz219278-3c3l.yaml"), explore.DFS)
+	benchExplore(b, "testdata/bz219278-3c3l.yaml", explore.DFS)
 }
 
 // BenchmarkExploreBz3c3l is the three-client space breadth-first (run it
 // alone with -benchtime 1x).
 func BenchmarkExploreBz3c3l(b *testing.B) {
-	benchExploreModel(b, zeroMinModel(b, "testdata/bz219278-3c3l.yaml"), explore.BFS)
+	benchExplore(b, "testdata/bz219278-3c3l.yaml", explore.BFS)
 }

@@ -124,11 +124,12 @@ func TestReady(t *testing.T) {
 		msg   model.Message
 		ready model.Time
 	}{
-		{"OPEN", ModelOptions{}, 0, model.Message{Kind: model.MsgOpen, From: 1}, ms(5)},
-		{"DELEGRETURN", ModelOptions{}, 0, model.Message{Kind: model.MsgDelegReturn, From: 1}, ms(1 + 5 + 2)},
-		{"CB_RECALL", ModelOptions{}, 0, model.Message{Kind: model.MsgCBRecall, To: 1}, ms(4 + 2)},
-		{"held by a partition", ModelOptions{}, ms(120), model.Message{Kind: model.MsgWrite, From: 1}, ms(155)},
-		{"--max-delay: at once", ModelOptions{MaxDelay: ms(30)}, ms(10), model.Message{Kind: model.MsgOpen, From: 1}, ms(10)},
+		{"OPEN", ModelOptions{MinDelay: true}, 0, model.Message{Kind: model.MsgOpen, From: 1}, ms(5)},
+		{"DELEGRETURN", ModelOptions{MinDelay: true}, 0, model.Message{Kind: model.MsgDelegReturn, From: 1}, ms(1 + 5 + 2)},
+		{"CB_RECALL", ModelOptions{MinDelay: true}, 0, model.Message{Kind: model.MsgCBRecall, To: 1}, ms(4 + 2)},
+		{"held by a partition", ModelOptions{MinDelay: true}, ms(120), model.Message{Kind: model.MsgWrite, From: 1}, ms(155)},
+		{"--max-delay: at once", ModelOptions{MaxDelay: ms(30), MinDelay: true}, ms(10), model.Message{Kind: model.MsgOpen, From: 1}, ms(10)},
+		{"the coarser model: at once", ModelOptions{}, ms(10), model.Message{Kind: model.MsgOpen, From: 1}, ms(10)},
 	} {
 		m, err := New(cfg, tt.o)
 		if err != nil {

@@ -28,7 +28,7 @@ func testModel(t *testing.T, scenario, policy string) *Model {
 // histories, outcomes, verdicts and counterexample; it would not if an
 // actor's Step depended on anything else (the model's purity contract)
 // or if the memo were keyed wrong. lossy-crash loses callbacks and
-// crashes a client; open-dirty-local-read ends in a counterexample.
+// crashes a client; stale-local-read ends in a counterexample.
 func TestMemoizedStepsAgree(t *testing.T) {
 	tests := []struct {
 		scenario, policy string
@@ -36,7 +36,7 @@ func TestMemoizedStepsAgree(t *testing.T) {
 	}{
 		{"bz219278-2c2l", "kernel", BFS},
 		{"testdata/lossy-crash.yaml", "kernel", DFS},
-		{"open-dirty-local-read", "local-read-exempt", BFS},
+		{"testdata/stale-local-read.yaml", "local-read-exempt", BFS},
 	}
 	for _, tt := range tests {
 		t.Run(tt.scenario+"/"+tt.policy, func(t *testing.T) {

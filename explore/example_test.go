@@ -27,7 +27,7 @@ func ExampleExplore() {
 		}
 	}
 	// Output:
-	// exhausted true: 351 distinct states, 4 complete histories
+	// exhausted true: 424 distinct states, 4 complete histories
 	// l1#1 EAGAIN in 4 of 4
 	// l1#2 ok in 4 of 4
 }
@@ -55,9 +55,9 @@ func ExampleReplay() {
 		fmt.Println(op)
 	}
 	// Output:
-	// close-to-open violated after 16 steps
-	// c1#1 open f [0.000ms, 12.905ms] ok
-	// c1#2 close f [12.905ms, 25.810ms] ok
+	// close-to-open violated after 12 steps
+	// c1#1 open f [0.000ms, 0.000ms] ok
+	// c1#2 close f [0.000ms, 0.000ms] ok
 	// l1#1 open-write f [100.000ms, 100.000ms] ok
 	// c1#3 open f [200.000ms, 200.000ms] ok
 	// c1#4 read f [200.000ms, 200.000ms] ok bytes=0 data=0

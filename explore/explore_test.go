@@ -20,14 +20,23 @@ func TestStateCounts(t *testing.T) {
 		histories        int
 		terminal         int
 	}{
-		{"bz219278", "kernel", 351, 4, 24},
-		{"testdata/bz219278-1c1l.yaml", "kernel", 351, 4, 24},
-		{"bz219278-2c2l", "kernel", 69758, 34, 3128},
-		{"bz219278-2c2l", "seed-getattr-exempt", 69758, 34, 3128},
-		{"testdata/stale-local-read.yaml", "kernel", 3918, 48, 596},
-		{"testdata/lost-local-write.yaml", "kernel", 846, 96, 96},
-		// Callback loss and a client crash.
-		{"testdata/lossy-crash.yaml", "kernel", 7592, 3, 1134},
+		// The model's second fidelity round (issue 11) changed these. A
+		// client keeps when it last renewed its lease and when it last
+		// fetched each file's attributes; the latter is forgotten once no
+		// stat or read of the file is left in the script (it can change
+		// nothing then), so bz219278 is unchanged, and the spaces grew
+		// where the time matters or the behaviour changed: reads go to the
+		// server unless the cache is valid, the 6.12 flusher writes a fresh
+		// superblock's pages 5 s after they were dirtied, DELEGRETURN's
+		// reply follows the lease removal, a lost v4.2 CB_RECALL makes the
+		// client reset its session (SEQ4_STATUS_BACKCHANNEL_FAULT).
+		{"bz219278", "kernel", 424, 4, 24},
+		{"testdata/bz219278-1c1l.yaml", "kernel", 424, 4, 24},
+		{"bz219278-2c2l", "kernel", 43304, 16, 1632},
+		{"bz219278-2c2l", "seed-getattr-exempt", 43304, 16, 1632},
+		{"testdata/stale-local-read.yaml", "kernel", 52403, 256, 6736},
+		{"testdata/lost-local-write.yaml", "kernel", 22211, 6144, 6144},
+		{"testdata/lossy-crash.yaml", "kernel", 65008, 12, 9408},
 	}
 	for _, tt := range tests {
 		for _, strat := range []explore.Strategy{explore.BFS, explore.DFS} {
@@ -113,20 +122,17 @@ func TestUnsafePoliciesFoundOut(t *testing.T) {
 	}{
 		// Close returns before the WRITE arrives; the local reader passes
 		// the delegation and reads the old data.
-		{"testdata/stale-local-read.yaml", "local-read-exempt", true, "l1#1 cat f at 101.000ms read data=initial", 24},
-		{"testdata/stale-local-read.yaml", "exempt-all-local", true, "l1#1 cat f", 24},
+		{"testdata/stale-local-read.yaml", "local-read-exempt", true, "l1#1 cat f at 101.000ms read data=initial", 16},
+		{"testdata/stale-local-read.yaml", "exempt-all-local", true, "l1#1 cat f", 16},
 		{"testdata/stale-local-read.yaml", "kernel", false, "", 0},
 		// The local writer passes the client's delegation; the client
 		// reopens under it and reads its stale cache.
-		{"testdata/lost-local-write.yaml", "exempt-all-local", true, "c1#4 read f at 200.000ms read data=initial", 16},
+		{"testdata/lost-local-write.yaml", "exempt-all-local", true, "c1#4 read f at 200.000ms read data=initial", 12},
 		{"testdata/lost-local-write.yaml", "local-read-exempt", false, "", 0},
 		{"testdata/lost-local-write.yaml", "kernel", false, "", 0},
-		// The built-in scenario of local readers of dirty files.
-		{"open-dirty-local-read", "local-read-exempt", true, "l2#1 lsattr g at 1010.000ms saw size 0", 60},
-		// Issue 16: without lower bounds on delays a 0 ms recall round trip
-		// over c2's 50 ms link let lsattr's open through after its stale
-		// stat; with them the kernel's space is exhausted, close-to-open.
-		{"open-dirty-local-read", "kernel", false, "", 0},
+		// The built-in scenario of local readers of dirty files. (48 steps
+		// since the 6.12 flusher writes c1's fresh pages back at 5 s.)
+		{"open-dirty-local-read", "local-read-exempt", true, "l2#1 lsattr g at 1010.000ms saw size 0", 48},
 	}
 	for _, tt := range tests {
 		t.Run(tt.scenario+"/"+tt.policy, func(t *testing.T) {

@@ -49,7 +49,7 @@ func TestScheduleRoundTrip(t *testing.T) {
 	trace := res.TraceText()
 	for _, line := range []string{
 		"101.000ms server  recv open xid=1 file=f access=R <- l1",
-		"105.000ms server  recv WRITE xid=3 file=f size=4096",
+		"101.000ms server  recv WRITE xid=3 file=f size=4096",
 		"l1#1 cat f [101.000ms, 101.000ms] ok bytes=0 data=0",
 	} {
 		if !strings.Contains(trace, line) {

@@ -391,11 +391,43 @@ func (s *Source) Scenario() (*Scenario, error) {
 	if err := s.root.Decode(&spec); err != nil {
 		return nil, &Error{File: s.File, Line: yamlErrLine(err), Msg: err.Error()}
 	}
-	sc := &Scenario{Spec: spec, File: s.File, lines: lines}
+	sc := &Scenario{Spec: spec, File: s.File, lines: lines, src: s.Clone()}
 	if err := sc.validate(); err != nil {
 		return nil, err
 	}
 	return sc, nil
+}
+
+// YAML returns the scenario's source as YAML, with its comments and the
+// --set overrides it was loaded with: what a report shows as "the
+// scenario".
+func (sc *Scenario) YAML() ([]byte, error) {
+	if sc.src == nil {
+		return nil, fmt.Errorf("%s: not loaded from a source", sc.Name())
+	}
+	var b bytes.Buffer
+	enc := yaml.NewEncoder(&b)
+	enc.SetIndent(2)
+	if err := enc.Encode(sc.src.root); err != nil {
+		return nil, fmt.Errorf("%s: %w", sc.Name(), err)
+	}
+	return b.Bytes(), enc.Close()
+}
+
+// With returns the scenario with more --set overrides applied to its
+// source, decoded and validated afresh: the same workload under a change
+// of configuration or application (see package compare's fixes).
+func (sc *Scenario) With(sets ...string) (*Scenario, error) {
+	if sc.src == nil {
+		return nil, fmt.Errorf("%w: %s: not loaded from a source, cannot apply %v", ErrInvalid, sc.Name(), sets)
+	}
+	s := sc.src.Clone()
+	for _, a := range sets {
+		if err := s.Set(a); err != nil {
+			return nil, err
+		}
+	}
+	return s.Scenario()
 }
 
 // Load opens a scenario, applies overrides and validates it.

@@ -3,6 +3,7 @@ package scenarios_test
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -181,6 +182,15 @@ clients:
 		{"set into a list by a missing name", good, []string{"clients.c9.latency=1ms"}, []string{"no element named", "c1"}},
 		{"not a number", strings.Replace(good, "version: 1", "version: one", 1), nil, []string{"t.yaml:2", "version"}},
 		{"fraction for an integer", good, []string{"clients.c1.script.0.bytes=0.5"}, []string{"bytes", `"0.5" is not a valid integer`}},
+		{"client network loss 1.5", good, []string{"clients.c1.loss=1.5"}, []string{"clients[0].loss", "[0, 1]"}},
+		{"noac with actimeo", good, []string{"clients.c1.noac=true", "clients.c1.actimeo=3s"}, []string{"clients[0].noac", "actimeo"}},
+		{"acregmax below acregmin", good, []string{"clients.c1.acregmin=10s", "clients.c1.acregmax=5s"}, []string{"clients[0].acregmax", "acregmin"}},
+		{"sleep without for", good, []string{"locals=[{name: l1, script: [{op: sleep}]}]"}, []string{"locals[0].script[0].for", "sleep needs"}},
+		{"sleep on a file", good, []string{"locals=[{name: l1, script: [{op: sleep, for: 1s, file: f}]}]"}, []string{"locals[0].script[0].file", "no file"}},
+		{"hold on lsattr", good, []string{"locals=[{name: l1, script: [{op: lsattr, file: f, hold: 1s}]}]"}, []string{"locals[0].script[0].hold", "cat"}},
+		{"poll without a pause", good, []string{"locals=[{name: l1, script: [{op: nginx, file: f, poll: {until: ok}}]}]"}, []string{"poll.every", "> 0"}},
+		{"poll for an unknown result", good, []string{"locals=[{name: l1, script: [{op: nginx, file: f, poll: {until: EAGIAN, every: 1ms}}]}]"}, []string{"poll.until", "EAGAIN"}},
+		{"poll and retry", good, []string{"locals=[{name: l1, script: [{op: nginx, file: f, retry: {attempts: 2}, poll: {until: ok, every: 1ms}}]}]"}, []string{"poll", "not both"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -233,4 +243,51 @@ func ExampleLoad() {
 	// true the first lsattr fails with EAGAIN
 	// true its failed open is what starts the recall
 	// false the second lsattr succeeds
+}
+
+// TestWith: a scenario with more overrides is the one Load would build
+// with them, and a bad override is an error naming the field.
+func TestWith(t *testing.T) {
+	sc, err := scenarios.Load("bz219278", []string{"clients.c1.latency=5ms"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v40, err := sc.With(`clients.c1.version="4.0"`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := scenarios.Load("bz219278", []string{"clients.c1.latency=5ms", `clients.c1.version="4.0"`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(v40.Spec, want.Spec) || sc.Spec.Clients[0].Version != "4.2" {
+		t.Errorf("With gave %+v, want %+v (and the original unchanged)", v40.Spec.Clients, want.Spec.Clients)
+	}
+	if _, err := sc.With("clients.nope.version=4.0"); err == nil || !strings.Contains(err.Error(), `no element named "nope"`) {
+		t.Errorf("bad override: err = %v", err)
+	}
+}
+
+// TestYAML: a scenario's YAML, overrides included, loads back to the same
+// scenario.
+func TestYAML(t *testing.T) {
+	sc, err := scenarios.Load("bz219278", []string{"clients.c1.latency=5ms"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := sc.YAML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := scenarios.Parse("again.yaml", b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := src.Scenario()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(again.Spec, sc.Spec) || !strings.Contains(string(b), "latency: 5ms") {
+		t.Errorf("YAML does not load back to the scenario:\n%s", b)
+	}
 }

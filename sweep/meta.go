@@ -42,6 +42,9 @@ type Meta struct {
 	// Complete is false when the run was interrupted: results.csv then
 	// holds only the points that finished.
 	Complete bool `json:"complete"`
+	// Variants describes the rows (after Policies' own) that run with
+	// their own overrides or a policy value; see Spec.Variants.
+	Variants []VariantMeta `json:"variants,omitempty"`
 
 	vary []Vary
 }

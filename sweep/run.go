@@ -190,7 +190,7 @@ func (r *runner) runJob(rn *sim.Runner, j job) {
 	base := opBase(p.Meta.Ops)
 	failed := make([]bool, len(p.Meta.Ops))
 	for t := j.lo; t < j.hi; t++ {
-		res := rn.Run(j.pt.sc.Config(withSeed(j.pt.resolved[j.pol], TrialSeed(p.Meta.Seed, j.pt.index, t)), scenarios.Options{}))
+		res := rn.Run(j.pt.rows[j.pol].Config(withSeed(j.pt.resolved[j.pol], TrialSeed(p.Meta.Seed, j.pt.index, t)), scenarios.Options{}))
 		for k := range failed {
 			failed[k] = true // an operation that never ran failed
 			lat[k][t] = math.NaN()

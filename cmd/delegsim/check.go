@@ -111,6 +111,9 @@ func checkCmd(args []string, stdout, stderr io.Writer) int {
 func replayCommand(scenario string, rep *runcheck.Report, rf runFlags) func(uint64) string {
 	return func(seed uint64) string {
 		parts := []string{"delegsim", "run", shellQuote(scenario), "--policy", rep.Policy, "--profile", rep.Profile}
+		if rf.policyFile != "" {
+			parts[3], parts[4] = "--policy-file", shellQuote(rf.policyFile)
+		}
 		for _, s := range rf.sets {
 			parts = append(parts, "--set", shellQuote(s))
 		}

@@ -8,12 +8,11 @@ import (
 	"strings"
 
 	"github.com/delegsim/delegsim/compare"
-	"github.com/delegsim/delegsim/model"
 	"github.com/delegsim/delegsim/scenarios"
 )
 
 func init() {
-	register(command{name: "compare", summary: "decision table: every policy's failures, latency, stale reads and costs on a scenario", run: compareCmd})
+	register(command{name: "compare", summary: "decision table: every fix's failures, latency, stale reads, costs and what it breaks", run: compareCmd})
 }
 
 // compareDefaults are the scenarios `delegsim compare` with none named
@@ -22,13 +21,25 @@ func init() {
 // its price in stale reads.
 var compareDefaults = []string{"bz219278", "certbot-nginx", "open-dirty-local-read"}
 
+const compareArgs = `[SCENARIO...] [flags]
+
+Compares fixes side by side on each scenario: the kernel policies
+(` + "`delegsim list`" + `), and the fixes that exist today: app-retry,
+blocking-open (application changes), mount-v4.0, leases-disabled
+(configuration), wronly-writer. Join options with + to apply them together
+(mount-v4.0+app-retry). With no --fixes every policy and every option that
+applies to the scenario is compared; a named fix that does not apply is an
+error. Trial i of every row uses seed --seed+i.`
+
 func compareCmd(args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("compare", "[SCENARIO...] [flags]", stderr)
-	policies := fs.String("policies", strings.Join(model.PolicyNames(), ","), "comma-separated policy `NAMES` to compare")
-	profile := fs.String("profile", "", "kernel profile `NAME` (default: the scenario's, else "+model.DefaultProfile+")")
+	fs := newFlags("compare", compareArgs, stderr)
+	fixes := fs.String("fixes", "", "comma-separated fixes to compare, `NAMES` (default: "+strings.Join(compare.DefaultFixes(), ",")+")")
+	var policyFiles multiFlag
+	fs.Var(&policyFiles, "policy-file", "add a row for the policy in the YAML `FILE` (repeatable; see docs/policies.md)")
+	profile := fs.String("profile", "", "kernel profile `NAME` (default: the scenario's, else linux-6.12)")
 	seed := fs.String("seed", "", "first trial's `SEED`; trial i uses seed+i (default: the scenario's, else 1)")
-	trials := fs.Int("trials", compare.DefaultTrials, "runs `N` per policy")
-	exploreStates := fs.Int("explore-states", compare.DefaultExploreStates, "distinct states `N` the exhaustive search for stale reads may visit per policy; 0 skips it")
+	trials := fs.Int("trials", compare.DefaultTrials, "runs `N` per fix")
+	exploreStates := fs.Int("explore-states", compare.DefaultExploreStates, "distinct states `N` the exhaustive search for stale reads may visit per fix; 0 skips it")
 	workers := fs.Int("workers", 0, "goroutines `N` running trials (default: all cores); results do not depend on it")
 	format := fs.String("format", "text", "output `FORMAT`: text, markdown or json")
 	out := fs.String("out", "", "write the output to `FILE` instead of standard output")
@@ -43,40 +54,17 @@ func compareCmd(args []string, stdout, stderr io.Writer) int {
 	if err := checkFormat(*format, "text", "markdown", "json"); err != nil {
 		return fail(stderr, err)
 	}
-	if *trials < 1 {
-		return fail(stderr, usageErr("--trials %d: need at least one run per policy", *trials))
-	}
-	if *exploreStates < 0 {
-		return fail(stderr, usageErr("--explore-states %d is negative", *exploreStates))
-	}
 	if *workers < 0 {
 		return fail(stderr, usageErr("--workers %d is negative (0: all cores)", *workers))
-	}
-	o := compare.Options{Profile: *profile, Trials: *trials, ExploreStates: *exploreStates, Explorer: compare.Exhaustive, Workers: *workers}
-	if *exploreStates == 0 {
-		o.Explorer = nil
-	}
-	for _, p := range strings.Split(*policies, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			if _, err := model.LookupPolicy(p, model.PolicyOptions{}); err != nil {
-				return fail(stderr, usageErr("--policies: %v", err))
-			}
-			o.Policies = append(o.Policies, p)
-		}
-	}
-	if len(o.Policies) == 0 {
-		return fail(stderr, usageErr("--policies names no policy"))
 	}
 	if err := checkPolicyProfile("", *profile); err != nil {
 		return fail(stderr, err)
 	}
-	if *seed != "" {
-		s, err := strconv.ParseUint(*seed, 10, 64)
-		if err != nil {
-			return fail(stderr, usageErr("--seed %q is not a non-negative integer", *seed))
-		}
-		o.Seed, o.HasSeed = s, true
+	o, err := compareOptions(*fixes, policyFiles, *profile, *seed, *trials, *exploreStates)
+	if err != nil {
+		return fail(stderr, err)
 	}
+	o.Workers = *workers
 	if err := lf.check(); err != nil {
 		return fail(stderr, err)
 	}
@@ -103,7 +91,8 @@ func compareCmd(args []string, stdout, stderr io.Writer) int {
 	if len(scs) > 1 {
 		what = fmt.Sprintf("compare %d scenarios", len(scs))
 	}
-	bar := long.reporter(what, int64(len(scs)*len(o.Policies)), "policies", nil)
+	// The number of rows depends on which fixes apply: unknown up front.
+	bar := long.reporter(what, 0, "rows", nil)
 	o.Context, o.Progress = long.ctx, func() { bar.Add(1) }
 	var tables []*compare.Table
 	var stopped error
@@ -126,7 +115,7 @@ func compareCmd(args []string, stdout, stderr io.Writer) int {
 	bar.Stop()
 	long.finish()
 	if stopped != nil && len(tables) == 0 {
-		fmt.Fprintln(stderr, "delegsim: interrupted before any policy finished; nothing written")
+		fmt.Fprintln(stderr, "delegsim: interrupted before any row finished; nothing written")
 		return exitInterrupted
 	}
 
@@ -162,4 +151,50 @@ func compareCmd(args []string, stdout, stderr io.Writer) int {
 		return exitInterrupted
 	}
 	return exitOK
+}
+
+// compareOptions checks compare's and report's shared flags.
+func compareOptions(fixes string, policyFiles []string, profile, seed string, trials, exploreStates int) (compare.Options, error) {
+	if trials < 1 {
+		return compare.Options{}, usageErr("--trials %d: need at least one run per fix", trials)
+	}
+	if exploreStates < 0 {
+		return compare.Options{}, usageErr("--explore-states %d is negative", exploreStates)
+	}
+	o := compare.Options{Profile: profile, Trials: trials, ExploreStates: exploreStates, Explorer: compare.Exhaustive}
+	if exploreStates == 0 {
+		o.Explorer, o.ExploreStates = nil, -1
+	}
+	o.Fixes = splitList(fixes)
+	for _, f := range o.Fixes {
+		if _, err := compare.LookupFix(f); err != nil {
+			return o, err
+		}
+	}
+	pols, err := loadPolicyFiles(policyFiles)
+	if err != nil {
+		return o, err
+	}
+	for i, p := range pols {
+		o.Extra = append(o.Extra, compare.ValueFix(p, "policy file "+policyFiles[i]))
+	}
+	if seed != "" {
+		s, err := strconv.ParseUint(seed, 10, 64)
+		if err != nil {
+			return o, usageErr("--seed %q is not a non-negative integer", seed)
+		}
+		o.Seed, o.HasSeed = s, true
+	}
+	return o, nil
+}
+
+// splitList splits a comma-separated flag value, dropping empty items.
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
 }

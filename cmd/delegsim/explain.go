@@ -5,6 +5,7 @@ import (
 	"io"
 
 	"github.com/delegsim/delegsim/explain"
+	"github.com/delegsim/delegsim/explore"
 )
 
 func init() {
@@ -17,6 +18,7 @@ func explainCmd(args []string, stdout, stderr io.Writer) int {
 	rf.add(fs)
 	format := fs.String("format", "text", "output `FORMAT`: text (narrated timeline), mermaid (sequence diagram for GitHub markdown) or html (self-contained page)")
 	out := fs.String("out", "", "write the output to `FILE` instead of standard output")
+	schedule := fs.String("schedule", "", "tell the schedule `FILE` (written by: delegsim explore --out) instead of a simulated run")
 	pos, code, ok := parse(fs, args)
 	if !ok {
 		return code
@@ -34,7 +36,15 @@ func explainCmd(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, err)
 	}
-	st, err := explain.Build(sc, o)
+	var st *explain.Story
+	if *schedule != "" {
+		var sch *explore.Schedule
+		if sch, o, err = explore.ReadScheduleFor(sc, o, rf.sets, *schedule); err == nil {
+			st, err = explain.BuildSchedule(sc, o, sch)
+		}
+	} else {
+		st, err = explain.Build(sc, o)
+	}
 	if err != nil {
 		return fail(stderr, err)
 	}

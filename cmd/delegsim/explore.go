@@ -92,7 +92,7 @@ func exploreCmd(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, err)
 	}
-	m, _, err := explore.FromScenario(sc, o, explore.ModelOptions{MaxDelay: *maxDelay, ZeroMinDelay: *zeroMin})
+	m, _, err := explore.FromScenario(sc, o, explore.ModelOptions{MaxDelay: *maxDelay, MinDelay: !*zeroMin})
 	if err != nil {
 		return fail(stderr, err)
 	}
@@ -121,9 +121,13 @@ func exploreCmd(args []string, stdout, stderr io.Writer) int {
 	} else {
 		err = rep.WriteText(stdout)
 		if err == nil && rep.Counterexample != nil {
-			replay := fmt.Sprintf("delegsim run %s --schedule FILE", shellQuote(pos[0]))
+			file := "FILE"
 			if *out != "" && *out != stdoutPath {
-				replay = fmt.Sprintf("delegsim run %s --schedule %s", shellQuote(pos[0]), shellQuote(*out))
+				file = shellQuote(*out)
+			}
+			replay := fmt.Sprintf("delegsim run %s --schedule %s", shellQuote(pos[0]), file)
+			if rf.policyFile != "" {
+				replay += " --policy-file " + shellQuote(rf.policyFile)
 			}
 			fmt.Fprintf(stdout, "\nreplay: %s\n", replay)
 		}

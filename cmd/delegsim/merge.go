@@ -42,7 +42,7 @@ func mergeCmd(args []string, stdout, stderr io.Writer) int {
 	if err := notAnInput(*out, dirs); err != nil {
 		return sweepFail(stderr, err)
 	}
-	if err := checkOutDir(*out, *force, false); err != nil {
+	if err := checkSweepDir(*out, *force, false); err != nil {
 		return sweepFail(stderr, err)
 	}
 	res, err := sweep.Merge(dirs, *partial)

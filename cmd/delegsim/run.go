@@ -21,12 +21,13 @@ func init() {
 
 // runFlags are the flags every command that builds runs shares.
 type runFlags struct {
-	policy, profile, seed string
-	sets                  multiFlag
+	policy, policyFile, profile, seed string
+	sets                              multiFlag
 }
 
 func (f *runFlags) add(fs *flag.FlagSet) {
 	fs.StringVar(&f.policy, "policy", "", "recall policy `NAME` (default: the scenario's, else kernel; see delegsim list)")
+	fs.StringVar(&f.policyFile, "policy-file", "", "use the policy in the YAML `FILE` instead (see docs/policies.md)")
 	fs.StringVar(&f.profile, "profile", "", "kernel profile `NAME` (default: the scenario's, else "+model.DefaultProfile+")")
 	fs.StringVar(&f.seed, "seed", "", "random `SEED`, a non-negative integer (default: the scenario's, else 1)")
 	fs.Var(&f.sets, "set", "override a scenario field, `KEY=VALUE` (repeatable), e.g. clients.c1.latency=20ms")
@@ -37,6 +38,16 @@ func (f *runFlags) options() (scenarios.Options, error) {
 	o := scenarios.Options{Policy: f.policy, Profile: f.profile}
 	if err := checkPolicyProfile(f.policy, f.profile); err != nil {
 		return o, err
+	}
+	if f.policyFile != "" {
+		if f.policy != "" {
+			return o, usageErr("give --policy or --policy-file, not both")
+		}
+		pols, err := loadPolicyFiles([]string{f.policyFile})
+		if err != nil {
+			return o, err
+		}
+		o.PolicyValue = pols[0]
 	}
 	if f.seed != "" {
 		s, err := strconv.ParseUint(f.seed, 10, 64)

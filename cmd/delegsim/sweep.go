@@ -11,10 +11,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/delegsim/delegsim/compare"
 	"github.com/delegsim/delegsim/internal/atomicfile"
 	"github.com/delegsim/delegsim/internal/version"
 	"github.com/delegsim/delegsim/model"
 	"github.com/delegsim/delegsim/plots"
+	"github.com/delegsim/delegsim/scenarios"
 	"github.com/delegsim/delegsim/sweep"
 )
 
@@ -47,6 +49,9 @@ func sweepCmd(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("sweep", sweepArgs, stderr)
 	def := sweep.Default()
 	policies := fs.String("policies", "", "comma-separated policy `NAMES` (default: every built-in: "+strings.Join(model.PolicyNames(), ",")+")")
+	fixes := fs.String("fixes", "", "comma-separated fixes, `NAMES` as in delegsim compare (policies, app-retry, blocking-open, mount-v4.0, leases-disabled, wronly-writer, A+B); replaces the default policies")
+	var policyFiles multiFlag
+	fs.Var(&policyFiles, "policy-file", "add a row for the policy in the YAML `FILE` (repeatable; see docs/policies.md)")
 	profile := fs.String("profile", "", "kernel profile `NAME` (default: the scenario's, else "+model.DefaultProfile+")")
 	var sets, varies multiFlag
 	fs.Var(&sets, "set", "override a scenario field at every point, `KEY=VALUE` (repeatable)")
@@ -105,6 +110,14 @@ func sweepCmd(args []string, stdout, stderr io.Writer) int {
 			spec.Policies = append(spec.Policies, strings.TrimSpace(p))
 		}
 	}
+	if *fixes != "" || len(policyFiles) > 0 {
+		if *policies == "" {
+			spec.Policies = nil
+		}
+		if err := addFixes(&spec, splitList(*fixes), policyFiles); err != nil {
+			return sweepFail(stderr, err)
+		}
+	}
 	shard := sweep.Whole
 	if *shardFlag != "" {
 		if shard, err = sweep.ParseShard(*shardFlag); err != nil {
@@ -127,7 +140,7 @@ func sweepCmd(args []string, stdout, stderr io.Writer) int {
 			return r
 		}, plan.Meta.Name)
 	}
-	if err := checkOutDir(dir, *force, *resume); err != nil {
+	if err := checkSweepDir(dir, *force, *resume); err != nil {
 		return sweepFail(stderr, err)
 	}
 	opts := sweep.RunOptions{Workers: *workers, Shard: shard}
@@ -154,7 +167,7 @@ func sweepCmd(args []string, stdout, stderr io.Writer) int {
 		return fail(stderr, err)
 	}
 	fmt.Fprintf(stderr, "sweep %s on %s: %d points%s × %d policies × %d trials\n",
-		plan.Meta.Name, plan.Meta.Profile, npts, of, len(spec.Policies), spec.Trials)
+		plan.Meta.Name, plan.Meta.Profile, npts, of, len(plan.Meta.Policies), spec.Trials)
 	bar := long.reporter("sweep "+plan.Meta.Name, 0, "trials", nil)
 	opts.Progress = func(done, total int) {
 		bar.SetTotal(int64(total))
@@ -222,12 +235,28 @@ func writeSweep(dir, command string, res *sweep.Results, figures, logLatency boo
 	return append(files, filepath.Join(dir, sweep.ManifestFile)), nil
 }
 
-// checkOutDir refuses, before any work, an output directory that holds
+// checkOutDir refuses, before any work, an output path that exists and is
+// not a directory, or a directory that cannot be created (for outputs
+// that are not a sweep's: delegsim report).
+func checkOutDir(dir string) error {
+	if st, err := os.Stat(dir); err == nil && !st.IsDir() {
+		return fmt.Errorf("%w: --out %s exists and is not a directory", sweep.ErrInvalid, dir)
+	}
+	return checkCreatable(dir)
+}
+
+// checkSweepDir refuses, before any work, an output directory that holds
 // another sweep's results (see sweep.CheckDir) or cannot be created.
-func checkOutDir(dir string, force, resume bool) error {
+func checkSweepDir(dir string, force, resume bool) error {
 	if err := sweep.CheckDir(dir, force, resume); err != nil {
 		return err
 	}
+	return checkCreatable(dir)
+}
+
+// checkCreatable checks that dir exists and accepts new files, or can be
+// created: its nearest ancestor that exists is a directory that does.
+func checkCreatable(dir string) error {
 	// The directory, or the nearest ancestor that exists, must accept
 	// new files (MkdirAll creates the rest).
 	probe := dir
@@ -258,4 +287,38 @@ func sweepFail(stderr io.Writer, err error) int {
 		return exitBadUsage
 	}
 	return fail(stderr, err)
+}
+
+// addFixes adds the rows of --fixes and --policy-file to a sweep: a
+// built-in policy as a policy, any other fix as a variant with the
+// overrides it makes to the scenario (loaded with the sweep's --set
+// overrides) and its policy.
+func addFixes(spec *sweep.Spec, names, policyFiles []string) error {
+	sc, err := scenarios.Load(spec.Scenario, spec.Sets)
+	if err != nil {
+		return err
+	}
+	var fixes []compare.Fix
+	for _, n := range names {
+		f, err := compare.LookupFix(n)
+		if err != nil {
+			return err
+		}
+		fixes = append(fixes, f)
+	}
+	pols, err := loadPolicyFiles(policyFiles)
+	if err != nil {
+		return err
+	}
+	for i, p := range pols {
+		fixes = append(fixes, compare.ValueFix(p, policyFiles[i]))
+	}
+	for _, f := range fixes {
+		v, err := f.Apply(sc)
+		if err != nil {
+			return err
+		}
+		compare.AddToSweep(spec, f.Name, v)
+	}
+	return nil
 }

@@ -1,0 +1,318 @@
+package capture
+
+import (
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+	"github.com/gopacket/gopacket/reassembly"
+)
+
+// decoder turns packets into reassembled streams.
+type decoder struct {
+	sink   Sink
+	o      Options
+	stats  Stats
+	parser *gopacket.DecodingLayerParser
+	raw6   *gopacket.DecodingLayerParser // raw IP link type: for IPv6 packets
+	layers []gopacket.LayerType
+
+	eth   layers.Ethernet
+	dot1q layers.Dot1Q
+	sll   layers.LinuxSLL
+	sll2  layers.LinuxSLL2
+	lo    layers.Loopback
+	ip4   layers.IPv4
+	ip6   layers.IPv6
+	tcp   layers.TCP
+
+	pool  *reassembly.StreamPool
+	asm   *reassembly.Assembler
+	conns map[connKey]*connState
+	slab  []frameCtx
+	pad   []byte
+
+	lastFlush time.Time
+}
+
+// connKey is a connection's 4-tuple, with the lower endpoint first so
+// both directions find it.
+type connKey struct{ lo, hi netip.AddrPort }
+
+func keyOf(a, b netip.AddrPort) (connKey, bool) {
+	if a.Compare(b) <= 0 {
+		return connKey{a, b}, true
+	}
+	return connKey{b, a}, false
+}
+
+// connState outlives gopacket's streams: reassembly may close a stream
+// and open a new one on the same 4-tuple (after a flush), and the sink
+// must see one connection.
+type connState struct {
+	c      *Conn
+	closed bool
+}
+
+func newDecoder(lt layers.LinkType, sink Sink, o Options) (*decoder, error) {
+	d := &decoder{sink: sink, o: o, conns: map[connKey]*connState{}}
+	var first gopacket.LayerType
+	switch lt {
+	case layers.LinkTypeEthernet:
+		first = layers.LayerTypeEthernet
+	case layers.LinkTypeNull, layers.LinkTypeLoop:
+		first = layers.LayerTypeLoopback
+	case layers.LinkTypeLinuxSLL:
+		first = layers.LayerTypeLinuxSLL
+	case layers.LinkTypeLinuxSLL2:
+		first = layers.LayerTypeLinuxSLL2
+	case layers.LinkTypeRaw, layers.LinkTypeIPv4, 12, 14:
+		// Raw IP: the version nibble says which (handled in packet).
+		first = layers.LayerTypeIPv4
+	case layers.LinkTypeIPv6:
+		first = layers.LayerTypeIPv6
+	default:
+		return nil, fmt.Errorf("%w: link type %d (%s) is not supported (Ethernet, loopback/null, Linux cooked SLL/SLL2 and raw IP are)", ErrFormat, int(lt), lt)
+	}
+	d.stats.LinkType = lt.String()
+	d.parser = gopacket.NewDecodingLayerParser(first, &d.eth, &d.dot1q, &d.sll, &d.sll2, &d.lo, &d.ip4, &d.ip6, &d.tcp)
+	d.parser.IgnoreUnsupported = true
+	if first == layers.LayerTypeIPv4 {
+		d.raw6 = gopacket.NewDecodingLayerParser(layers.LayerTypeIPv6, &d.ip6, &d.tcp)
+		d.raw6.IgnoreUnsupported = true
+	}
+	d.pool = reassembly.NewStreamPool(factory{d})
+	d.asm = reassembly.NewAssembler(d.pool)
+	// A gap (a segment the capture lost) must not hold a connection's
+	// data back for ever: past this much buffered data the assembler
+	// skips the gap. 4096 pages of 1900 bytes is ~8 MB per connection.
+	d.asm.MaxBufferedPagesPerConnection = 4096
+	return d, nil
+}
+
+// frameCtx is the reassembly context of one packet: it rides with the
+// packet's bytes through reassembly, so a consumer can ask which frame a
+// byte came from. It points to itself from the CaptureInfo it returns,
+// because that is all ScatterGather hands back for an offset.
+type frameCtx struct {
+	ci   gopacket.CaptureInfo
+	f    Frame
+	self [1]any
+}
+
+func (c *frameCtx) GetCaptureInfo() gopacket.CaptureInfo { return c.ci }
+
+// newCtx takes a context from a slab: one allocation per 256 packets.
+// Slabs are garbage once no buffered page refers to them.
+func (d *decoder) newCtx() *frameCtx {
+	if len(d.slab) == 0 {
+		d.slab = make([]frameCtx, 256)
+	}
+	c := &d.slab[0]
+	d.slab = d.slab[1:]
+	return c
+}
+
+func (d *decoder) warn(frame int, format string, args ...any) {
+	if d.o.Warn != nil {
+		d.o.Warn(Warning{Frame: frame, Text: fmt.Sprintf(format, args...)})
+	}
+}
+
+func (d *decoder) packet(data []byte, ci gopacket.CaptureInfo) {
+	d.stats.Packets++
+	d.stats.Bytes += int64(len(data))
+	n := d.stats.Packets
+	if !d.stats.FirstFrame {
+		d.stats.First, d.stats.FirstFrame = ci.Timestamp, true
+		if d.o.First != nil {
+			d.o.First(ci.Timestamp)
+		}
+	}
+	p := d.parser
+	if d.raw6 != nil && len(data) > 0 && data[0]>>4 == 6 {
+		p = d.raw6 // raw IP link type carrying IPv6
+	}
+	err := p.DecodeLayers(data, &d.layers)
+	var src, dst netip.Addr
+	var ipPayload int = -1
+	tcpOK := false
+	for _, lt := range d.layers {
+		switch lt {
+		case layers.LayerTypeIPv4:
+			src, _ = netip.AddrFromSlice(d.ip4.SrcIP.To4())
+			dst, _ = netip.AddrFromSlice(d.ip4.DstIP.To4())
+			ipPayload = int(d.ip4.Length) - int(d.ip4.IHL)*4
+			if d.ip4.Flags&layers.IPv4MoreFragments != 0 || d.ip4.FragOffset != 0 {
+				d.stats.Undecoded++
+				d.warn(n, "IPv4 fragment: not reassembled, skipped")
+				return
+			}
+		case layers.LayerTypeIPv6:
+			src, _ = netip.AddrFromSlice(d.ip6.SrcIP)
+			dst, _ = netip.AddrFromSlice(d.ip6.DstIP)
+			ipPayload = int(d.ip6.Length)
+		case layers.LayerTypeTCP:
+			tcpOK = true
+		}
+	}
+	if !tcpOK {
+		d.stats.Undecoded++
+		if err != nil && ipPayload >= 0 {
+			d.warn(n, "TCP header does not decode: %v", err)
+		}
+		return
+	}
+	d.stats.TCP++
+	ctx := d.newCtx()
+	ctx.ci = ci
+	ctx.f = Frame{Number: n, Time: ci.Timestamp}
+	ctx.self[0] = ctx
+	ctx.ci.AncillaryData = ctx.self[:]
+	full := ipPayload - int(d.tcp.DataOffset)*4
+	got := len(d.tcp.Payload)
+	ctx.f.CapturedPayload, ctx.f.PayloadLen = got, max(got, full)
+	if full > got && ci.CaptureLength < ci.Length {
+		// Cut by the snapshot length: pad to the real length so the
+		// stream keeps its framing.
+		d.stats.Cut++
+		ctx.f.Cut = true
+		if cap(d.pad) < full {
+			d.pad = make([]byte, full)
+		}
+		p := d.pad[:full]
+		copy(p, d.tcp.Payload)
+		clear(p[got:])
+		d.tcp.Payload = p
+	}
+	a := netip.AddrPortFrom(src.Unmap(), uint16(d.tcp.SrcPort))
+	b := netip.AddrPortFrom(dst.Unmap(), uint16(d.tcp.DstPort))
+	if !d.track(a, b, ctx.f) {
+		return
+	}
+	flow := gopacket.NewFlow(layers.EndpointIPv4, src.AsSlice(), dst.AsSlice())
+	if src.Is6() && !src.Is4In6() {
+		flow = gopacket.NewFlow(layers.EndpointIPv6, src.AsSlice(), dst.AsSlice())
+	}
+	d.asm.AssembleWithContext(flow, &d.tcp, ctx)
+	// Push through gaps older than a few seconds of capture time, so a
+	// segment lost from the capture delays the stream, not stops it.
+	if ci.Timestamp.Sub(d.lastFlush) > time.Second {
+		if !d.lastFlush.IsZero() {
+			d.asm.FlushWithOptions(reassembly.FlushOptions{T: ci.Timestamp.Add(-5 * time.Second)})
+		}
+		d.lastFlush = ci.Timestamp
+	}
+}
+
+// track records connections and their handshakes. It returns false for
+// the empty segments (ACK, FIN, RST) that trail a connection already
+// closed and forgotten: memory must not grow with the capture's length.
+func (d *decoder) track(a, b netip.AddrPort, f Frame) bool {
+	k, _ := keyOf(a, b)
+	st := d.conns[k]
+	if st == nil && !d.tcp.SYN && len(d.tcp.Payload) == 0 {
+		return false
+	}
+	if st == nil || (st.closed && d.tcp.SYN && !d.tcp.ACK) {
+		d.stats.Conns++
+		st = &connState{c: &Conn{ID: d.stats.Conns, A: a, B: b}}
+		d.conns[k] = st
+	}
+	c := st.c
+	switch {
+	case d.tcp.SYN && !d.tcp.ACK:
+		c.A, c.B, c.SYN, c.SYNAt = a, b, true, f
+	case d.tcp.SYN && d.tcp.ACK && c.SYN && a == c.B:
+		c.SYNACK = f
+	case c.SYN && c.SYNACK.Number > 0 && !c.handACK && a == c.A:
+		c.ACKAt, c.handACK = f, true
+	}
+	return true
+}
+
+func (d *decoder) finish() {
+	d.asm.FlushAll()
+	for _, st := range d.conns {
+		if !st.closed {
+			st.closed = true
+			d.sink.Closed(st.c)
+		}
+	}
+}
+
+// factory and stream adapt gopacket's reassembly to Sink.
+type factory struct{ d *decoder }
+
+func (f factory) New(netFlow, tcpFlow gopacket.Flow, tcp *layers.TCP, ac reassembly.AssemblerContext) reassembly.Stream {
+	src, _ := netip.AddrFromSlice(netFlow.Src().Raw())
+	dst, _ := netip.AddrFromSlice(netFlow.Dst().Raw())
+	a := netip.AddrPortFrom(src.Unmap(), uint16(tcp.SrcPort))
+	b := netip.AddrPortFrom(dst.Unmap(), uint16(tcp.DstPort))
+	k, _ := keyOf(a, b)
+	return &stream{d: f.d, st: f.d.conns[k], firstSrc: a}
+}
+
+type stream struct {
+	d        *decoder
+	st       *connState
+	firstSrc netip.AddrPort // sender of the stream's first packet: gopacket's "client"
+	ch       Chunk
+}
+
+func (s *stream) Accept(tcp *layers.TCP, ci gopacket.CaptureInfo, dir reassembly.TCPFlowDirection, nextSeq reassembly.Sequence, start *bool, ac reassembly.AssemblerContext) bool {
+	// Streams whose start is not in the capture are taken from their
+	// first segment on: the RPC layer finds the record boundaries.
+	*start = true
+	return true
+}
+
+func (s *stream) ReassembledSG(sg reassembly.ScatterGather, ac reassembly.AssemblerContext) {
+	if s.st == nil {
+		return
+	}
+	n, _ := sg.Lengths()
+	dir, _, _, skip := sg.Info()
+	// ScatterGather's directions are relative to the stream's first
+	// packet; the sink's are relative to endpoint A.
+	first := sg.CaptureInfo(0)
+	fromA := s.fromA(dir)
+	if skip > 0 {
+		s.d.sink.Gap(s.st.c, fromA, skip, frameOf(first))
+	}
+	if n == 0 {
+		return
+	}
+	s.ch = Chunk{Data: sg.Fetch(n), sg: sg}
+	s.d.sink.Data(s.st.c, fromA, &s.ch)
+	s.ch = Chunk{}
+}
+
+// fromA maps gopacket's direction (client to server = the direction of
+// the stream's first packet) to the connection's endpoints.
+func (s *stream) fromA(dir reassembly.TCPFlowDirection) bool {
+	return (dir == reassembly.TCPDirClientToServer) == (s.firstSrc == s.st.c.A)
+}
+
+func (s *stream) ReassemblyComplete(ac reassembly.AssemblerContext) bool {
+	if s.st != nil && !s.st.closed {
+		s.st.closed = true
+		s.d.sink.Closed(s.st.c)
+		c := s.st.c
+		if k, _ := keyOf(c.A, c.B); s.d.conns[k] == s.st {
+			delete(s.d.conns, k)
+		}
+	}
+	return true
+}
+
+func frameOf(ci gopacket.CaptureInfo) Frame {
+	if len(ci.AncillaryData) > 0 {
+		if c, ok := ci.AncillaryData[0].(*frameCtx); ok {
+			return c.f
+		}
+	}
+	return Frame{Time: ci.Timestamp}
+}
