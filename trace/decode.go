@@ -186,6 +186,7 @@ type decoder struct {
 	cap *Capture
 	o   Options
 	tr  *rpc.Tracker
+	mem nfs4.Arena // the decoded compounds
 
 	conns    map[*capture.Conn]*connRec
 	owners   map[string]int // owner → client
@@ -285,7 +286,7 @@ func (d *decoder) Call(m *rpc.Msg) any {
 		case m.Opaque:
 			d.warn(m.Frame.Number, "RPCSEC_GSS privacy: the compound is encrypted and not decoded")
 		default:
-			ex.Call = nfs4.DecodeCall(m.Body, m.CutAt, cb)
+			ex.Call = d.mem.DecodeCall(m.Body, m.CutAt, cb)
 			d.compoundWarning(m, ex.Call, "call")
 			ex.Minor = int(ex.Call.Minor)
 			d.learnCall(cr, m, ex)
@@ -312,7 +313,7 @@ func (d *decoder) Reply(m *rpc.Msg, call *rpc.Pending) {
 		ex.RPCError = fmt.Sprintf("RPC call not accepted (accept_stat %d)", m.AcceptStat)
 	case m.Opaque:
 	case ex.Proc == nfs4.ProcCompound:
-		ex.Reply = nfs4.DecodeReply(m.Body, m.CutAt, ex.Callback)
+		ex.Reply = d.mem.DecodeReply(m.Body, m.CutAt, ex.Callback)
 		d.compoundWarning(m, ex.Reply, "reply")
 		d.learnReply(d.conn(m.Conn), ex)
 	}
