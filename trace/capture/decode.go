@@ -3,6 +3,7 @@ package capture
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/gopacket/gopacket"
@@ -235,11 +236,18 @@ func (d *decoder) track(a, b netip.AddrPort, f Frame) bool {
 
 func (d *decoder) finish() {
 	d.asm.FlushAll()
+	// Close what is left in connection order: the sink's output must not
+	// depend on map iteration.
+	open := make([]*connState, 0, len(d.conns))
 	for _, st := range d.conns {
 		if !st.closed {
-			st.closed = true
-			d.sink.Closed(st.c)
+			open = append(open, st)
 		}
+	}
+	slices.SortFunc(open, func(a, b *connState) int { return a.c.ID - b.c.ID })
+	for _, st := range open {
+		st.closed = true
+		d.sink.Closed(st.c)
 	}
 }
 
