@@ -32,8 +32,12 @@ type decoder struct {
 	pool  *reassembly.StreamPool
 	asm   *reassembly.Assembler
 	conns map[connKey]*connState
-	slab  []frameCtx
-	pad   []byte
+	// The connection of the last packet: the next one is most often on
+	// it, and comparing keys is cheaper than hashing them.
+	lastKey connKey
+	last    *connState
+	slab    []frameCtx
+	pad     []byte
 
 	lastFlush time.Time
 }
@@ -95,15 +99,37 @@ func newDecoder(lt layers.LinkType, sink Sink, o Options) (*decoder, error) {
 
 // frameCtx is the reassembly context of one packet: it rides with the
 // packet's bytes through reassembly, so a consumer can ask which frame a
-// byte came from. It points to itself from the CaptureInfo it returns,
-// because that is all ScatterGather hands back for an offset.
+// byte came from. ScatterGather hands back only the CaptureInfo of an
+// offset, so that carries the frame, in the fields reassembly does not
+// read (it reads only Timestamp): InterfaceIndex is the frame number,
+// negated if the snapshot length cut the packet, CaptureLength and
+// Length its captured and real TCP payload. The context holds no
+// pointer, so its slabs cost the garbage collector nothing to scan.
 type frameCtx struct {
-	ci   gopacket.CaptureInfo
-	f    Frame
-	self [1]any
+	sec               int64 // capture time (pcapgo's are UTC)
+	nsec              int32
+	captured, payload int32
+	number            int
+	cut               bool
 }
 
-func (c *frameCtx) GetCaptureInfo() gopacket.CaptureInfo { return c.ci }
+func (c *frameCtx) GetCaptureInfo() gopacket.CaptureInfo {
+	n := c.number
+	if c.cut {
+		n = -n
+	}
+	return gopacket.CaptureInfo{Timestamp: time.Unix(c.sec, int64(c.nsec)).UTC(), InterfaceIndex: n,
+		CaptureLength: int(c.captured), Length: int(c.payload)}
+}
+
+// frameOf is the frame a frameCtx's CaptureInfo describes.
+func frameOf(ci gopacket.CaptureInfo) Frame {
+	f := Frame{Number: ci.InterfaceIndex, Time: ci.Timestamp, CapturedPayload: ci.CaptureLength, PayloadLen: ci.Length}
+	if f.Number < 0 {
+		f.Number, f.Cut = -f.Number, true
+	}
+	return f
+}
 
 // newCtx takes a context from a slab: one allocation per 256 packets.
 // Slabs are garbage once no buffered page refers to them.
@@ -168,18 +194,16 @@ func (d *decoder) packet(data []byte, ci gopacket.CaptureInfo) {
 	}
 	d.stats.TCP++
 	ctx := d.newCtx()
-	ctx.ci = ci
-	ctx.f = Frame{Number: n, Time: ci.Timestamp}
-	ctx.self[0] = ctx
-	ctx.ci.AncillaryData = ctx.self[:]
+	ctx.sec, ctx.nsec, ctx.number = ci.Timestamp.Unix(), int32(ci.Timestamp.Nanosecond()), n
 	full := ipPayload - int(d.tcp.DataOffset)*4
 	got := len(d.tcp.Payload)
-	ctx.f.CapturedPayload, ctx.f.PayloadLen = got, max(got, full)
+	ctx.captured, ctx.payload = int32(got), int32(max(got, full))
+	f := Frame{Number: n, Time: ci.Timestamp, CapturedPayload: got, PayloadLen: max(got, full)}
 	if full > got && ci.CaptureLength < ci.Length {
 		// Cut by the snapshot length: pad to the real length so the
 		// stream keeps its framing.
 		d.stats.Cut++
-		ctx.f.Cut = true
+		ctx.cut, f.Cut = true, true
 		if cap(d.pad) < full {
 			d.pad = make([]byte, full)
 		}
@@ -190,7 +214,7 @@ func (d *decoder) packet(data []byte, ci gopacket.CaptureInfo) {
 	}
 	a := netip.AddrPortFrom(src.Unmap(), uint16(d.tcp.SrcPort))
 	b := netip.AddrPortFrom(dst.Unmap(), uint16(d.tcp.DstPort))
-	if !d.track(a, b, ctx.f) {
+	if !d.track(a, b, f) {
 		return
 	}
 	flow := gopacket.NewFlow(layers.EndpointIPv4, src.AsSlice(), dst.AsSlice())
@@ -213,7 +237,10 @@ func (d *decoder) packet(data []byte, ci gopacket.CaptureInfo) {
 // closed and forgotten: memory must not grow with the capture's length.
 func (d *decoder) track(a, b netip.AddrPort, f Frame) bool {
 	k, _ := keyOf(a, b)
-	st := d.conns[k]
+	st := d.last
+	if st == nil || k != d.lastKey {
+		st = d.conns[k]
+	}
 	if st == nil && !d.tcp.SYN && len(d.tcp.Payload) == 0 {
 		return false
 	}
@@ -222,6 +249,7 @@ func (d *decoder) track(a, b netip.AddrPort, f Frame) bool {
 		st = &connState{c: &Conn{ID: d.stats.Conns, A: a, B: b}}
 		d.conns[k] = st
 	}
+	d.lastKey, d.last = k, st
 	c := st.c
 	switch {
 	case d.tcp.SYN && !d.tcp.ACK:
@@ -294,6 +322,10 @@ func (s *stream) ReassembledSG(sg reassembly.ScatterGather, ac reassembly.Assemb
 		return
 	}
 	s.ch = Chunk{Data: sg.Fetch(n), sg: sg}
+	if f := frameOf(first); n == 1 || frameOf(sg.CaptureInfo(n-1)).Number == f.Number {
+		// All from one packet (frames are contiguous runs of the chunk).
+		s.ch.single, s.ch.f = true, f
+	}
 	s.d.sink.Data(s.st.c, fromA, &s.ch)
 	s.ch = Chunk{}
 }
@@ -312,15 +344,9 @@ func (s *stream) ReassemblyComplete(ac reassembly.AssemblerContext) bool {
 		if k, _ := keyOf(c.A, c.B); s.d.conns[k] == s.st {
 			delete(s.d.conns, k)
 		}
-	}
-	return true
-}
-
-func frameOf(ci gopacket.CaptureInfo) Frame {
-	if len(ci.AncillaryData) > 0 {
-		if c, ok := ci.AncillaryData[0].(*frameCtx); ok {
-			return c.f
+		if s.d.last == s.st {
+			s.d.last = nil
 		}
 	}
-	return Frame{Time: ci.Timestamp}
+	return true
 }
