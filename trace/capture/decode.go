@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/gopacket/gopacket"
@@ -29,8 +30,7 @@ type decoder struct {
 	ip6   layers.IPv6
 	tcp   layers.TCP
 
-	pool  *reassembly.StreamPool
-	asm   *reassembly.Assembler
+	asm   *reassembler
 	conns map[connKey]*connState
 	// The connection of the last packet: the next one is most often on
 	// it, and comparing keys is cheaper than hashing them.
@@ -88,13 +88,40 @@ func newDecoder(lt layers.LinkType, sink Sink, o Options) (*decoder, error) {
 		d.raw6 = gopacket.NewDecodingLayerParser(layers.LayerTypeIPv6, &d.ip6, &d.tcp)
 		d.raw6.IgnoreUnsupported = true
 	}
-	d.pool = reassembly.NewStreamPool(factory{d})
-	d.asm = reassembly.NewAssembler(d.pool)
+	d.asm = reassemblers.Get().(*reassembler)
+	d.asm.f.d = d
+	return d, nil
+}
+
+// reassembler is gopacket's reassembly machinery for one capture at a
+// time. Making one costs the better part of a megabyte (the stream pool
+// starts with room for 1024 connections), which would dwarf the decoding
+// of a small capture, so they are reused.
+type reassembler struct {
+	*reassembly.Assembler
+	f *factory
+}
+
+var reassemblers = sync.Pool{New: func() any {
+	f := &factory{}
+	a := reassembly.NewAssembler(reassembly.NewStreamPool(f))
 	// A gap (a segment the capture lost) must not hold a connection's
 	// data back for ever: past this much buffered data the assembler
 	// skips the gap. 4096 pages of 1900 bytes is ~8 MB per connection.
-	d.asm.MaxBufferedPagesPerConnection = 4096
-	return d, nil
+	a.MaxBufferedPagesPerConnection = 4096
+	return &reassembler{Assembler: a, f: f}
+}}
+
+// release hands the reassembler back once the capture is read. FlushAll
+// has closed and removed every connection; a second FlushAll counts
+// what is left, and only an empty one is reused.
+func (d *decoder) release() {
+	a := d.asm
+	d.asm = nil
+	a.f.d = nil
+	if a.FlushAll() == 0 {
+		reassemblers.Put(a)
+	}
 }
 
 // frameCtx is the reassembly context of one packet: it rides with the
@@ -282,7 +309,7 @@ func (d *decoder) finish() {
 // factory and stream adapt gopacket's reassembly to Sink.
 type factory struct{ d *decoder }
 
-func (f factory) New(netFlow, tcpFlow gopacket.Flow, tcp *layers.TCP, ac reassembly.AssemblerContext) reassembly.Stream {
+func (f *factory) New(netFlow, tcpFlow gopacket.Flow, tcp *layers.TCP, ac reassembly.AssemblerContext) reassembly.Stream {
 	src, _ := netip.AddrFromSlice(netFlow.Src().Raw())
 	dst, _ := netip.AddrFromSlice(netFlow.Dst().Raw())
 	a := netip.AddrPortFrom(src.Unmap(), uint16(tcp.SrcPort))
