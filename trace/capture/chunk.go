@@ -16,6 +16,7 @@ type Chunk struct {
 	single bool
 	f      Frame
 	sg     reassembly.ScatterGather
+	pieces []piece // instead of sg, for a chunk held back by a flush
 }
 
 // NewChunk returns a chunk of data that all came in frame f, for tests
@@ -29,6 +30,8 @@ func (c *Chunk) FrameAt(off int) Frame {
 	switch {
 	case c.single:
 		return c.f
+	case c.pieces != nil:
+		return c.pieceAt(off)
 	case c.sg == nil:
 		return Frame{}
 	}

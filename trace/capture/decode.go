@@ -38,6 +38,9 @@ type decoder struct {
 	last    *connState
 	slab    []frameCtx
 	pad     []byte
+	// Deliveries held back during a flush (see flush.go).
+	holding bool
+	held    []held
 
 	lastFlush time.Time
 }
@@ -251,12 +254,7 @@ func (d *decoder) packet(data []byte, ci gopacket.CaptureInfo) {
 	d.asm.AssembleWithContext(flow, &d.tcp, ctx)
 	// Push through gaps older than a few seconds of capture time, so a
 	// segment lost from the capture delays the stream, not stops it.
-	if ci.Timestamp.Sub(d.lastFlush) > time.Second {
-		if !d.lastFlush.IsZero() {
-			d.asm.FlushWithOptions(reassembly.FlushOptions{T: ci.Timestamp.Add(-5 * time.Second)})
-		}
-		d.lastFlush = ci.Timestamp
-	}
+	d.flushOlder(ci.Timestamp)
 }
 
 // track records connections and their handshakes. It returns false for
@@ -290,7 +288,7 @@ func (d *decoder) track(a, b netip.AddrPort, f Frame) bool {
 }
 
 func (d *decoder) finish() {
-	d.asm.FlushAll()
+	d.flushing(func() { d.asm.FlushAll() })
 	// Close what is left in connection order: the sink's output must not
 	// depend on map iteration.
 	open := make([]*connState, 0, len(d.conns))
@@ -340,21 +338,34 @@ func (s *stream) ReassembledSG(sg reassembly.ScatterGather, ac reassembly.Assemb
 	dir, _, _, skip := sg.Info()
 	// ScatterGather's directions are relative to the stream's first
 	// packet; the sink's are relative to endpoint A.
-	first := sg.CaptureInfo(0)
+	first := frameOf(sg.CaptureInfo(0))
 	fromA := s.fromA(dir)
-	if skip > 0 {
-		s.d.sink.Gap(s.st.c, fromA, skip, frameOf(first))
+	var ch *Chunk
+	if n > 0 {
+		s.ch = Chunk{Data: sg.Fetch(n), sg: sg}
+		if n == 1 || frameOf(sg.CaptureInfo(n-1)).Number == first.Number {
+			// All from one packet (frames are contiguous runs of the chunk).
+			s.ch.single, s.ch.f = true, first
+		}
+		ch = &s.ch
 	}
-	if n == 0 {
-		return
+	if s.d.holding {
+		s.d.hold(s.st, fromA, skip, first, ch)
+	} else {
+		s.d.deliver(s.st, fromA, skip, first, ch)
 	}
-	s.ch = Chunk{Data: sg.Fetch(n), sg: sg}
-	if f := frameOf(first); n == 1 || frameOf(sg.CaptureInfo(n-1)).Number == f.Number {
-		// All from one packet (frames are contiguous runs of the chunk).
-		s.ch.single, s.ch.f = true, f
-	}
-	s.d.sink.Data(s.st.c, fromA, &s.ch)
 	s.ch = Chunk{}
+}
+
+// deliver hands the sink a gap of skip bytes (if any) and the data after
+// it (if any).
+func (d *decoder) deliver(st *connState, fromA bool, skip int, gapAt Frame, ch *Chunk) {
+	if skip > 0 {
+		d.sink.Gap(st.c, fromA, skip, gapAt)
+	}
+	if ch != nil {
+		d.sink.Data(st.c, fromA, ch)
+	}
 }
 
 // fromA maps gopacket's direction (client to server = the direction of
@@ -364,16 +375,29 @@ func (s *stream) fromA(dir reassembly.TCPFlowDirection) bool {
 }
 
 func (s *stream) ReassemblyComplete(ac reassembly.AssemblerContext) bool {
-	if s.st != nil && !s.st.closed {
-		s.st.closed = true
-		s.d.sink.Closed(s.st.c)
-		c := s.st.c
-		if k, _ := keyOf(c.A, c.B); s.d.conns[k] == s.st {
-			delete(s.d.conns, k)
-		}
-		if s.d.last == s.st {
-			s.d.last = nil
-		}
+	if s.st == nil {
+		return true
 	}
+	if s.d.holding {
+		s.d.held = append(s.d.held, held{st: s.st, finish: true})
+		return true
+	}
+	s.d.complete(s.st)
 	return true
+}
+
+// complete closes a connection whose streams have ended.
+func (d *decoder) complete(st *connState) {
+	if st.closed {
+		return
+	}
+	st.closed = true
+	d.sink.Closed(st.c)
+	c := st.c
+	if k, _ := keyOf(c.A, c.B); d.conns[k] == st {
+		delete(d.conns, k)
+	}
+	if d.last == st {
+		d.last = nil
+	}
 }
