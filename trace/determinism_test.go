@@ -2,11 +2,13 @@ package trace
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
 	"testing"
 
+	"github.com/delegsim/delegsim/trace/nfs4"
 	"github.com/gopacket/gopacket/pcapgo"
 )
 
@@ -80,6 +82,53 @@ func TestLossyCaptureDecodesTheSameEveryTime(t *testing.T) {
 			if !bytes.Equal(out.Bytes(), first) {
 				t.Fatalf("%s without frames %v: run %d tells another story than run 0", tc.file, tc.drop, run)
 			}
+		}
+	}
+}
+
+// Streaming exchanges (Options.Exchange), whose memory Decode reuses
+// once the consumer has seen them, gives the exchanges that keeping them
+// gives, compound for compound.
+func TestStreamedExchangesAreTheKeptOnes(t *testing.T) {
+	files, _ := filepath.Glob("testdata/*.pcap")
+	files = append(files, "") // and a lossy one
+	for _, p := range files {
+		data := withoutFrames(t, "k612-v42-dirty300k-d0.pcap", 22, 36, 47, 55, 62, 83, 88, 89)
+		if p != "" {
+			var err error
+			if data, err = os.ReadFile(p); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// What an exchange says, less what only a kept capture settles
+		// (its index, a NULL call's client).
+		say := func(e *Exchange) string {
+			b, err := json.Marshal(struct {
+				CallFrame, ReplyFrame int
+				XID                   uint32
+				Call, Reply           *nfs4.Compound
+				RPCError              string
+			}{e.CallFrame, e.ReplyFrame, e.XID, e.Call, e.Reply, e.RPCError})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return string(b)
+		}
+		c, err := Decode(bytes.NewReader(data), p, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var kept, streamed []string
+		for i := range c.Exchanges {
+			kept = append(kept, say(&c.Exchanges[i]))
+		}
+		if _, err := Decode(bytes.NewReader(data), p, Options{Exchange: func(e *Exchange) { streamed = append(streamed, say(e)) }}); err != nil {
+			t.Fatal(err)
+		}
+		slices.Sort(kept)
+		slices.Sort(streamed)
+		if len(kept) == 0 || !slices.Equal(kept, streamed) {
+			t.Errorf("%s: %d exchanges kept, %d streamed, or they differ", p, len(kept), len(streamed))
 		}
 	}
 }
