@@ -107,6 +107,11 @@ func buildHistories(ops []model.Op, init map[string]Value, c Consistency) ([]*fi
 				if op := opened[o.File]; c == CloseToOpen && op != nil {
 					r.start, r.opened = op.Start, op
 				}
+				if c == CloseToOpen && o.FromCache {
+					// Attributes from the client's attribute cache: NFS
+					// promises them as of when they were fetched.
+					r.start = min(r.start, o.AttrsAt)
+				}
 				fh.ops = append(fh.ops, r)
 				fh.reads++
 			default:

@@ -89,11 +89,17 @@ func TestNarration(t *testing.T) {
 		{"6.6 recalls on GETATTR", "second-client-getattr", "", "linux-6.6", []string{
 			"GETATTR(f) from c2 conflicts with c1's write delegation: CB_RECALL queued, nfsd waits up to 30 ms for DELEGRETURN — nfsd4_deleg_getattr_conflict (before 6.9)",
 		}},
-		{"a silent client is revoked after a lease", "client-unreachable", "", "", []string{
-			"CB_RECALL to c1 unanswered after 9s: callback path to c1 marked down; CB_RECALL sent again; CB_RECALL(f, stateid 2) is lost on the way",
+		{"a silent client is expired after a lease", "client-unreachable", "", "", []string{
+			"CB_RECALL to c1 unanswered after 9s: backchannel to c1 marked faulty; CB_RECALL sent again",
 			"lease-break-time passed: c1's write lease on f downgraded to read — time_out_leases",
 			"c1's write delegation now stands on a read lease, which a reader does not break",
-			"c1's write delegation on f not returned one lease after the recall: revoked; l2's waiting open proceeds — nfs4_laundromat → revoke_delegation",
+			"l2's waiting open proceeds; client silent for a lease, state dropped; its delegation goes with it",
+			"the reply tells c1 its backchannel is faulty",
+		}},
+		{"the v4.0 client recovers a lost callback path", "callback-path-down", "", "", []string{
+			"CB_RECALL to c1 unanswered after 9s: callback path to c1 marked down",
+			"RENEW from c1 → NFS4ERR_CB_PATH_DOWN: its callback path is down",
+			"SETCLIENTID from c1: nfsd sets up the callback path again and probes it with CB_NULL",
 		}},
 	}
 	for _, tt := range tests {

@@ -20,15 +20,23 @@ func TestStateCounts(t *testing.T) {
 		histories        int
 		terminal         int
 	}{
+		// The model's second fidelity round (issue 11) changed these. A
+		// client keeps when it last renewed its lease and when it last
+		// fetched each file's attributes; the latter is forgotten once no
+		// stat or read of the file is left in the script (it can change
+		// nothing then), so bz219278 is unchanged, and the spaces grew
+		// where the time matters or the behaviour changed: reads go to the
+		// server unless the cache is valid, the 6.12 flusher writes a fresh
+		// superblock's pages 5 s after they were dirtied, DELEGRETURN's
+		// reply follows the lease removal, a lost v4.2 CB_RECALL makes the
+		// client reset its session (SEQ4_STATUS_BACKCHANNEL_FAULT).
 		{"bz219278", "kernel", 424, 4, 24},
 		{"testdata/bz219278-1c1l.yaml", "kernel", 424, 4, 24},
-		{"bz219278-2c2l", "kernel", 42280, 16, 1504},
-		{"bz219278-2c2l", "seed-getattr-exempt", 42280, 16, 1504},
-		{"testdata/stale-local-read.yaml", "kernel", 47027, 256, 6672},
-		{"testdata/lost-local-write.yaml", "kernel", 6403, 1536, 1536},
-		// Callback loss and a client crash (the same counts as the explorer
-		// before interning and memoized steps).
-		{"testdata/lossy-crash.yaml", "kernel", 26728, 12, 5064},
+		{"bz219278-2c2l", "kernel", 43304, 16, 1632},
+		{"bz219278-2c2l", "seed-getattr-exempt", 43304, 16, 1632},
+		{"testdata/stale-local-read.yaml", "kernel", 52403, 256, 6736},
+		{"testdata/lost-local-write.yaml", "kernel", 22211, 6144, 6144},
+		{"testdata/lossy-crash.yaml", "kernel", 65008, 12, 9408},
 	}
 	for _, tt := range tests {
 		for _, strat := range []explore.Strategy{explore.BFS, explore.DFS} {
@@ -122,8 +130,9 @@ func TestUnsafePoliciesFoundOut(t *testing.T) {
 		{"testdata/lost-local-write.yaml", "exempt-all-local", true, "c1#4 read f at 200.000ms read data=initial", 12},
 		{"testdata/lost-local-write.yaml", "local-read-exempt", false, "", 0},
 		{"testdata/lost-local-write.yaml", "kernel", false, "", 0},
-		// The built-in scenario of local readers of dirty files.
-		{"open-dirty-local-read", "local-read-exempt", true, "l2#1 lsattr g at 1010.000ms saw size 0", 46},
+		// The built-in scenario of local readers of dirty files. (48 steps
+		// since the 6.12 flusher writes c1's fresh pages back at 5 s.)
+		{"open-dirty-local-read", "local-read-exempt", true, "l2#1 lsattr g at 1010.000ms saw size 0", 48},
 	}
 	for _, tt := range tests {
 		t.Run(tt.scenario+"/"+tt.policy, func(t *testing.T) {

@@ -120,7 +120,7 @@ func New(cfg sim.Config, o ModelOptions) (*Model, error) {
 		m.Channels = append(m.Channels,
 			Channel{From: id, To: model.ServerID, Kind: model.ChanFore, Lossy: fore.Loss > 0, client: i,
 				partitions: fore.Partitions, lat: up(fore.Latency),
-				drReact: up(cn.Reaction), drServer: up(cfg.Server.DelegReturn)},
+				drReact: up(cn.Reaction), drServer: up(cfg.Server.DelegReturn) + up(cfg.Server.Setattr)},
 			Channel{From: model.ServerID, To: id, Kind: model.ChanFore, Lossy: fore.Loss > 0, client: i,
 				partitions: fore.Partitions, lat: up(fore.Latency), proc: up(cfg.Server.RPC)},
 			Channel{From: model.ServerID, To: id, Kind: model.ChanCallback, Lossy: cb.Loss > 0, client: i,

@@ -109,6 +109,8 @@ const (
 	EvCrash                         // the actor crashed
 	EvDelegRefused                  // an OPEN that could have had a delegation got none
 	EvCourtesy                      // a silent client was kept as a courtesy client
+	EvCBPathUp                      // the callback path is up again (probe answered, session re-created)
+	EvCBRecovery                    // a client started re-establishing its callback path
 	eventKindCount
 )
 
@@ -118,6 +120,7 @@ var eventKindNames = [...]string{
 	EvCBGetattrOK: "cb-getattr-ok", EvNfsdDelay: "nfsd-delay", EvLocalEAGAIN: "local-eagain",
 	EvLocalWait: "local-wait", EvWriteback: "writeback", EvIdleReturn: "idle-return",
 	EvRevokeSeen: "revoke-seen", EvCrash: "crash", EvDelegRefused: "deleg-refused", EvCourtesy: "courtesy",
+	EvCBPathUp: "cb-path-up", EvCBRecovery: "cb-recovery",
 }
 
 func (k EventKind) String() string {

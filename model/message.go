@@ -37,15 +37,27 @@ const (
 	MsgRead
 	MsgDelegReturn
 	MsgRenew // RENEW (v4.0) or a lone SEQUENCE (v4.1+): lease renewal
+	// Callback path recovery. SETCLIENTID stands for the v4.0 pair
+	// SETCLIENTID + SETCLIENTID_CONFIRM (RFC 7530 §16.33, §16.34) that
+	// re-establishes the callback path; CREATE_SESSION for the v4.1+
+	// session reset DESTROY_SESSION + CREATE_SESSION (RFC 8881 §18.37,
+	// §18.36); BIND_CONN_TO_SESSION rebinds the connection to the
+	// backchannel (RFC 8881 §18.34).
+	MsgSetclientid
+	MsgCreateSession
+	MsgBindConn
 	// Callback channel (RFC 8881 §20).
 	MsgCBRecall
 	MsgCBGetattr
+	MsgCBNull // CB_NULL: nfsd's v4.0 callback probe (nfsd4_probe_callback)
 	// Local system calls into the server's VFS.
 	MsgSysStat
 	MsgSysOpen
 	MsgSysUnlink
 	MsgSysRename
 	MsgSysChmod
+	MsgSysClose    // close(2) of a descriptor a local process kept open
+	MsgSysSetflags // ioctl(FS_IOC_SETFLAGS) on an open descriptor (chattr)
 	msgKindCount
 )
 
@@ -53,9 +65,10 @@ var msgKindNames = [...]string{
 	MsgNone: "NONE", MsgOpen: "OPEN", MsgOpenConfirm: "OPEN_CONFIRM", MsgClose: "CLOSE",
 	MsgWrite: "WRITE", MsgCommit: "COMMIT", MsgGetattr: "GETATTR", MsgSetattr: "SETATTR",
 	MsgRemove: "REMOVE", MsgRename: "RENAME", MsgRead: "READ", MsgDelegReturn: "DELEGRETURN",
-	MsgRenew: "RENEW", MsgCBRecall: "CB_RECALL", MsgCBGetattr: "CB_GETATTR",
-	MsgSysStat: "stat", MsgSysOpen: "open", MsgSysUnlink: "unlink", MsgSysRename: "rename",
-	MsgSysChmod: "chmod",
+	MsgRenew: "RENEW", MsgSetclientid: "SETCLIENTID", MsgCreateSession: "CREATE_SESSION",
+	MsgBindConn: "BIND_CONN_TO_SESSION", MsgCBRecall: "CB_RECALL", MsgCBGetattr: "CB_GETATTR",
+	MsgCBNull: "CB_NULL", MsgSysStat: "stat", MsgSysOpen: "open", MsgSysUnlink: "unlink",
+	MsgSysRename: "rename", MsgSysChmod: "chmod", MsgSysClose: "close", MsgSysSetflags: "setflags",
 }
 
 func (k MsgKind) String() string {
@@ -102,7 +115,7 @@ func (c Channel) String() string {
 // Channel returns the path the message travels on.
 func (k MsgKind) Channel() Channel {
 	switch {
-	case k == MsgCBRecall || k == MsgCBGetattr:
+	case k == MsgCBRecall || k == MsgCBGetattr || k == MsgCBNull:
 		return ChanCallback
 	case k >= MsgSysStat:
 		return ChanLocal
@@ -124,6 +137,7 @@ const (
 	NFS4ErrBadHandle         // NFS4ERR_BADHANDLE: callback for a delegation the client no longer holds
 	NFS4ErrExpired           // NFS4ERR_EXPIRED: the client's lease expired
 	NFS4ErrOpenMode          // NFS4ERR_OPENMODE: WRITE through a read-only open
+	NFS4ErrCBPathDown        // NFS4ERR_CB_PATH_DOWN: RENEW while the callback path is down (RFC 7530 §16.29)
 	ErrEAGAIN                // EAGAIN / EWOULDBLOCK from a non-blocking open
 	ErrENOENT                // ENOENT
 	ErrEINTR                 // the process gave up waiting
@@ -136,7 +150,8 @@ var statusNames = [...]string{
 	StatusOK: "ok", NFS4ErrDelay: "NFS4ERR_DELAY", NFS4ErrNoent: "NFS4ERR_NOENT",
 	NFS4ErrExist: "NFS4ERR_EXIST", NFS4ErrBadStateid: "NFS4ERR_BAD_STATEID",
 	NFS4ErrBadHandle: "NFS4ERR_BADHANDLE", NFS4ErrExpired: "NFS4ERR_EXPIRED", NFS4ErrOpenMode: "NFS4ERR_OPENMODE",
-	ErrEAGAIN: "EAGAIN", ErrENOENT: "ENOENT", ErrEINTR: "EINTR", ErrEBADF: "EBADF", ErrEINVAL: "EINVAL",
+	NFS4ErrCBPathDown: "NFS4ERR_CB_PATH_DOWN",
+	ErrEAGAIN:         "EAGAIN", ErrENOENT: "ENOENT", ErrEINTR: "EINTR", ErrEBADF: "EBADF", ErrEINVAL: "EINVAL",
 }
 
 func (s Status) String() string {
@@ -168,25 +183,96 @@ func (a Access) String() string {
 	return "-"
 }
 
-// DelegType is the kind of delegation (RFC 8881 §10.4).
+// DelegType is the kind of delegation (RFC 8881 §10.4; the *_ATTRS_DELEG
+// types of RFC 9754 §4 add delegated timestamps). New types go at the end:
+// traces and snapshots encode the numbers.
 type DelegType uint8
 
 // Delegation types.
 const (
-	DelegNone DelegType = iota
-	DelegRead
-	DelegWrite
+	DelegNone       DelegType = iota
+	DelegRead                 // OPEN_DELEGATE_READ
+	DelegWrite                // OPEN_DELEGATE_WRITE
+	DelegReadAttrs            // OPEN_DELEGATE_READ_ATTRS_DELEG: read, and the client owns atime
+	DelegWriteAttrs           // OPEN_DELEGATE_WRITE_ATTRS_DELEG: write, and the client owns mtime and atime
 )
 
+var delegTypeNames = [...]string{DelegNone: "none", DelegRead: "read", DelegWrite: "write",
+	DelegReadAttrs: "read-attrs", DelegWriteAttrs: "write-attrs"}
+
 func (d DelegType) String() string {
+	if int(d) < len(delegTypeNames) {
+		return delegTypeNames[d]
+	}
+	return fmt.Sprintf("deleg(%d)", uint8(d))
+}
+
+// Writes reports whether the delegation is a write delegation: its lease
+// is F_WRLCK and conflicts with every other access.
+func (d DelegType) Writes() bool { return d == DelegWrite || d == DelegWriteAttrs }
+
+// Held reports whether d is a delegation at all.
+func (d DelegType) Held() bool { return d != DelegNone }
+
+// Times reports whether the holder owns the file's timestamps (the
+// *_ATTRS_DELEG types).
+func (d DelegType) Times() bool { return d == DelegReadAttrs || d == DelegWriteAttrs }
+
+// Lease returns the VFS lease type implementing d: DelegWrite for write
+// delegations (F_WRLCK), DelegRead for read ones (F_RDLCK).
+func (d DelegType) Lease() DelegType {
+	switch {
+	case d.Writes():
+		return DelegWrite
+	case d.Held():
+		return DelegRead
+	}
+	return DelegNone
+}
+
+// WithTimes returns the *_ATTRS_DELEG variant of d.
+func (d DelegType) WithTimes() DelegType {
 	switch d {
 	case DelegRead:
-		return "read"
+		return DelegReadAttrs
 	case DelegWrite:
-		return "write"
+		return DelegWriteAttrs
 	}
-	return "none"
+	return d
 }
+
+// SeqFlags are the SEQUENCE reply status flags the model uses (RFC 8881
+// §18.46.3): how a v4.1+ server tells a client its backchannel is in
+// trouble.
+type SeqFlags uint8
+
+// Sequence status flags.
+const (
+	SeqCBPathDown       SeqFlags = 1 << iota // SEQ4_STATUS_CB_PATH_DOWN
+	SeqBackchannelFault                      // SEQ4_STATUS_BACKCHANNEL_FAULT
+)
+
+// MsgFlags are the boolean arguments and results a few messages carry.
+type MsgFlags uint8
+
+// Message flags.
+const (
+	// FlagWantTimes: OPEN4_SHARE_ACCESS_WANT_DELEG_TIMESTAMPS (RFC 9754 §4).
+	FlagWantTimes MsgFlags = 1 << iota
+	// FlagWantXor: OPEN4_SHARE_ACCESS_WANT_OPEN_XOR_DELEGATION (RFC 9754 §5).
+	FlagWantXor
+	// FlagNoOpenStateid: OPEN4_RESULT_NO_OPEN_STATEID in an OPEN reply.
+	FlagNoOpenStateid
+	// FlagClaimDelegCur: OPEN with CLAIM_DELEG_CUR_FH, turning an open
+	// made locally under a delegation into server open state.
+	FlagClaimDelegCur
+	// FlagSetattrTimes: DELEGRETURN's compound carries a SETATTR of the
+	// delegated mtime (Message.Mtime) before DELEGRETURN.
+	FlagSetattrTimes
+	// FlagKeepOpen: a local open(2) whose process keeps the descriptor
+	// (and, for a writer, its i_writecount) until a later close(2).
+	FlagKeepOpen
+)
 
 // Message is everything that crosses a channel. Fields not used by a kind
 // stay zero; a fixed struct (rather than one type per kind) keeps messages
@@ -204,6 +290,8 @@ type Message struct {
 	Deleg   DelegType // delegation granted in an OPEN reply
 	Confirm bool      // OPEN reply needs OPEN_CONFIRM (v4.0 new open-owner)
 	Dirty   bool      // CB_GETATTR reply: the holder has modified data (RFC 8881 §10.4.3)
+	Seq     SeqFlags  // fore-channel reply: SEQUENCE status flags (v4.1+)
+	Flags   MsgFlags
 
 	XID     uint32 // matches a reply to its request within one sender
 	Stateid uint32 // open or delegation stateid
@@ -216,6 +304,7 @@ type Message struct {
 
 	Size   int64  // file size carried by WRITE, GETATTR/CB_GETATTR replies, reads
 	Change uint64 // change attribute
+	Mtime  Time   // modify time in attribute replies; the delegated mtime in SETATTR and CB_GETATTR replies
 	Data   uint64 // data value written or read
 	Bytes  int64  // bytes moved by WRITE or READ
 }
@@ -242,8 +331,16 @@ func (m Message) Format(file string) string {
 			if m.Excl {
 				b.WriteString(" excl")
 			}
+			if m.Flags&FlagClaimDelegCur != 0 {
+				fmt.Fprintf(&b, " claim=deleg-cur stateid=%d", m.Stateid)
+			}
 		} else if m.Status == StatusOK {
-			fmt.Fprintf(&b, " stateid=%d deleg=%s", m.Stateid, m.Deleg)
+			if m.Flags&FlagNoOpenStateid != 0 {
+				b.WriteString(" no-open-stateid")
+			} else {
+				fmt.Fprintf(&b, " stateid=%d", m.Stateid)
+			}
+			fmt.Fprintf(&b, " deleg=%s", m.Deleg)
 			if m.Deleg != DelegNone {
 				fmt.Fprintf(&b, " delegid=%d", m.DelegID)
 			}
@@ -260,6 +357,9 @@ func (m Message) Format(file string) string {
 	case MsgDelegReturn, MsgCBRecall, MsgClose:
 		if !m.Reply {
 			fmt.Fprintf(&b, " stateid=%d", m.Stateid)
+			if m.Flags&FlagSetattrTimes != 0 {
+				fmt.Fprintf(&b, " setattr-mtime=%s", fmtTime(m.Mtime))
+			}
 		}
 	case MsgSysOpen:
 		if !m.Reply {
@@ -277,6 +377,12 @@ func (m Message) Format(file string) string {
 	}
 	if m.Revoked != 0 {
 		fmt.Fprintf(&b, " revoked=%d", m.Revoked)
+	}
+	if m.Seq&SeqCBPathDown != 0 {
+		b.WriteString(" seq=cb-path-down")
+	}
+	if m.Seq&SeqBackchannelFault != 0 {
+		b.WriteString(" seq=backchannel-fault")
 	}
 	return b.String()
 }

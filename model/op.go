@@ -37,6 +37,9 @@ const (
 	OpUnlink    // unlink(2) on the server: break, wait, unlink
 	OpLocalRename
 	OpChmod
+	OpChattr  // chattr: stat(), open(O_RDONLY|O_NONBLOCK), ioctl(FS_IOC_SETFLAGS)
+	OpLsattrV // lsattr -v: as lsattr, plus FS_IOC_GETVERSION on the same descriptor
+	OpSleep   // sleep(1): the process waits; not an operation in the history
 	opKindCount
 )
 
@@ -45,7 +48,7 @@ var opKindNames = [...]string{
 	OpStat: "stat", OpRead: "read", OpSetattr: "setattr", OpRemove: "remove", OpRename: "rename",
 	OpLsattr: "lsattr", OpLocalStat: "local-stat", OpCat: "cat", OpOpenRead: "open-read",
 	OpOpenWrite: "open-write", OpNginx: "nginx", OpUnlink: "unlink", OpLocalRename: "local-rename",
-	OpChmod: "chmod",
+	OpChmod: "chmod", OpChattr: "chattr", OpLsattrV: "lsattr-v", OpSleep: "sleep",
 }
 
 func (k OpKind) String() string {
@@ -75,7 +78,7 @@ func (k OpKind) IsLocal() bool { return k >= OpLsattr && k < opKindCount }
 // attributes (Op.Size and Op.Change are meaningful).
 func (k OpKind) ReadsAttrs() bool {
 	switch k {
-	case OpStat, OpLsattr, OpLocalStat:
+	case OpStat, OpLsattr, OpLocalStat, OpLsattrV, OpChattr:
 		return true
 	}
 	return false
@@ -111,12 +114,21 @@ type Op struct {
 	// Observed or produced values. For OpWrite, Size and Data are the
 	// file's size and contents after the write in the writer's cache; for
 	// OpClose and OpFsync, what was flushed to the server (Flushed true);
-	// for reads, what was seen.
+	// for reads, what was seen. Mtime is the modify time an attribute read
+	// reported.
 	Size    int64
 	Change  uint64
+	Mtime   Time
 	Data    uint64
 	Bytes   int64
 	Flushed bool
+	// FromCache: a client's stat answered from its attribute cache, with
+	// attributes fetched from the server at AttrsAt (nfs_getattr within
+	// acregmin..acregmax, no delegation). NFS promises no more than that
+	// (nfs(5), "attribute caching"): under close-to-open the read may show
+	// the file as it was then.
+	FromCache bool
+	AttrsAt   Time
 }
 
 // OK reports whether the operation succeeded.
@@ -135,7 +147,7 @@ func (o Op) String() string {
 	if o.OK() {
 		switch {
 		case o.Kind.ReadsAttrs():
-			fmt.Fprintf(&b, " size=%d change=%d", o.Size, o.Change)
+			fmt.Fprintf(&b, " size=%d change=%d mtime=%s", o.Size, o.Change, fmtTime(o.Mtime))
 		case o.Kind.ReadsData():
 			fmt.Fprintf(&b, " bytes=%d data=%d", o.Bytes, o.Data)
 		case o.Kind == OpWrite || o.Flushed:

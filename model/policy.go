@@ -275,7 +275,7 @@ func (p cbGetattrGate) Conflict(c ConflictInfo) Decision {
 	// Once the recall is under way the delegation is going anyway: asking
 	// the holder again would only let readers through a lease in
 	// mid-break.
-	if c.Access != AccessLocalOpen || c.Write || c.Holder != DelegWrite || c.Recalling {
+	if c.Access != AccessLocalOpen || c.Write || !c.Holder.Writes() || c.Recalling {
 		return c.Kernel
 	}
 	return Decision{Action: ActCBGetattr, Wait: p.wait,

@@ -19,6 +19,18 @@ type File struct {
 	// broken, so no new delegation until the nfs4_file goes away (when no
 	// open or delegation references it).
 	HadConflict bool
+	// Aliased is nfsd's fi_aliased: the inode is reachable through another
+	// filehandle (another export of the same filesystem), so
+	// nfsd4_check_conflicting_opens cannot count its writers and refuses
+	// every delegation while anyone has it open for write.
+	Aliased bool
+	// Setuid: the mode has S_ISUID or S_ISGID; an OPEN for write gets no
+	// delegation (nfsd4_verify_setuid_write).
+	Setuid bool
+	// Writers counts the descriptors local processes hold open for write:
+	// their share of i_writecount, which nfsd4_check_conflicting_opens
+	// sees as non-NFSv4 writers.
+	Writers int
 }
 
 // Deleg is one delegation together with the VFS lease that implements it.
@@ -32,10 +44,19 @@ type Deleg struct {
 	Type      DelegType // what nfsd believes it granted
 	Recalling bool      // CB_RECALL issued (nfsd_break_one_deleg)
 	RecallAt  Time
+	// cbRunning: the delegation's recall callback is in flight, or waits
+	// to be resent (NFSD4_CALLBACK_RUNNING from 6.15).
+	cbRunning bool
 	// What the holder knew at grant (ncf_initial_cinfo, ncf_cur_fsize):
 	// CB_GETATTR answers are compared with these.
 	ChangeAtGrant uint64
 	SizeAtGrant   int64
+	// Delegated timestamps (*_ATTRS_DELEG): the mtime at grant (dl_mtime),
+	// whether the file was written through nfsd since (dl_written) and
+	// whether the client set its mtime with SETATTR (dl_setattr).
+	MtimeAtGrant Time
+	written      bool
+	setattr      bool
 
 	retries int // dl_retries: BAD_STATEID answers to CB_RECALL still to retry
 
@@ -46,7 +67,7 @@ type Deleg struct {
 }
 
 // LeaseAgrees reports whether the VFS lease still matches nfsd's record.
-func (d Deleg) LeaseAgrees() bool { return d.LeaseType == d.Type }
+func (d Deleg) LeaseAgrees() bool { return d.LeaseType == d.Type.Lease() }
 
 type clientRec struct {
 	minor     int
@@ -55,10 +76,21 @@ type clientRec struct {
 	courtesy  bool // lease ran out but state kept (NFSD4_COURTESY)
 	expirable bool // a conflict hit a courtesy client (NFSD4_EXPIRABLE)
 	lastRenew Time
-	cbUp      bool
+	cb        cbState
 	confirmed bool   // v4.0 open-owner confirmed (OPEN_CONFIRM done)
 	revoked   uint32 // a revoked delegation the client has not yet been told of
 }
+
+// cbState is nfsd's cl_cb_state: what it believes of the client's
+// callback path.
+type cbState uint8
+
+const (
+	cbUnknown cbState = iota // NFSD4_CB_UNKNOWN: being probed
+	cbUp                     // NFSD4_CB_UP
+	cbDown                   // NFSD4_CB_DOWN: no path (v4.0 timeout, failed probe)
+	cbFault                  // NFSD4_CB_FAULT: the v4.1+ backchannel failed a callback
+)
 
 type openState struct {
 	client  ActorID
@@ -83,9 +115,11 @@ type ClientInfo struct {
 
 // FileSpec is a file as it exists at the start of a run.
 type FileSpec struct {
-	Name   string
-	Exists bool
-	Size   int64
+	Name    string
+	Exists  bool
+	Size    int64
+	Aliased bool // reachable through another filehandle (fi_aliased)
+	Setuid  bool // S_ISUID or S_ISGID set
 }
 
 // ServerConfig builds a Server.
@@ -139,7 +173,7 @@ func NewServer(c ServerConfig) *Server {
 		s.files = a.files[:0:n]
 	}
 	for _, f := range c.Files {
-		s.files = append(s.files, File{Name: f.Name, Exists: f.Exists, Size: f.Size})
+		s.files = append(s.files, File{Name: f.Name, Exists: f.Exists, Size: f.Size, Aliased: f.Aliased, Setuid: f.Setuid})
 	}
 	if c.Actors <= len(a.clients) {
 		s.clients = a.clients[:c.Actors:c.Actors]
@@ -147,7 +181,11 @@ func NewServer(c ServerConfig) *Server {
 		s.clients = make([]clientRec, c.Actors)
 	}
 	for _, ci := range c.Clients {
-		s.clients[ci.ID] = clientRec{minor: ci.Minor, isClient: true, alive: true, cbUp: ci.CBUp}
+		c := clientRec{minor: ci.Minor, isClient: true, alive: true, cb: cbDown}
+		if ci.CBUp {
+			c.cb = cbUp
+		}
+		s.clients[ci.ID] = c
 	}
 	return s
 }
@@ -265,13 +303,16 @@ func (s *Server) AppendState(b []byte) []byte {
 		i(int64(f.Mtime))
 		u(f.Data)
 		flag(f.HadConflict)
+		flag(f.Aliased)
+		flag(f.Setuid)
+		u(uint64(f.Writers))
 	}
 	for _, c := range s.clients {
 		flag(c.alive)
 		flag(c.courtesy)
 		flag(c.expirable)
 		i(int64(c.lastRenew))
-		flag(c.cbUp)
+		u(uint64(c.cb))
 		flag(c.confirmed)
 		u(uint64(c.revoked))
 	}
@@ -282,10 +323,14 @@ func (s *Server) AppendState(b []byte) []byte {
 		u(uint64(d.Client))
 		u(uint64(d.Type))
 		flag(d.Recalling)
+		flag(d.cbRunning)
 		u(uint64(d.retries))
 		i(int64(d.RecallAt))
 		u(d.ChangeAtGrant)
 		i(d.SizeAtGrant)
+		i(int64(d.MtimeAtGrant))
+		flag(d.written)
+		flag(d.setattr)
 		u(uint64(d.LeaseType))
 		flag(d.UnlockPending)
 		flag(d.DowngradePending)

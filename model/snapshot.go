@@ -28,7 +28,7 @@ func b2u(v bool) uint64 {
 // appendMessageSnapshot encodes every field of a message.
 func appendMessageSnapshot(b []byte, m *Message) []byte {
 	flags := b2u(m.Reply) | b2u(m.Create)<<1 | b2u(m.Excl)<<2 | b2u(m.NonBlk)<<3 | b2u(m.Confirm)<<4 | b2u(m.Dirty)<<5
-	b = append(b, byte(m.Kind), byte(flags), byte(m.Status), byte(m.Access), byte(m.Deleg))
+	b = append(b, byte(m.Kind), byte(flags), byte(m.Status), byte(m.Access), byte(m.Deleg), byte(m.Seq), byte(m.Flags))
 	b = appendU(b, uint64(m.From))
 	b = appendU(b, uint64(m.To))
 	b = appendU(b, uint64(m.XID))
@@ -38,6 +38,7 @@ func appendMessageSnapshot(b []byte, m *Message) []byte {
 	b = appendU(b, uint64(m.Revoked))
 	b = appendI(b, m.Size)
 	b = appendU(b, m.Change)
+	b = appendI(b, int64(m.Mtime))
 	b = appendU(b, m.Data)
 	return appendI(b, m.Bytes)
 }
@@ -65,7 +66,8 @@ func (s *Server) AppendSnapshot(b []byte) []byte {
 	b = appendU(b, uint64(len(s.files)))
 	for i := range s.files {
 		f := &s.files[i]
-		b = appendU(b, b2u(f.Exists)|b2u(f.HadConflict)<<1)
+		b = appendU(b, b2u(f.Exists)|b2u(f.HadConflict)<<1|b2u(f.Aliased)<<2|b2u(f.Setuid)<<3)
+		b = appendU(b, uint64(f.Writers))
 		b = appendI(b, f.Size)
 		b = appendU(b, f.Change)
 		b = appendI(b, int64(f.Mtime))
@@ -74,7 +76,8 @@ func (s *Server) AppendSnapshot(b []byte) []byte {
 	b = appendU(b, uint64(len(s.clients)))
 	for i := range s.clients {
 		c := &s.clients[i]
-		b = appendU(b, b2u(c.isClient)|b2u(c.alive)<<1|b2u(c.courtesy)<<2|b2u(c.expirable)<<3|b2u(c.cbUp)<<4|b2u(c.confirmed)<<5)
+		b = appendU(b, b2u(c.isClient)|b2u(c.alive)<<1|b2u(c.courtesy)<<2|b2u(c.expirable)<<3|b2u(c.confirmed)<<5)
+		b = appendU(b, uint64(c.cb))
 		b = appendU(b, uint64(c.minor))
 		b = appendI(b, int64(c.lastRenew))
 		b = appendU(b, uint64(c.revoked))
@@ -87,10 +90,12 @@ func (s *Server) AppendSnapshot(b []byte) []byte {
 		b = appendU(b, uint64(d.Client))
 		b = appendU(b, uint64(d.Type))
 		b = appendU(b, uint64(d.LeaseType))
-		b = appendU(b, b2u(d.Recalling)|b2u(d.UnlockPending)<<1|b2u(d.DowngradePending)<<2)
+		b = appendU(b, b2u(d.Recalling)|b2u(d.UnlockPending)<<1|b2u(d.DowngradePending)<<2|b2u(d.cbRunning)<<3)
 		b = appendI(b, int64(d.RecallAt))
 		b = appendU(b, d.ChangeAtGrant)
 		b = appendI(b, d.SizeAtGrant)
+		b = appendI(b, int64(d.MtimeAtGrant))
+		b = appendU(b, b2u(d.written)|b2u(d.setattr)<<1)
 		b = appendU(b, uint64(d.retries))
 		b = appendI(b, int64(d.DowngradeAt))
 	}
@@ -118,6 +123,7 @@ func (s *Server) AppendSnapshot(b []byte) []byte {
 		b = appendI(b, int64(w.since))
 		b = appendU(b, uint64(w.cbXID))
 		b = appendI(b, w.cbSize)
+		b = appendI(b, int64(w.cbMtime))
 	}
 	b = appendU(b, uint64(len(s.cbs)))
 	for _, c := range s.cbs {
@@ -135,6 +141,8 @@ func (s *Server) AppendSnapshot(b []byte) []byte {
 		b = appendU(b, uint64(f))
 	}
 	b = appendI(b, int64(s.block.swapAt))
+	b = appendU(b, uint64(s.block.entries))
+	b = appendU(b, uint64(s.block.oldEntries))
 	b = appendU(b, uint64(s.nextStateid))
 	b = appendU(b, uint64(s.nextXID))
 	return appendU(b, uint64(s.nextWaiter))
@@ -159,7 +167,10 @@ func (c *Client) AppendSnapshot(b []byte) []byte {
 		b = appendU(b, uint64(f.opens))
 		b = appendU(b, uint64(f.access))
 		b = appendU(b, uint64(f.deleg))
-		b = appendU(b, b2u(f.rpcOpen)|b2u(f.returning)<<1|b2u(f.returnWhen)<<2|b2u(f.referenced)<<3|b2u(f.dirty)<<4|b2u(f.invalid)<<5)
+		b = appendU(b, b2u(f.rpcOpen)|b2u(f.returning)<<1|b2u(f.returnWhen)<<2|b2u(f.referenced)<<3|b2u(f.dirty)<<4|b2u(f.cached)<<5|b2u(f.hasAttrs)<<6)
+		b = appendI(b, int64(f.mtime))
+		b = appendI(b, int64(f.attrAt))
+		b = appendI(b, int64(f.attrTimeo))
 		b = appendU(b, uint64(f.stateid))
 		b = appendU(b, uint64(f.delegID))
 		b = appendU(b, f.delegCh)
@@ -174,6 +185,10 @@ func (c *Client) AppendSnapshot(b []byte) []byte {
 	b = appendU(b, uint64(cur.stage))
 	b = appendU(b, uint64(cur.step))
 	b = appendI(b, int64(cur.start))
+	b = appendI(b, int64(cur.sent))
+	b = appendI(b, int64(cur.mtime))
+	b = appendU(b, b2u(cur.cached))
+	b = appendI(b, int64(cur.attrsAt))
 	b = appendU(b, uint64(cur.attempts))
 	b = appendU(b, uint64(cur.xid))
 	b = appendI(b, cur.size)
@@ -186,12 +201,15 @@ func (c *Client) AppendSnapshot(b []byte) []byte {
 		b = appendU(b, uint64(r.why))
 		b = appendU(b, uint64(r.file))
 		b = appendU(b, r.data)
+		b = appendI(b, int64(r.sent))
 	}
 	b = appendU(b, uint64(c.nextXID))
 	b = appendI(b, int64(c.backoff))
 	b = appendU(b, uint64(c.writes))
 	b = appendU(b, uint64(c.seq))
-	return appendU(b, b2u(c.crashed))
+	b = appendI(b, int64(c.lastRenewal))
+	b = appendI(b, int64(c.flushAt))
+	return appendU(b, b2u(c.crashed)|b2u(c.bdiWritten)<<1|b2u(c.recovering)<<2)
 }
 
 // CopyFrom makes l a copy of src, a process of the same run.
@@ -210,6 +228,7 @@ func (l *Local) AppendSnapshot(b []byte) []byte {
 	b = appendU(b, uint64(l.xid))
 	b = appendU(b, uint64(l.nextXID))
 	b = appendMessageSnapshot(b, &l.statted)
+	b = appendMessageSnapshot(b, &l.result)
 	b = appendU(b, uint64(l.seq))
 	return appendU(b, uint64(l.writes))
 }

@@ -93,7 +93,9 @@ func (p *Policy) Conflict(c model.ConflictInfo) model.Decision {
 	for i := range p.conflicts {
 		r := &p.conflicts[i]
 		if in(r.access, c.Access) && is(r.write, c.Write) && is(r.nonBlock, c.NonBlock) &&
-			in(r.holder, c.Holder) && is(r.recalling, c.Recalling) {
+			in(r.holder, c.Holder.Lease()) && is(r.recalling, c.Recalling) {
+			// holder names the delegation's kind: a write-attrs
+			// delegation (delegated timestamps) is a write delegation.
 			return r.action.decide(c.Kernel)
 		}
 	}

@@ -159,6 +159,20 @@ func (sc *Scenario) validateClient(i int, files, actors map[string]bool) error {
 	if c.CloseFlush != "" && c.CloseFlush != "full" && c.CloseFlush != "start" {
 		return sc.errf(field+".close_flush", "unknown mode %q (allowed: full, start)", c.CloseFlush)
 	}
+	if !(c.Loss >= 0 && c.Loss <= 1) {
+		return sc.errf(field+".loss", "must be a probability in [0, 1], got %v", c.Loss)
+	}
+	for j, w := range c.Partitions {
+		if w.To != nil && *w.To < w.From {
+			return sc.errf(fmt.Sprintf("%s.partitions[%d].to", field, j), "ends (%v) before it starts (%v)", w.To.T(), w.From.T())
+		}
+	}
+	if c.ACRegMin != nil && c.ACRegMax != nil && *c.ACRegMax < *c.ACRegMin {
+		return sc.errf(field+".acregmax", "must be at least acregmin (%v), got %v", c.ACRegMin.T(), c.ACRegMax.T())
+	}
+	if c.NoAC && (c.Actimeo != nil || c.ACRegMin != nil || c.ACRegMax != nil) {
+		return sc.errf(field+".noac", "noac sets the attribute cache times to 0: leave out actimeo, acregmin and acregmax")
+	}
 	for _, l := range []struct {
 		name string
 		spec LinkSpec
@@ -243,14 +257,14 @@ func (sc *Scenario) validateLocal(i int, files, actors map[string]bool) error {
 		if !ok || !k.IsLocal() {
 			return sc.errf(sf+".op", "unknown local operation %q (allowed: %s)", st.Op, opNames(localOps()))
 		}
-		if !files[st.File] {
-			return sc.errf(sf+".file", "file %q is not declared under files (declared: %s)", st.File, keys(files))
+		if err := sc.validateLocalStep(sf, k, st, files); err != nil {
+			return err
 		}
 		if st.Bytes < 0 {
 			return sc.errf(sf+".bytes", "must be >= 0, got %d", st.Bytes)
 		}
-		if st.Blocking && k != model.OpLsattr && k != model.OpNginx {
-			return sc.errf(sf+".blocking", "only lsattr and nginx open with O_NONBLOCK; %s already blocks", st.Op)
+		if st.Blocking && k != model.OpLsattr && k != model.OpLsattrV && k != model.OpChattr && k != model.OpNginx {
+			return sc.errf(sf+".blocking", "only lsattr, lsattr-v, chattr and nginx open with O_NONBLOCK; %s already blocks", st.Op)
 		}
 		r := st.Retry
 		if r.Attempts < 0 || r.Attempts > 1000 {
@@ -258,6 +272,37 @@ func (sc *Scenario) validateLocal(i int, files, actors map[string]bool) error {
 		}
 		if !(r.Backoff >= 0 && r.Backoff <= 100) {
 			return sc.errf(sf+".retry.backoff", "must be a factor in [0, 100], got %v", r.Backoff)
+		}
+	}
+	return nil
+}
+
+// validateLocalStep checks the fields that depend on the operation.
+func (sc *Scenario) validateLocalStep(sf string, k model.OpKind, st LocalStep, files map[string]bool) error {
+	switch {
+	case k == model.OpSleep && st.For <= 0:
+		return sc.errf(sf+".for", "a sleep needs for > 0")
+	case k != model.OpSleep && st.For != 0:
+		return sc.errf(sf+".for", "only sleep takes for")
+	case k == model.OpSleep && st.File != "":
+		return sc.errf(sf+".file", "a sleep touches no file")
+	case k != model.OpSleep && !files[st.File]:
+		return sc.errf(sf+".file", "file %q is not declared under files (declared: %s)", st.File, keys(files))
+	}
+	holders := []model.OpKind{model.OpCat, model.OpOpenRead, model.OpOpenWrite, model.OpNginx}
+	if st.Hold != 0 && !slices.Contains(holders, k) {
+		return sc.errf(sf+".hold", "only %s keep a descriptor to hold", opNames(holders))
+	}
+	if p := st.Poll; p != nil {
+		switch {
+		case k == model.OpSleep:
+			return sc.errf(sf+".poll", "a sleep cannot poll")
+		case st.Retry.Attempts > 0:
+			return sc.errf(sf+".poll", "give poll or retry, not both")
+		case !validResult(p.Until):
+			return sc.errf(sf+".poll.until", "unknown result %q (allowed: %s)", p.Until, strings.Join(resultNames(), ", "))
+		case p.Every <= 0:
+			return sc.errf(sf+".poll.every", "must be > 0 (a loop needs a pause between tries)")
 		}
 	}
 	return nil
@@ -316,6 +361,12 @@ func resultNames() []string {
 }
 
 func validResult(r string) bool { return slices.Contains(resultNames(), r) }
+
+// parseResult returns the status named r ("ok", "EAGAIN").
+func parseResult(r string) (model.Status, bool) {
+	i := slices.Index(resultNames(), r)
+	return model.Status(max(i, 0)), i >= 0
+}
 
 func eventNames() []string {
 	var out []string

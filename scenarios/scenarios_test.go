@@ -182,6 +182,15 @@ clients:
 		{"set into a list by a missing name", good, []string{"clients.c9.latency=1ms"}, []string{"no element named", "c1"}},
 		{"not a number", strings.Replace(good, "version: 1", "version: one", 1), nil, []string{"t.yaml:2", "version"}},
 		{"fraction for an integer", good, []string{"clients.c1.script.0.bytes=0.5"}, []string{"bytes", `"0.5" is not a valid integer`}},
+		{"client network loss 1.5", good, []string{"clients.c1.loss=1.5"}, []string{"clients[0].loss", "[0, 1]"}},
+		{"noac with actimeo", good, []string{"clients.c1.noac=true", "clients.c1.actimeo=3s"}, []string{"clients[0].noac", "actimeo"}},
+		{"acregmax below acregmin", good, []string{"clients.c1.acregmin=10s", "clients.c1.acregmax=5s"}, []string{"clients[0].acregmax", "acregmin"}},
+		{"sleep without for", good, []string{"locals=[{name: l1, script: [{op: sleep}]}]"}, []string{"locals[0].script[0].for", "sleep needs"}},
+		{"sleep on a file", good, []string{"locals=[{name: l1, script: [{op: sleep, for: 1s, file: f}]}]"}, []string{"locals[0].script[0].file", "no file"}},
+		{"hold on lsattr", good, []string{"locals=[{name: l1, script: [{op: lsattr, file: f, hold: 1s}]}]"}, []string{"locals[0].script[0].hold", "cat"}},
+		{"poll without a pause", good, []string{"locals=[{name: l1, script: [{op: nginx, file: f, poll: {until: ok}}]}]"}, []string{"poll.every", "> 0"}},
+		{"poll for an unknown result", good, []string{"locals=[{name: l1, script: [{op: nginx, file: f, poll: {until: EAGIAN, every: 1ms}}]}]"}, []string{"poll.until", "EAGAIN"}},
+		{"poll and retry", good, []string{"locals=[{name: l1, script: [{op: nginx, file: f, retry: {attempts: 2}, poll: {until: ok, every: 1ms}}]}]"}, []string{"poll", "not both"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -32,9 +32,11 @@ type PolicyOptsSpec struct {
 
 // FileSpec is a file on the server at the start.
 type FileSpec struct {
-	Name   string `yaml:"name"`
-	Exists bool   `yaml:"exists"`
-	Size   int64  `yaml:"size"`
+	Name    string `yaml:"name"`
+	Exists  bool   `yaml:"exists"`
+	Size    int64  `yaml:"size"`
+	Aliased bool   `yaml:"aliased"` // reachable through another filehandle (fi_aliased)
+	Setuid  bool   `yaml:"setuid"`  // S_ISUID or S_ISGID set
 }
 
 // ServerSpec overrides nfsd's timers and processing times.
@@ -46,9 +48,14 @@ type ServerSpec struct {
 	DelegReturnWait Dur       `yaml:"delegreturn_wait"`
 	BlockPeriod     Dur       `yaml:"block_period"`
 	Grace           Dur       `yaml:"grace"`
+	NFSv3           bool      `yaml:"nfsv3"`
+	Started         *Dur      `yaml:"started"`
+	LockdGrace      Dur       `yaml:"lockd_grace"`
 	RPC             *sim.Dist `yaml:"rpc"`
 	CBQueue         *sim.Dist `yaml:"cb_queue"`
 	DelegReturn     *sim.Dist `yaml:"delegreturn"`
+	Setattr         *sim.Dist `yaml:"setattr"`
+	DelegReturnRep  *sim.Dist `yaml:"delegreturn_reply"`
 	Syscall         *sim.Dist `yaml:"syscall"`
 }
 
@@ -71,7 +78,9 @@ type ClientSpec struct {
 	Version           string       `yaml:"version"`
 	CloseFlush        string       `yaml:"close_flush"`
 	Reaction          *sim.Dist    `yaml:"reaction"`
-	Latency           *sim.Dist    `yaml:"latency"` // both channels, unless set per channel
+	Latency           *sim.Dist    `yaml:"latency"`    // both channels, unless set per channel
+	Loss              float64      `yaml:"loss"`       // the client's network: both channels
+	Partitions        []WindowSpec `yaml:"partitions"` // the client's network: both channels
 	Fore              LinkSpec     `yaml:"fore"`
 	Callback          LinkSpec     `yaml:"callback"`
 	CallbackDown      bool         `yaml:"callback_down"` // callback path not up at start
@@ -81,6 +90,10 @@ type ClientSpec struct {
 	DelayMax          Dur          `yaml:"delay_max"`
 	WritebackExpire   Dur          `yaml:"writeback_expire"`
 	WritebackInterval Dur          `yaml:"writeback_interval"`
+	NoAC              bool         `yaml:"noac"`
+	Actimeo           *Dur         `yaml:"actimeo"`
+	ACRegMin          *Dur         `yaml:"acregmin"`
+	ACRegMax          *Dur         `yaml:"acregmax"`
 	Script            []ClientStep `yaml:"script"`
 }
 
@@ -109,9 +122,20 @@ type LocalStep struct {
 	Startup *sim.Dist `yaml:"startup"`
 	Bytes   int64     `yaml:"bytes"`
 	Retry   RetrySpec `yaml:"retry"`
+	Poll    *PollSpec `yaml:"poll"`
+	Hold    Dur       `yaml:"hold"`
+	For     Dur       `yaml:"for"`
 	// Blocking: lsattr or nginx opens without O_NONBLOCK (a patched
 	// program).
 	Blocking bool `yaml:"blocking"`
+}
+
+// PollSpec repeats a local operation's system call until it gives a
+// result.
+type PollSpec struct {
+	Until   string `yaml:"until"`
+	Every   Dur    `yaml:"every"`
+	Timeout Dur    `yaml:"timeout"`
 }
 
 // RetrySpec is an application retry loop.

@@ -563,6 +563,8 @@ func (e *Engine) send(m *model.Message) {
 		link = &cn.Callback
 	}
 	switch {
+	case fromServer && m.Reply && m.Kind == model.MsgDelegReturn:
+		at += e.sample(&e.cfg.Server.DelegReturnReply, &e.proc)
 	case fromServer && m.Reply:
 		at += e.sample(&e.cfg.Server.RPC, &e.proc)
 	case fromServer: // a callback leaves through nfsd's callback workqueue
@@ -583,9 +585,16 @@ func (e *Engine) send(m *model.Message) {
 	at += e.sample(&link.Latency, &cs.lazyRand)
 	if m.Kind == model.MsgDelegReturn && !m.Reply {
 		at += e.sample(&e.cfg.Server.DelegReturn, &e.proc)
+		if m.Flags&model.FlagSetattrTimes != 0 {
+			at += e.sample(&e.cfg.Server.Setattr, &e.proc)
+		}
 	}
-	at = max(at, cs.last)
-	cs.last = at
+	fifo := cs // the connection's order; the draws stay the channel's own
+	if cn.SharedConn && ch == model.ChanCallback {
+		fifo = e.channel(client, model.ChanFore, fromServer)
+	}
+	at = max(at, fifo.last)
+	fifo.last = at
 	e.deliver(at, m)
 }
 
