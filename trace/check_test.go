@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/delegsim/delegsim/model"
 	"github.com/delegsim/delegsim/trace/nfs4"
@@ -290,5 +291,42 @@ func TestCheckIsDeterministic(t *testing.T) {
 		if !bytes.Equal(out[0].Bytes(), out[1].Bytes()) {
 			t.Errorf("%s: two checks differ", gt.file)
 		}
+	}
+}
+
+// A longer loss: nfsd restarts the recall after each callback timeout,
+// and every attempt reaches the client in one burst when the loss ends.
+// The capture is k612-v42-rdwr-loss12s made 9 s longer with a second
+// restart (same slot and sequence id) in the burst; the model, its break
+// placed two timeouts before the last restart, sends the same three.
+func TestCheckReplaysARecallRestartedTwice(t *testing.T) {
+	r := replayFile(t, "k612-v42-rdwr-loss12s.pcap", "linux-6.12", func(c *Capture) {
+		const longer = 9 * time.Second
+		for i := range c.Exchanges {
+			if e := &c.Exchanges[i]; e.CallAt > time.Second {
+				e.CallAt += longer
+				if e.Answered() {
+					e.ReplyAt += longer
+				}
+			}
+		}
+		at := slices.IndexFunc(c.Exchanges, func(e Exchange) bool { return e.CallFrame == 67 })
+		again := c.Exchanges[at]
+		again.CallFrame, again.ReplyFrame = 68, 71
+		again.CallAt += time.Millisecond / 2
+		again.ReplyAt += time.Millisecond / 2
+		c.Exchanges = slices.Insert(c.Exchanges, at+1, again)
+		for i := range c.Exchanges {
+			c.Exchanges[i].Index = i
+		}
+	})
+	var frames []int
+	for _, cb := range r.cbs {
+		if cb.msg.Kind == model.MsgCBRecall && cb.matched >= 0 {
+			frames = append(frames, r.c.Exchanges[cb.matched].CallFrame)
+		}
+	}
+	if !slices.Equal(frames, []int{65, 67, 68}) || r.res.Count() != 0 {
+		t.Errorf("model CB_RECALLs matched to frames %v (want 65, 67, 68); divergences %v", frames, r.res.Divergences)
 	}
 }

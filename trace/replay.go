@@ -262,49 +262,64 @@ func (r *replay) localAccess(i int) {
 
 // injectAt is when the server-local access behind break lb is injected.
 // nfsd recalls at once (nfsd_break_deleg_cb queues the CB_RECALL), so
-// normally just before the CB_RECALL that shows it. But a CB_RECALL that
-// the capture shows restarted went out long before the capture saw it:
-// a later CB_RECALL of the same delegation on the same backchannel slot
-// with the same sequence id is nfsd's restart of a callback that got no
-// answer within the callback timeout (nfsd4_cb_sequence_done: no reply,
-// cb_seq_status 1, so the slot's sequence id is not bumped;
-// nfsd4_mark_cb_fault; need_restart), and a resend after NFS4ERR_DELAY
-// would have bumped it. The first attempt then left at least one
-// callback timeout before the restart, and the network (a partition, a
-// full loss) held both until the capture point saw them. The break is
-// placed that timeout before the restart, within its window, so that the
-// model's own callback times out and is restarted as the real one was.
+// normally just before the CB_RECALL that shows it. But a CB_RECALL
+// restarted less than a callback timeout after the capture first saw it
+// went out long before that: nfsd restarts a callback only after it got
+// no answer within the timeout (nfsd4_cb_sequence_done: no reply,
+// nfsd4_mark_cb_fault, requeue), so the network (a partition, a full
+// loss) held the first attempt, and the restarts, until the capture point
+// saw them in one burst. With k restarts in the burst the first attempt
+// left k timeouts before the last; the break is placed there, within its
+// window, so that the model's own callback times out, faults the
+// backchannel and is restarted as the real one was.
 func (r *replay) injectAt(lb LocalBreak) time.Duration {
 	first := slices.IndexFunc(r.c.Exchanges, func(e Exchange) bool { return e.Callback && e.CallFrame == lb.Frame })
 	if first < 0 {
 		return lb.Before
 	}
-	if rs := r.restartOf(first); rs >= 0 {
-		return max(lb.After, r.c.Exchanges[rs].CallAt-r.par.CBTimeout)
+	var burst []int
+	for _, j := range r.restartsOf(first) {
+		if r.c.Exchanges[j].CallAt-r.c.Exchanges[first].CallAt < r.par.CBTimeout {
+			burst = append(burst, j)
+		}
 	}
-	return lb.Before
+	if len(burst) == 0 {
+		return lb.Before
+	}
+	last := r.c.Exchanges[burst[len(burst)-1]].CallAt
+	return max(lb.After, last-time.Duration(len(burst))*r.par.CBTimeout)
 }
 
-// restartOf returns the CB_RECALL exchange that restarts CB_RECALL
-// exchange i (same delegation, same session, slot and sequence id), or
-// -1.
-func (r *replay) restartOf(i int) int {
+// restartsOf returns the CB_RECALL exchanges that restart CB_RECALL
+// exchange i: later CB_RECALLs of the same delegation on the same
+// backchannel slot with the same sequence id (a restart does not bump it;
+// a resend after NFS4ERR_DELAY follows a CB_SEQUENCE that succeeded,
+// which does), or sent while i was still unanswered (nfsd has one recall
+// callback per delegation, dl_recall, and a second lease break while it
+// runs sends none from 6.15 on; before, the single backchannel slot kept
+// a second CB_SEQUENCE from overlapping the first).
+func (r *replay) restartsOf(i int) []int {
 	e := &r.c.Exchanges[i]
 	rec, seq := cbRecallOf(e)
-	if rec == nil || seq == nil {
-		return -1
+	if rec == nil {
+		return nil
 	}
+	var out []int
 	for j := i + 1; j < len(r.c.Exchanges); j++ {
 		o := &r.c.Exchanges[j]
 		if !o.Callback || o.Client != e.Client {
 			continue
 		}
-		if orec, oseq := cbRecallOf(o); orec != nil && oseq != nil && orec.Stateid.Other == rec.Stateid.Other &&
-			oseq.SessionID == seq.SessionID && oseq.Slot == seq.Slot && oseq.SequenceID == seq.SequenceID {
-			return j
+		orec, oseq := cbRecallOf(o)
+		if orec == nil || orec.Stateid.Other != rec.Stateid.Other {
+			continue
+		}
+		sameSlot := seq != nil && oseq != nil && oseq.SessionID == seq.SessionID && oseq.Slot == seq.Slot && oseq.SequenceID == seq.SequenceID
+		if sameSlot || !e.Answered() || o.CallAt < e.ReplyAt {
+			out = append(out, j)
 		}
 	}
-	return -1
+	return out
 }
 
 // cbRecallOf returns a CB_COMPOUND's CB_RECALL and CB_SEQUENCE
