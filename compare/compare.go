@@ -18,6 +18,7 @@
 package compare
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -62,6 +63,12 @@ type Options struct {
 	// run and the table says so.
 	Explorer Explorer
 	Workers  int // parallel trials; 0: GOMAXPROCS
+	// Context, if set, stops the comparison once it is done, within a
+	// row's trials: Compare then returns the rows finished so far, judged,
+	// and an error wrapping the context's cause.
+	Context context.Context
+	// Progress, if set, is called after each row.
+	Progress func()
 }
 
 // Explorer is an exhaustive search for close-to-open violations in one
@@ -213,7 +220,13 @@ func Compare(sc *scenarios.Scenario, o Options) (*Table, error) {
 	}
 	wait := model.ServerParams{DelegReturnWait: sc.Spec.Server.DelegReturnWait.T()}.WithDefaults().DelegReturnWait
 	for _, rw := range rows {
+		if o.Context != nil && o.Context.Err() != nil {
+			break
+		}
 		trials := runTrials(rw.sc, rw.o, r.Seed, t.Access, o)
+		if o.Context != nil && o.Context.Err() != nil {
+			break // the row is incomplete: drop it
+		}
 		out := summarize(rw.fix, rw.v, trials, r.Seed)
 		res, _ := rw.sc.Resolve(rw.o) // checked by resolveRows
 		out.Probe = ProbePolicy(res.Policy, r.Profile, wait)
@@ -225,8 +238,14 @@ func Compare(sc *scenarios.Scenario, o Options) (*Table, error) {
 			out.Explore = &ex
 		}
 		t.Rows = append(t.Rows, out)
+		if o.Progress != nil {
+			o.Progress()
+		}
 	}
 	t.judge()
+	if o.Context != nil && o.Context.Err() != nil && len(t.Rows) < len(rows) {
+		return t, fmt.Errorf("compare %s: stopped after %d of %d rows: %w", sc.Name(), len(t.Rows), len(rows), context.Cause(o.Context))
+	}
 	return t, nil
 }
 
@@ -311,7 +330,11 @@ func firstAccess(sc *scenarios.Scenario) (name, kind string) {
 
 func runTrials(sc *scenarios.Scenario, po scenarios.Options, seed uint64, access string, o Options) []trial {
 	out := make([]trial, o.Trials)
-	parallel.For(o.Trials, o.Workers, func(i int) {
+	ctx := o.Context
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	parallel.ForContext(ctx, o.Trials, o.Workers, func(i int) {
 		to := po
 		to.Seed, to.HasSeed, to.Trace = seed+uint64(i), true, true
 		out[i] = runTrial(sc, to, access)

@@ -181,7 +181,7 @@ func Build(sc *scenarios.Scenario, o scenarios.Options) (*Story, error) {
 // loaded with the schedule's --set overrides.
 func BuildSchedule(sc *scenarios.Scenario, o scenarios.Options, sch *explore.Schedule) (*Story, error) {
 	o.Trace, o.Observe = false, nil
-	m, r, err := explore.FromScenario(sc, o, explore.ModelOptions{MaxDelay: sch.MaxDelay})
+	m, r, err := explore.FromScenario(sc, o, explore.ModelOptions{MaxDelay: sch.MaxDelay, MinDelay: sch.MinDelay})
 	if err != nil {
 		return nil, fmt.Errorf("explain %s: %w", sc.Name(), err)
 	}

@@ -20,7 +20,8 @@ var svgID = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]*$`)
 
 // WriteSVG writes the sequence diagram alone, as one <svg> element with
 // its styles inside, for embedding in another page (delegsim serve draws
-// each path with it). It is the diagram WriteHTML's page shows: a lane
+// each path with it), laid out once for all (WriteHTML's page lays its
+// diagram out for the window instead, with its script): a lane
 // per participant, a row per step (a <rect class="row" data-i="N">
 // titled with what happened and why), and the arrows and notes of each
 // step (data-row="N"). id names the element and prefixes the id of its

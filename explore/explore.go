@@ -2,6 +2,7 @@ package explore
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"math"
 	"slices"
@@ -68,6 +69,9 @@ type Options struct {
 	// ProgressEvery is how many new states pass between Progress calls;
 	// 0: DefaultProgressEvery.
 	ProgressEvery int
+	// Context, if set, stops the search soon after it is done (within a
+	// few thousand states); the report then has Interrupted set.
+	Context context.Context
 
 	noMemo bool // tests: step every actor afresh (engine.noMemo)
 }
@@ -119,8 +123,13 @@ type Report struct {
 	// Exhausted: every reachable state was visited.
 	Exhausted bool `json:"exhausted"`
 	// Bound names the bound that cut the search ("max-states",
-	// "max-depth"), if any.
+	// "max-depth", "max-memory"), if any.
 	Bound string `json:"bound,omitempty"`
+	// MaxMemory is the max-memory bound in bytes, if there was one (the
+	// caller enforces it through Options.Context).
+	MaxMemory int64 `json:"max_memory,omitempty"`
+	// Interrupted: Options.Context stopped the search.
+	Interrupted bool `json:"interrupted,omitempty"`
 
 	Terminal   int `json:"terminal_states"`   // states where the run ends
 	Unfinished int `json:"unfinished_states"` // terminal states with a script not finished
@@ -484,8 +493,17 @@ func (x *explorer) child(f *frame, st Step, d *delta) bool {
 		x.rep.Bound = "max-states"
 		x.stop = true
 	}
+	if x.rep.Distinct%interruptEvery == 0 && x.o.Context != nil && x.o.Context.Err() != nil {
+		x.rep.Interrupted = true
+		x.stop = true
+	}
 	return true
 }
+
+// interruptEvery is how many new states pass between looks at
+// Options.Context: rarely enough to cost nothing, often enough to stop
+// within milliseconds.
+const interruptEvery = 1 << 12
 
 // complete records a state, f+d (d may be nil), where the run ends: its
 // history's outcomes and, once per distinct history, the consistency
@@ -538,7 +556,7 @@ func (x *explorer) finish() {
 	r.Elapsed = time.Since(x.start)
 	r.VisitedBytes = x.visited.bytes()
 	r.Histories = len(x.histories)
-	r.Exhausted = r.Bound == "" && r.Counterexample == nil
+	r.Exhausted = r.Bound == "" && r.Counterexample == nil && !r.Interrupted
 	for _, inv := range checker.Invariants {
 		r.Invariants = append(r.Invariants, *x.findings[inv.Name])
 		delete(x.findings, inv.Name)

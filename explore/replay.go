@@ -128,7 +128,7 @@ func ReplayFile(sc *scenarios.Scenario, o scenarios.Options, sets []string, path
 	if err != nil {
 		return nil, scenarios.Resolved{}, err
 	}
-	m, r, err := FromScenario(sc, o, ModelOptions{MaxDelay: sch.MaxDelay})
+	m, r, err := FromScenario(sc, o, ModelOptions{MaxDelay: sch.MaxDelay, MinDelay: sch.MinDelay})
 	if err != nil {
 		return nil, r, err
 	}

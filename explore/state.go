@@ -50,11 +50,12 @@ type timer struct {
 	at  model.Time
 }
 
-// inflight is a message on a channel and the latest time it may arrive.
+// inflight is a message on a channel and the earliest and latest times
+// it may arrive.
 type inflight struct {
-	msg *model.Message // interned
-	mid uint32         // its index among the interned messages
-	due model.Time
+	msg        *model.Message // interned
+	mid        uint32         // its index among the interned messages
+	ready, due model.Time
 }
 
 // part is one actor's share of a state: the actor, its armed timers and
@@ -148,10 +149,10 @@ type stepResult struct {
 // before the channel's no-overtaking rule; lost if a partition that never
 // heals swallows it.
 type send struct {
-	ch   int32
-	mid  uint32
-	lost bool
-	due  model.Time
+	ch         int32
+	mid        uint32
+	lost       bool
+	ready, due model.Time
 }
 
 // engine applies transitions. It interns parts, queues, messages and
@@ -181,8 +182,9 @@ type engine struct {
 
 	stepMemo map[[3]uint64]stepResult // by stepKey
 	// pushMemo is by the channel (32 bits) and the queue's index (32),
-	// the message's index, and the due time.
-	pushMemo  map[[3]uint64]*queue
+	// the message's index, and the ready and due times.
+	pushMemo  map[[4]uint64]*queue
+	ripeMemo  map[[2]uint64]*queue // by channel and queue (see push), and the time
 	sendArena []send
 	timers    []timer // scratch
 	ebuf      []byte  // scratch for frontier entries (codec.go)
@@ -205,7 +207,7 @@ func newEngine(m *Model) *engine {
 		scratch: make([]model.Actor, len(m.actors)),
 		parts:   make([]internTable[part], len(m.actors)), queues: make([]internTable[queue], len(m.Channels)),
 		msgIdx: map[model.Message]uint32{}, hists: []histNode{{}}, histIdx: map[histKey]uint32{},
-		stepMemo: map[[3]uint64]stepResult{}, pushMemo: map[[3]uint64]*queue{}}
+		stepMemo: map[[3]uint64]stepResult{}, pushMemo: map[[4]uint64]*queue{}, ripeMemo: map[[2]uint64]*queue{}}
 	for i, a := range m.actors {
 		e.scratch[i] = a.Clone()
 		e.parts[i].index = map[string]*part{}
@@ -308,6 +310,7 @@ func (e *engine) apply(f *frame, st Step, d *delta) {
 	switch st.Kind {
 	case Wait:
 		d.now = e.waitTarget(f)
+		e.ripen(f, d)
 	case Deliver, Lose:
 		q := f.chans[st.Index]
 		m := q.msgs[0]
@@ -334,6 +337,7 @@ func (e *engine) apply(f *frame, st Step, d *delta) {
 		p := f.parts[id]
 		i := timerIndex(p.timers, key)
 		d.now = max(d.now, p.timers[i].at)
+		e.ripen(f, d)
 		d.actor = int(id)
 		if e.rec != nil && st.Kind == Fire {
 			e.rec.fire(d.now, id, key)
@@ -364,11 +368,15 @@ func (e *engine) step(f *frame, d *delta, id model.ActorID, in model.Input, p *p
 			continue
 		}
 		q := f.queue(d, int(s.ch))
-		due := s.due
+		ready, due := s.ready, s.due
 		if n := len(q.msgs); n > 0 {
-			due = max(due, q.msgs[n-1].due) // TCP: no overtaking
+			// TCP: no overtaking, as sim's channelState.last.
+			ready, due = max(ready, q.msgs[n-1].ready), max(due, q.msgs[n-1].due)
 		}
-		d.setQueue(int(s.ch), e.push(int(s.ch), q, s.mid, due))
+		if ready <= d.now {
+			ready = 0 // ripe: see ripen
+		}
+		d.setQueue(int(s.ch), e.push(int(s.ch), q, s.mid, ready, due))
 	}
 }
 
@@ -415,10 +423,11 @@ func (e *engine) stepNew(now model.Time, id model.ActorID, in model.Input, p *pa
 			msg := &e.out.Msgs[i]
 			ci := e.m.channelIndex(msg)
 			due, ok := e.m.due(&e.m.Channels[ci], now, msg)
+			ready := e.m.ready(&e.m.Channels[ci], now, msg)
 			if e.rec != nil {
 				e.rec.send(now, *msg, due, !ok)
 			}
-			e.sendArena = append(e.sendArena, send{ch: int32(ci), mid: e.internMsg(msg), lost: !ok, due: due})
+			e.sendArena = append(e.sendArena, send{ch: int32(ci), mid: e.internMsg(msg), lost: !ok, ready: ready, due: due})
 		}
 		r.sends = e.sendArena[start:len(e.sendArena):len(e.sendArena)]
 	}
@@ -528,6 +537,7 @@ func (e *engine) internQueue(ci int, msgs []inflight) *queue {
 	b := e.buf[:0]
 	for _, m := range msgs {
 		b = binary.AppendUvarint(b, uint64(m.mid))
+		b = binary.AppendVarint(b, int64(m.ready))
 		b = binary.AppendVarint(b, int64(m.due))
 	}
 	e.buf = b
@@ -542,6 +552,7 @@ func (e *engine) internQueue(ci int, msgs []inflight) *queue {
 		h := uint64(len(msgs))
 		for _, m := range msgs {
 			h = mix(h ^ e.msgs[m.mid].h)
+			h = mix(h ^ uint64(m.ready))
 			h = mix(h ^ uint64(m.due))
 		}
 		q.h = h
@@ -558,14 +569,55 @@ func (e *engine) pop(ci int, q *queue) *queue {
 	return q.tail
 }
 
-// push returns channel ci's queue q with message mid appended, due at due.
-func (e *engine) push(ci int, q *queue, mid uint32, due model.Time) *queue {
-	k := [3]uint64{uint64(ci)<<32 | uint64(q.id), uint64(mid), uint64(due)}
+// ripen records in d, for a step that moves the clock to d.now, the
+// queues of f whose messages become ready by then, with their ready times
+// set to 0. Once a message may be delivered, when it became so makes no
+// difference to what can happen, so states that differ only there are one
+// state: without this, ready times would multiply the space.
+func (e *engine) ripen(f *frame, d *delta) {
+	if d.now == f.now {
+		return
+	}
+	for ci, q := range f.chans {
+		for _, m := range q.msgs {
+			if m.ready == 0 {
+				continue // ripe already; the rest of the queue may not be
+			}
+			if m.ready <= d.now {
+				d.setQueue(ci, e.ripe(ci, q, d.now))
+			}
+			break // ready times never fall along a queue
+		}
+	}
+}
+
+// ripe returns channel ci's queue q with the ready times of the messages
+// ready by now set to 0.
+func (e *engine) ripe(ci int, q *queue, now model.Time) *queue {
+	k := [2]uint64{uint64(ci)<<32 | uint64(q.id), uint64(now)}
+	if r, ok := e.ripeMemo[k]; ok {
+		return r
+	}
+	msgs := slices.Clone(q.msgs)
+	for i := range msgs {
+		if msgs[i].ready <= now {
+			msgs[i].ready = 0
+		}
+	}
+	r := e.internQueue(ci, msgs)
+	e.ripeMemo[k] = r
+	return r
+}
+
+// push returns channel ci's queue q with message mid appended, arriving
+// in [ready, due].
+func (e *engine) push(ci int, q *queue, mid uint32, ready, due model.Time) *queue {
+	k := [4]uint64{uint64(ci)<<32 | uint64(q.id), uint64(mid), uint64(ready), uint64(due)}
 	if r, ok := e.pushMemo[k]; ok {
 		return r
 	}
 	msgs := append(make([]inflight, 0, len(q.msgs)+1), q.msgs...)
-	msgs = append(msgs, inflight{msg: &e.msgs[mid].msg, mid: mid, due: due})
+	msgs = append(msgs, inflight{msg: &e.msgs[mid].msg, mid: mid, ready: ready, due: due})
 	r := e.internQueue(ci, msgs)
 	e.pushMemo[k] = r
 	return r
@@ -628,9 +680,23 @@ func (f *frame) horizon() (arrive, next model.Time) {
 }
 
 // waitTarget is where a Wait step takes the clock: to the earliest timer
-// deadline or the earliest latest-arrival time, whichever comes first.
+// deadline, the earliest latest-arrival time or the earliest ready time
+// still ahead, whichever comes first.
 func (e *engine) waitTarget(f *frame) model.Time {
-	return min(f.arrive, f.next, e.m.MaxTime)
+	return min(f.arrive, f.next, e.m.MaxTime, f.readyAfter(f.now))
+}
+
+// readyAfter returns the earliest ready time after now of a message at
+// the head of its channel (MaxInt64: none). Messages behind a head wait
+// for it: only heads are delivered.
+func (f *frame) readyAfter(now model.Time) model.Time {
+	t := model.Time(math.MaxInt64)
+	for _, q := range f.chans {
+		if len(q.msgs) > 0 && q.msgs[0].ready > now {
+			t = min(t, q.msgs[0].ready)
+		}
+	}
+	return t
 }
 
 // enabled appends the steps enabled in f to out: delivering (and, on a
@@ -644,13 +710,15 @@ func (e *engine) enabled(f *frame, out []Step) []Step {
 		if len(q.msgs) == 0 {
 			continue
 		}
-		out = append(out, Step{Kind: Deliver, Index: ci})
+		if q.msgs[0].ready <= f.now {
+			out = append(out, Step{Kind: Deliver, Index: ci})
+		}
 		if e.m.Channels[ci].Lossy {
 			out = append(out, Step{Kind: Lose, Index: ci})
 		}
 	}
 	arrive, next := f.arrive, f.next
-	if arrive != math.MaxInt64 && min(arrive, next, e.m.MaxTime) > f.now {
+	if arrive != math.MaxInt64 && e.waitTarget(f) > f.now {
 		out = append(out, Step{Kind: Wait})
 	}
 	if next > e.m.MaxTime || next > arrive {

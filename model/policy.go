@@ -3,6 +3,7 @@ package model
 import (
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -336,5 +337,5 @@ func LookupPolicy(name string, o PolicyOptions) (Policy, error) {
 	}
 	names := append(PolicyNames(), ConfigPolicyNames()...)
 	sort.Strings(names)
-	return nil, fmt.Errorf("unknown policy %q (allowed: %v)", name, names)
+	return nil, fmt.Errorf("unknown policy %q (allowed: %s)", name, strings.Join(names, ", "))
 }

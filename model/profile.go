@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -93,7 +94,7 @@ func LookupProfile(name string) (Profile, error) {
 	if p, ok := profiles[name]; ok {
 		return p, nil
 	}
-	return Profile{}, fmt.Errorf("unknown profile %q (allowed: %v)", name, ProfileNames())
+	return Profile{}, fmt.Errorf("unknown profile %q (allowed: %s)", name, strings.Join(ProfileNames(), ", "))
 }
 
 // ProfileNames lists every accepted profile name, oldest release first.

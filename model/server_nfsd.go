@@ -452,12 +452,14 @@ func (s *Server) delegReturn(now Time, m *Message, out *Output) {
 }
 
 // setDelegatedMtime is nfsd4_setattr with a delegated mtime
-// (vet_deleg_attrs): a time later than the delegation's grant and not in
-// the future sets mtime and ctime, and so moves the change attribute.
+// (vet_deleg_attrs, nfsd4_vet_deleg_time): a time later than the
+// delegation's grant sets mtime and ctime, and so moves the change
+// attribute; one in the server's future is clamped to its present.
 func (s *Server) setDelegatedMtime(now Time, d *Deleg, mtime Time) {
-	if mtime <= d.MtimeAtGrant || mtime > now {
+	if mtime <= d.MtimeAtGrant {
 		return
 	}
+	mtime = min(mtime, now)
 	f := s.file(d.File)
 	f.Mtime = mtime
 	f.Change++

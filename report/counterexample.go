@@ -95,7 +95,7 @@ func (r *Report) counterexample(sc *scenarios.Scenario, arg string, sets []strin
 	}
 	o := scenarios.Options{Profile: r.Main.Profile, Policy: row.Policy, PolicyValue: row.Value,
 		Seed: r.Options.Seed, HasSeed: r.Options.HasSeed}
-	m, _, err := explore.FromScenario(rsc, o, explore.ModelOptions{})
+	m, _, err := explore.FromScenario(rsc, o, explore.ModelOptions{MinDelay: true})
 	if err != nil {
 		return c, err
 	}

@@ -38,7 +38,8 @@ func (sc *Scenario) errf(field, format string, args ...any) error {
 	if !ok {
 		line = 1
 	}
-	return &Error{File: sc.File, Line: line, Field: field, Msg: fmt.Sprintf(format, args...)}
+	// Line 0: the field's value came from a --set override.
+	return &Error{File: sc.File, Line: line, Field: field, Msg: fmt.Sprintf(format, args...), Override: line == 0}
 }
 
 var clientOps = []model.OpKind{model.OpOpen, model.OpWrite, model.OpClose, model.OpFsync,
@@ -63,14 +64,7 @@ var recallAnswers = map[string]model.RecallAnswer{
 	"NFS4ERR_RESOURCE":    {Status: model.NFS4ErrResource},
 }
 
-func mapKeys[V any](m map[string]V) string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	slices.Sort(ks)
-	return strings.Join(ks, ", ")
-}
+func mapKeys[V any](m map[string]V) string { return strings.Join(sortedKeys(m), ", ") }
 
 var versions = map[string]int{"4.0": 0, "4.1": 1, "4.2": 2}
 
@@ -162,7 +156,10 @@ func (sc *Scenario) validate() error {
 }
 
 func (sc *Scenario) validateServer() error {
-	if l := sc.Spec.Server.Lease; l != 0 && l.T() < 1e9 {
+	// An absent lease means the profile's; a written one, even 0s, must
+	// be one nfsd accepts (nfsd4_init_leases_net; docs/scenarios.md).
+	_, written := sc.lines["server.lease"]
+	if l := sc.Spec.Server.Lease; (l != 0 || written) && l.T() < 1e9 {
 		return sc.errf("server.lease", "must be at least 1s, got %v", l.T())
 	}
 	return nil

@@ -375,6 +375,11 @@ func (e *Engine) reset(cfg Config) {
 // push queues an event at time at and returns it for the caller to fill
 // in; the pointer is good until the next push.
 func (e *Engine) push(at model.Time, kind evKind, actor model.ActorID) *event {
+	if at < e.now {
+		// An invariant, not an input check: dists are bounded (MaxDelay)
+		// and timers are clamped to now, so only a bug gets here.
+		panic(fmt.Sprintf("sim: time went backwards: an event for actor %d queued at %v, before the clock's %v", actor, at, e.now))
+	}
 	if e.seq >= maxSeq {
 		e.renumber()
 	}

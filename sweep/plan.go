@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/delegsim/delegsim/checker"
+	"github.com/delegsim/delegsim/internal/version"
 	"github.com/delegsim/delegsim/model"
 	"github.com/delegsim/delegsim/scenarios"
 )
@@ -146,7 +147,7 @@ func NewPlan(spec Spec) (*Plan, error) {
 	}
 	sc := p.points[0].sc
 	p.Meta = Meta{
-		Format: FormatVersion, Scenario: spec.Scenario, Name: sc.Name(),
+		Version: version.String(), Format: FormatVersion, Scenario: spec.Scenario, Name: sc.Name(),
 		Profile: p.points[0].resolved[0].Profile.Name, Policies: rowNames(spec),
 		Baseline: Baseline, Sets: append([]string{}, spec.Sets...), Trials: spec.Trials, Seed: spec.Seed,
 		Consistency: cons, Points: n, Shard: Whole, Complete: true,

@@ -1,11 +1,13 @@
 package trace
 
 import (
+	"bytes"
 	"encoding/binary"
 	"io"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -74,16 +76,25 @@ type synth struct {
 	packets int
 }
 
+// Read fills p with as many records as fit: the generator's cost is
+// charged to the benchmark, so it should be small.
 func (s *synth) Read(p []byte) (int, error) {
-	for len(s.buf) == 0 {
-		if s.n >= s.limit {
-			return 0, io.EOF
+	n := 0
+	for n < len(p) {
+		if len(s.buf) == 0 {
+			if s.n >= s.limit {
+				break
+			}
+			s.next()
 		}
-		s.next()
+		k := copy(p[n:], s.buf)
+		s.buf = s.buf[k:]
+		n += k
 	}
-	k := copy(p, s.buf)
-	s.buf = s.buf[k:]
-	return k, nil
+	if n == 0 {
+		return 0, io.EOF
+	}
+	return n, nil
 }
 
 func (s *synth) next() {
@@ -134,8 +145,9 @@ func (s *synth) next() {
 
 // BenchmarkDecode streams a synthesized capture of at least 1 GB (the
 // test captures, round after round) through the whole decoder, keeping
-// no exchange, and reports MB/s, packets/s and the peak heap, sampled as
-// it goes: the heap must not grow with the capture.
+// no exchange (Options.Exchange), and reports throughput per wall second
+// and per CPU second, allocations per packet, and the peak heap, sampled
+// as it goes: the heap must not grow with the capture.
 func BenchmarkDecode(b *testing.B) {
 	seeds := seedPackets(b)
 	for _, size := range []int64{256 << 20, 1 << 30} {
@@ -145,10 +157,9 @@ func BenchmarkDecode(b *testing.B) {
 			exchanges := 0
 			packets := 0
 			b.SetBytes(size)
-			cpu0 := cpuTime()
+			m := startMeter()
 			for b.Loop() {
 				s := &synth{seeds: seeds, limit: size}
-				runtime.GC()
 				_, err := Decode(s, "synth", Options{Exchange: func(*Exchange) {
 					exchanges++
 					if exchanges%20000 == 0 {
@@ -161,14 +172,67 @@ func BenchmarkDecode(b *testing.B) {
 				}
 				packets += s.packets
 			}
-			// On a shared machine wall time counts other people's work:
-			// CPU time (this process, GC included) is what a core spends.
-			cpu := cpuTime() - cpu0
-			b.ReportMetric(float64(size)*float64(b.N)/1e6/cpu.Seconds(), "MB/cpu-s")
-			b.ReportMetric(float64(packets)/b.Elapsed().Seconds(), "packets/s")
+			m.report(b, size*int64(b.N), packets)
 			b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MB")
 		})
 	}
+}
+
+// BenchmarkDecodeCaptures decodes each test capture from memory as
+// `delegsim trace` does (every exchange kept for the story).
+func BenchmarkDecodeCaptures(b *testing.B) {
+	files, _ := filepath.Glob("testdata/*.pcap")
+	if len(files) == 0 {
+		b.Fatal("no test captures")
+	}
+	for _, p := range files {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(strings.TrimSuffix(filepath.Base(p), ".pcap"), func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			packets := 0
+			m := startMeter()
+			for b.Loop() {
+				c, err := Decode(bytes.NewReader(data), p, Options{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				packets += c.Frames
+			}
+			m.report(b, int64(len(data))*int64(b.N), packets)
+		})
+	}
+}
+
+// meter measures what a benchmark's loop costs besides wall time.
+type meter struct {
+	cpu    time.Duration
+	allocs uint64
+	bytes  uint64
+}
+
+func startMeter() meter {
+	var ms runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	return meter{cpu: cpuTime(), allocs: ms.Mallocs, bytes: ms.TotalAlloc}
+}
+
+// report adds per-CPU-second throughput (on a shared machine wall time
+// counts other people's work: CPU time of this process, garbage
+// collection included, is what a core spends), packets per second, and
+// allocations per packet.
+func (m meter) report(b *testing.B, bytes int64, packets int) {
+	cpu := (cpuTime() - m.cpu).Seconds()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	b.ReportMetric(float64(bytes)/1e6/cpu, "MB/cpu-s")
+	b.ReportMetric(float64(packets)/b.Elapsed().Seconds(), "packets/s")
+	b.ReportMetric(float64(packets)/cpu, "packets/cpu-s")
+	b.ReportMetric(float64(ms.Mallocs-m.allocs)/float64(packets), "allocs/packet")
+	b.ReportMetric(float64(ms.TotalAlloc-m.bytes)/float64(packets), "B/packet")
 }
 
 // cpuTime is the process's user and system CPU time.

@@ -108,14 +108,23 @@ func replyTrips(side int) int {
 // the story: per client its one-way delay (from TCP handshakes, and on
 // loopback also the fastest RPC) and its reaction to CB_RECALL (CB_RECALL
 // → DELEGRETURN); for the server its reply time (call → reply of RPCs
-// that met no conflict), its extra DELEGRETURN processing (DELEGRETURN's
-// reply time beyond an ordinary reply) and its callback queueing
-// (conflicting request → callback on the wire). Each gap is corrected for
-// the trips it holds at the capture point. Distributions are log-normal
-// with the samples' median and log-spread; a single sample gives a fixed
-// value.
+// that met no conflict), the cost of DELEGRETURN where nfsd spends it
+// (see calibrateDelegReturn) and its callback queueing (conflicting
+// request → callback on the wire). Each gap is corrected for the trips it
+// holds at the capture point. Distributions are log-normal with the
+// samples' median and log-spread; a single sample gives a fixed value.
 func Calibrate(c *Capture, st *Story) *Calibration {
 	cal := &Calibration{}
+	lat, sides := cal.latencies(c, st)
+	rpc := cal.replyTimes(c, st, lat, sides)
+	cal.reactions(c, st, lat, sides)
+	cal.calibrateDelegReturn(c, lat, sides, rpc)
+	cal.callbackQueue(c, st, lat, sides)
+	return cal
+}
+
+// latencies estimates each client's one-way delay and capture side.
+func (cal *Calibration) latencies(c *Capture, st *Story) ([]time.Duration, []int) {
 	lat := make([]time.Duration, len(c.Clients))
 	sides := make([]int, len(c.Clients))
 	for i := range c.Clients {
@@ -131,22 +140,31 @@ func Calibrate(c *Capture, st *Story) *Calibration {
 		}
 		cal.Params = append(cal.Params, Param{Key: fmt.Sprintf("clients.%s.latency", c.Clients[i].Name), Value: fixed(ow), Samples: max(n, 1), How: how})
 	}
-	// Server reply time.
+	return lat, sides
+}
+
+// replyTimes estimates the server's reply time from the requests that
+// met no conflict, and returns the samples.
+func (cal *Calibration) replyTimes(c *Capture, st *Story, lat []time.Duration, sides []int) []time.Duration {
 	var rpc []time.Duration
+	b := &builder{c: c, st: st}
 	for i := range c.Exchanges {
 		e := &c.Exchanges[i]
-		if e.Client < 0 || e.Callback || !e.Answered() || e.Status() != nfs4.OK || e.Name() == "DELEGRETURN" || (&builder{c: c, st: st}).overlapsCallback(i) {
+		if e.Client < 0 || e.Callback || !e.Answered() || e.Status() != nfs4.OK || e.Name() == "DELEGRETURN" || b.overlapsCallback(i) {
 			continue
 		}
 		rpc = append(rpc, nonNeg(e.ReplyAt-e.CallAt-time.Duration(replyTrips(sides[e.Client]))*lat[e.Client]))
 	}
-	rpcMed := median(rpc)
 	if len(rpc) > 0 {
 		cal.Params = append(cal.Params, Param{Key: "server.rpc", Value: lognormal(rpc), Samples: len(rpc), How: "reply time: call → reply of requests that met no conflict, less the trips in the gap"})
 	}
-	// Client reaction and DELEGRETURN processing, per recall.
+	return rpc
+}
+
+// reactions estimates each client's reaction to CB_RECALL and collects
+// the measured recall latencies.
+func (cal *Calibration) reactions(c *Capture, st *Story, lat []time.Duration, sides []int) {
 	react := map[int][]time.Duration{}
-	var dret []time.Duration
 	for _, d := range st.Delegations {
 		if d.RecallAt == nil || d.ReturnSent == nil || d.Client < 0 {
 			continue
@@ -156,9 +174,6 @@ func Calibrate(c *Capture, st *Story) *Calibration {
 		// server sees departure then arrival (two), the client neither.
 		trips := map[int]int{sideLoopback: 1, sideServer: 2, sideClient: 0}[sides[d.Client]]
 		react[d.Client] = append(react[d.Client], nonNeg(*d.Reaction-time.Duration(trips)*lat[d.Client]))
-		if d.ReturnReply != nil {
-			dret = append(dret, nonNeg(*d.ReturnReply-time.Duration(replyTrips(sides[d.Client]))*lat[d.Client]-rpcMed))
-		}
 		if d.RecallLatency != nil {
 			cal.RecallLatencies = append(cal.RecallLatencies, *d.RecallLatency)
 		}
@@ -169,12 +184,11 @@ func Calibrate(c *Capture, st *Story) *Calibration {
 				How: "reaction: CB_RECALL → DELEGRETURN, less the trips in the gap"})
 		}
 	}
-	if len(dret) > 0 {
-		cal.Params = append(cal.Params, Param{Key: "server.delegreturn", Value: lognormal(dret), Samples: len(dret),
-			How: "DELEGRETURN processing: its call → reply beyond an ordinary reply time"})
-	}
-	// Callback queueing: a conflicting request (or a GETATTR answered by
-	// CB_GETATTR) arrives, the callback goes out.
+}
+
+// callbackQueue estimates nfsd's callback queueing: a conflicting request
+// (or a GETATTR answered by CB_GETATTR) arrives, the callback goes out.
+func (cal *Calibration) callbackQueue(c *Capture, st *Story, lat []time.Duration, sides []int) {
 	var q []time.Duration
 	for _, d := range st.Delegations {
 		if d.RecallAt == nil || !strings.Contains(d.Cause, "(frame ") {
@@ -199,7 +213,6 @@ func Calibrate(c *Capture, st *Story) *Calibration {
 	} else {
 		cal.Notes = append(cal.Notes, "server.cb_queue: no recall or CB_GETATTR with its cause on the wire (a local access starts the recall out of sight); the profile's default stays")
 	}
-	return cal
 }
 
 // cbTrips is the trips in a request-to-callback gap: on the server both

@@ -171,24 +171,6 @@ func TestCheckTellsProfilesApart(t *testing.T) {
 	}
 }
 
-// The 7.2 captures hold what the model cannot yet say (issue 11):
-// WRITE_ATTRS_DELEG with open-XOR-delegation. The check reports it at the
-// OPEN, naming the rule.
-func TestCheckReportsDelegatedTimestamps(t *testing.T) {
-	c, st := decodeFile(t, "k72-v42-rdwr-lsattr2-d0.pcap")
-	conf, err := CheckStory(c, st, CheckOptions{Profile: "linux-7.2"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ds := conf.Results[0].Divergences
-	if len(ds) == 0 || ds[0].Frame != 54 || ds[0].Op != "OPEN" {
-		t.Fatalf("divergences %v: want the OPEN of frame 54 first", ds)
-	}
-	if !conf.Failed() {
-		t.Error("a divergence must fail the check")
-	}
-}
-
 func TestUnknownProfileOrPolicyIsAnError(t *testing.T) {
 	c, st := decodeFile(t, "k612-v42-rdwr-lsattr2-d0.pcap")
 	for _, o := range []CheckOptions{{Profile: "linux-5.0"}, {Policy: "nope"}} {

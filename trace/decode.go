@@ -35,6 +35,8 @@ type Exchange struct {
 	Reply      *nfs4.Compound // nil if no reply, NULL, or not decodable
 	RPCError   string         // the reply was an RPC-level rejection
 	Minor      int            // the COMPOUND's minor version (fore channel)
+
+	mem *nfs4.Arena // the compounds' memory, when Decode streams exchanges
 }
 
 // Answered reports whether the reply is in the capture.
@@ -147,7 +149,10 @@ type Options struct {
 	// Exchange, if set, receives each exchange as soon as its reply (or
 	// the end of its connection) is seen, and Decode keeps none: memory
 	// stays flat however long the capture. Exchanges then arrive in
-	// reply order, with Index unset.
+	// reply order, with Index unset. The exchange and the compounds it
+	// points to are valid only during the call: Decode reuses their
+	// memory for later exchanges, so that a capture of any length costs
+	// next to no allocation. Copy what must outlive the call.
 	Exchange func(*Exchange)
 }
 
@@ -186,6 +191,11 @@ type decoder struct {
 	cap *Capture
 	o   Options
 	tr  *rpc.Tracker
+	mem nfs4.Arena // the decoded compounds, unless streamed
+	// Exchanges waiting for their reply are taken from slab; streamed
+	// ones come back to free once the consumer has seen them.
+	slab []Exchange
+	free []*Exchange
 
 	conns    map[*capture.Conn]*connRec
 	owners   map[string]int // owner → client
@@ -194,7 +204,8 @@ type decoder struct {
 	cbIdents map[uint32]int         // SETCLIENTID callback_ident → client
 	cbAddrs  map[netip.AddrPort]int // SETCLIENTID callback address → client
 	cbProgs  map[uint32]bool
-	// connClient is the client of each closed connection.
+	// connClient is the client of each closed connection (for exchanges
+	// kept, not streamed).
 	connClient map[int]int
 }
 
@@ -204,11 +215,6 @@ type connRec struct {
 	client int
 	// fromA of the endpoint that sends fore-channel calls, once known.
 	clientSide, sideKnown bool
-}
-
-// pendingCall is what the decoder keeps with a call until its reply.
-type pendingCall struct {
-	ex *Exchange
 }
 
 func newDecoder(name string, o Options) *decoder {
@@ -257,8 +263,9 @@ func (d *decoder) Call(m *rpc.Msg) any {
 		return nil // another RPC program (MOUNT, NLM, ...): not ours
 	}
 	cr := d.conn(m.Conn)
-	ex := &Exchange{Conn: m.Conn.ID, Client: -1, Callback: cb, XID: m.XID, Proc: m.Proc,
-		CallFrame: m.Frame.Number, CallAt: d.at(m.Frame)}
+	ex := d.newExchange()
+	ex.Conn, ex.Client, ex.Callback, ex.XID, ex.Proc = m.Conn.ID, -1, cb, m.XID, m.Proc
+	ex.CallFrame, ex.CallAt = m.Frame.Number, d.at(m.Frame)
 	if !cb && !cr.sideKnown {
 		cr.clientSide, cr.sideKnown = m.FromA, true
 	}
@@ -285,13 +292,42 @@ func (d *decoder) Call(m *rpc.Msg) any {
 		case m.Opaque:
 			d.warn(m.Frame.Number, "RPCSEC_GSS privacy: the compound is encrypted and not decoded")
 		default:
-			ex.Call = nfs4.DecodeCall(m.Body, m.CutAt, cb)
+			ex.Call = d.arena(ex).DecodeCall(m.Body, m.CutAt, cb)
 			d.compoundWarning(m, ex.Call, "call")
 			ex.Minor = int(ex.Call.Minor)
 			d.learnCall(cr, m, ex)
 		}
 	}
-	return &pendingCall{ex: ex}
+	return ex
+}
+
+// newExchange returns a zero exchange to fill: from a slab if exchanges
+// are kept (they are copied into the capture once answered), reused if
+// they are streamed.
+func (d *decoder) newExchange() *Exchange {
+	if d.o.Exchange != nil {
+		if n := len(d.free); n > 0 {
+			ex := d.free[n-1]
+			d.free = d.free[:n-1]
+			return ex
+		}
+		return &Exchange{mem: new(nfs4.Arena)}
+	}
+	if len(d.slab) == 0 {
+		d.slab = make([]Exchange, 128)
+	}
+	ex := &d.slab[0]
+	d.slab = d.slab[1:]
+	return ex
+}
+
+// arena is where ex's compounds go: its own arena if exchanges are
+// streamed (reset when it is reused), else the decoder's.
+func (d *decoder) arena(ex *Exchange) *nfs4.Arena {
+	if ex.mem != nil {
+		return ex.mem
+	}
+	return &d.mem
 }
 
 // Reply implements rpc.Handler.
@@ -299,11 +335,10 @@ func (d *decoder) Reply(m *rpc.Msg, call *rpc.Pending) {
 	if call == nil {
 		return
 	}
-	p, ok := call.User.(*pendingCall)
-	if !ok || p == nil {
+	ex, ok := call.User.(*Exchange)
+	if !ok || ex == nil {
 		return
 	}
-	ex := p.ex
 	ex.ReplyFrame, ex.ReplyAt = m.Frame.Number, d.at(m.Frame)
 	switch {
 	case !m.Accepted:
@@ -312,7 +347,7 @@ func (d *decoder) Reply(m *rpc.Msg, call *rpc.Pending) {
 		ex.RPCError = fmt.Sprintf("RPC call not accepted (accept_stat %d)", m.AcceptStat)
 	case m.Opaque:
 	case ex.Proc == nfs4.ProcCompound:
-		ex.Reply = nfs4.DecodeReply(m.Body, m.CutAt, ex.Callback)
+		ex.Reply = d.arena(ex).DecodeReply(m.Body, m.CutAt, ex.Callback)
 		d.compoundWarning(m, ex.Reply, "reply")
 		d.learnReply(d.conn(m.Conn), ex)
 	}
@@ -321,14 +356,18 @@ func (d *decoder) Reply(m *rpc.Msg, call *rpc.Pending) {
 
 // Unanswered implements rpc.Handler.
 func (d *decoder) Unanswered(call *rpc.Pending) {
-	if p, ok := call.User.(*pendingCall); ok && p != nil {
-		d.emit(p.ex)
+	if ex, ok := call.User.(*Exchange); ok && ex != nil {
+		d.emit(ex)
 	}
 }
 
 func (d *decoder) emit(ex *Exchange) {
 	if d.o.Exchange != nil {
 		d.o.Exchange(ex)
+		mem := ex.mem
+		mem.Reset()
+		*ex = Exchange{mem: mem}
+		d.free = append(d.free, ex)
 		return
 	}
 	d.cap.Exchanges = append(d.cap.Exchanges, *ex)
@@ -342,8 +381,8 @@ func (d *decoder) Closed(c *capture.Conn) {
 		return
 	}
 	delete(d.conns, c)
-	d.connClient[c.ID] = cr.client
 	if d.o.Exchange == nil {
+		d.connClient[c.ID] = cr.client
 		cr.info.Client = cr.client
 		d.cap.Conns = append(d.cap.Conns, cr.info)
 	}

@@ -252,7 +252,7 @@ func (st *Story) WriteJSON(w io.Writer, conf *Conformance, cal *Calibration) err
 	if cal != nil {
 		jc := &jsonCalibrated{Params: []jsonParam{}, Sets: append([]string{}, cal.Sets()...), RecallLatencies: []float64{}, Notes: append([]string{}, cal.Notes...)}
 		for _, p := range cal.Params {
-			jc.Params = append(jc.Params, jsonParam{Key: p.Key, Value: p.Value, Samples: p.Samples, How: p.How})
+			jc.Params = append(jc.Params, jsonParam(p))
 		}
 		for _, l := range cal.RecallLatencies {
 			jc.RecallLatencies = append(jc.RecallLatencies, round3(ms(l)))

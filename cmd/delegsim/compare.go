@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/delegsim/delegsim/compare"
-	"github.com/delegsim/delegsim/internal/atomicfile"
 	"github.com/delegsim/delegsim/scenarios"
 )
 
@@ -34,17 +33,20 @@ error. Trial i of every row uses seed --seed+i.`
 
 func compareCmd(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("compare", compareArgs, stderr)
-	fixes := fs.String("fixes", "", "comma-separated fixes to compare (default: "+strings.Join(compare.DefaultFixes(), ",")+")")
+	fixes := fs.String("fixes", "", "comma-separated fixes to compare, `NAMES` (default: "+strings.Join(compare.DefaultFixes(), ",")+")")
 	var policyFiles multiFlag
-	fs.Var(&policyFiles, "policy-file", "add a row for the policy in this YAML file (repeatable; see docs/policies.md)")
-	profile := fs.String("profile", "", "kernel profile (default: the scenario's, else linux-6.12)")
-	seed := fs.String("seed", "", "first trial's seed; trial i uses seed+i (default: the scenario's, else 1)")
-	trials := fs.Int("trials", compare.DefaultTrials, "runs per fix")
-	exploreStates := fs.Int("explore-states", compare.DefaultExploreStates, "distinct states the exhaustive search for stale reads may visit per fix; 0 skips it")
-	format := fs.String("format", "text", "output format: text, markdown or json")
-	out := fs.String("out", "", "write the output to this file instead of standard output")
+	fs.Var(&policyFiles, "policy-file", "add a row for the policy in the YAML `FILE` (repeatable; see docs/policies.md)")
+	profile := fs.String("profile", "", "kernel profile `NAME` (default: the scenario's, else linux-6.12)")
+	seed := fs.String("seed", "", "first trial's `SEED`; trial i uses seed+i (default: the scenario's, else 1)")
+	trials := fs.Int("trials", compare.DefaultTrials, "runs `N` per fix")
+	exploreStates := fs.Int("explore-states", compare.DefaultExploreStates, "distinct states `N` the exhaustive search for stale reads may visit per fix; 0 skips it")
+	workers := fs.Int("workers", 0, "goroutines `N` running trials (default: all cores); results do not depend on it")
+	format := fs.String("format", "text", "output `FORMAT`: text, markdown or json")
+	out := fs.String("out", "", "write the output to `FILE` instead of standard output")
 	var sets multiFlag
-	fs.Var(&sets, "set", "override a scenario field, KEY=VALUE (repeatable)")
+	fs.Var(&sets, "set", "override a scenario field, `KEY=VALUE` (repeatable)")
+	var lf longFlags
+	lf.add(fs)
 	pos, code, ok := parse(fs, args)
 	if !ok {
 		return code
@@ -52,29 +54,78 @@ func compareCmd(args []string, stdout, stderr io.Writer) int {
 	if err := checkFormat(*format, "text", "markdown", "json"); err != nil {
 		return fail(stderr, err)
 	}
+	if *workers < 0 {
+		return fail(stderr, usageErr("--workers %d is negative (0: all cores)", *workers))
+	}
+	if err := checkPolicyProfile("", *profile); err != nil {
+		return fail(stderr, err)
+	}
 	o, err := compareOptions(*fixes, policyFiles, *profile, *seed, *trials, *exploreStates)
 	if err != nil {
+		return fail(stderr, err)
+	}
+	o.Workers = *workers
+	if err := lf.check(); err != nil {
+		return fail(stderr, err)
+	}
+	if err := checkOutputs("out", *out); err != nil {
 		return fail(stderr, err)
 	}
 	if len(pos) == 0 {
 		pos = compareDefaults
 	}
-	var tables []*compare.Table
+	var scs []*scenarios.Scenario
 	for _, name := range pos {
-		sc, err := scenarios.Load(name, sets)
+		sc, err := loadScenario(name, sets)
 		if err != nil {
 			return fail(stderr, err)
 		}
+		scs = append(scs, sc)
+	}
+
+	long, err := lf.start(stderr)
+	if err != nil {
+		return fail(stderr, err)
+	}
+	what := "compare " + scs[0].Name()
+	if len(scs) > 1 {
+		what = fmt.Sprintf("compare %d scenarios", len(scs))
+	}
+	// The number of rows depends on which fixes apply: unknown up front.
+	bar := long.reporter(what, 0, "rows", nil)
+	o.Context, o.Progress = long.ctx, func() { bar.Add(1) }
+	var tables []*compare.Table
+	var stopped error
+	for _, sc := range scs {
 		t, err := compare.Compare(sc, o)
+		if err != nil && long.interrupted() {
+			if t != nil && len(t.Rows) > 0 {
+				tables = append(tables, t)
+			}
+			stopped = err
+			break
+		}
 		if err != nil {
+			bar.Stop()
+			long.finish()
 			return fail(stderr, err)
 		}
 		tables = append(tables, t)
 	}
+	bar.Stop()
+	long.finish()
+	if stopped != nil && len(tables) == 0 {
+		fmt.Fprintln(stderr, "delegsim: interrupted before any row finished; nothing written")
+		return exitInterrupted
+	}
+
 	var buf bytes.Buffer
 	switch *format {
 	case "json":
-		err = compare.WriteJSON(&buf, tables)
+		var raw bytes.Buffer
+		if err = compare.WriteJSON(&raw, tables); err == nil {
+			err = writeVersionedJSON(&buf, raw.Bytes())
+		}
 	default:
 		for i, t := range tables {
 			if i > 0 {
@@ -88,12 +139,16 @@ func compareCmd(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	if err == nil && *out != "" {
-		err = atomicfile.WriteFile(*out, buf.Bytes())
+		err = writeOutput(*out, stdout, buf.Bytes())
 	} else if err == nil {
 		_, err = stdout.Write(buf.Bytes())
 	}
 	if err != nil {
 		return fail(stderr, err)
+	}
+	if stopped != nil {
+		fmt.Fprintf(stderr, "delegsim: %v; the output holds the rows that finished\n", stopped)
+		return exitInterrupted
 	}
 	return exitOK
 }

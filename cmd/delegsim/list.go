@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 
@@ -28,7 +27,7 @@ type scenarioInfo struct {
 
 func listCmd(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("list", "[flags]", stderr)
-	format := fs.String("format", "text", "output format: text or json")
+	format := fs.String("format", "text", "output `FORMAT`: text or json")
 	pos, code, ok := parse(fs, args)
 	if !ok {
 		return code
@@ -51,9 +50,9 @@ func listCmd(args []string, stdout, stderr io.Writer) int {
 	l.Fixes = compare.OptionNames()
 	l.Profiles = model.ProfileNames()
 	if *format == "json" {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		enc.Encode(l)
+		if err := writeJSON(stdout, l); err != nil {
+			return fail(stderr, err)
+		}
 		return exitOK
 	}
 	fmt.Fprintln(stdout, "scenarios:")

@@ -51,6 +51,9 @@ func reportCommands(t *testing.T, md string) map[string][]string {
 	what := ""
 	for _, l := range strings.Split(strings.TrimSpace(block), "\n") {
 		if w, ok := strings.CutPrefix(l, "# "); ok {
+			if w == "its sequence diagram" { // one after each counterexample
+				w += " (" + what + ")"
+			}
 			what = w
 			continue
 		}
@@ -136,7 +139,7 @@ func TestReportCommand(t *testing.T) {
 	if len(a) == 0 || string(a) != string(b) {
 		t.Errorf("%s gives another schedule:\n%s\nthe report's:\n%s", strings.Join(ex, " "), b, a)
 	}
-	diagram := cmds["its sequence diagram"]
+	diagram := cmds["its sequence diagram (the counterexample of local-read-exempt on open-dirty-local-read)"]
 	diagram = setFlag(setFlag(diagram, "--schedule", sched), "--out", filepath.Join(dir, "ce.html"))
 	if code, o, e := delegsim(diagram[1:]...); code != 0 {
 		t.Errorf("%s: exit %d\n%s%s", strings.Join(diagram, " "), code, o, e)

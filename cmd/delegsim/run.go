@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -11,7 +10,6 @@ import (
 	"text/tabwriter"
 
 	"github.com/delegsim/delegsim/explore"
-	"github.com/delegsim/delegsim/internal/atomicfile"
 	"github.com/delegsim/delegsim/model"
 	"github.com/delegsim/delegsim/scenarios"
 	"github.com/delegsim/delegsim/sim"
@@ -28,34 +26,62 @@ type runFlags struct {
 }
 
 func (f *runFlags) add(fs *flag.FlagSet) {
-	fs.StringVar(&f.policy, "policy", "", "recall policy (default: the scenario's, else kernel); see `delegsim list`")
-	fs.StringVar(&f.policyFile, "policy-file", "", "use the policy in this YAML file instead (see docs/policies.md)")
-	fs.StringVar(&f.profile, "profile", "", "kernel profile (default: the scenario's, else "+model.DefaultProfile+")")
-	fs.StringVar(&f.seed, "seed", "", "random seed (default: the scenario's, else 1)")
-	fs.Var(&f.sets, "set", "override a scenario field, KEY=VALUE (repeatable), e.g. clients.c1.latency=20ms")
+	fs.StringVar(&f.policy, "policy", "", "recall policy `NAME` (default: the scenario's, else kernel; see delegsim list)")
+	fs.StringVar(&f.policyFile, "policy-file", "", "use the policy in the YAML `FILE` instead (see docs/policies.md)")
+	fs.StringVar(&f.profile, "profile", "", "kernel profile `NAME` (default: the scenario's, else "+model.DefaultProfile+")")
+	fs.StringVar(&f.seed, "seed", "", "random `SEED`, a non-negative integer (default: the scenario's, else 1)")
+	fs.Var(&f.sets, "set", "override a scenario field, `KEY=VALUE` (repeatable), e.g. clients.c1.latency=20ms")
 }
 
-// load opens the scenario with overrides and resolves the options.
-func (f *runFlags) load(arg string) (*scenarios.Scenario, scenarios.Options, error) {
+// options checks the flags and returns the scenario options they give.
+func (f *runFlags) options() (scenarios.Options, error) {
 	o := scenarios.Options{Policy: f.policy, Profile: f.profile}
+	if err := checkPolicyProfile(f.policy, f.profile); err != nil {
+		return o, err
+	}
 	if f.policyFile != "" {
 		if f.policy != "" {
-			return nil, o, usageErr("give --policy or --policy-file, not both")
+			return o, usageErr("give --policy or --policy-file, not both")
 		}
 		pols, err := loadPolicyFiles([]string{f.policyFile})
 		if err != nil {
-			return nil, o, err
+			return o, err
 		}
 		o.PolicyValue = pols[0]
 	}
 	if f.seed != "" {
 		s, err := strconv.ParseUint(f.seed, 10, 64)
 		if err != nil {
-			return nil, o, usageErr("--seed %q is not a non-negative integer", f.seed)
+			return o, usageErr("--seed %q is not a non-negative integer", f.seed)
 		}
 		o.Seed, o.HasSeed = s, true
 	}
-	sc, err := scenarios.Load(arg, f.sets)
+	return o, nil
+}
+
+// checkPolicyProfile refuses an unknown --policy or --profile as a bad
+// flag, listing the names allowed.
+func checkPolicyProfile(policy, profile string) error {
+	if policy != "" {
+		if _, err := model.LookupPolicy(policy, model.PolicyOptions{}); err != nil {
+			return usageErr("--policy: %v", err)
+		}
+	}
+	if profile != "" {
+		if _, err := model.LookupProfile(profile); err != nil {
+			return usageErr("--profile: %v", err)
+		}
+	}
+	return nil
+}
+
+// load opens the scenario with overrides and resolves the options.
+func (f *runFlags) load(arg string) (*scenarios.Scenario, scenarios.Options, error) {
+	o, err := f.options()
+	if err != nil {
+		return nil, o, err
+	}
+	sc, err := loadScenario(arg, f.sets)
 	if err != nil {
 		return nil, o, err
 	}
@@ -65,21 +91,33 @@ func (f *runFlags) load(arg string) (*scenarios.Scenario, scenarios.Options, err
 	return sc, o, nil
 }
 
+// loadScenario loads a built-in scenario, a file, or, for "-", standard
+// input.
+func loadScenario(arg string, sets []string) (*scenarios.Scenario, error) {
+	if arg == stdoutPath {
+		return scenarios.LoadFrom("(standard input)", stdin, sets)
+	}
+	return scenarios.Load(arg, sets)
+}
+
 func runCmd(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("run", "SCENARIO [flags]", stderr)
 	var rf runFlags
 	rf.add(fs)
-	format := fs.String("format", "text", "output format: text or json")
-	tracePath := fs.String("trace", "", "write the full trace (every message, timer and event) to this file")
-	schedule := fs.String("schedule", "", "replay this schedule file (written by: delegsim explore --out) step by step instead of simulating time")
+	format := fs.String("format", "text", "output `FORMAT`: text or json")
+	tracePath := fs.String("trace", "", "write the full trace (every message, timer and event) to `FILE` (- for standard output)")
+	schedule := fs.String("schedule", "", "replay the schedule `FILE` (written by: delegsim explore --out) step by step instead of simulating time")
 	pos, code, ok := parse(fs, args)
 	if !ok {
 		return code
 	}
 	if len(pos) != 1 {
-		return fail(stderr, usageErr("run takes one scenario (a built-in name or a .yaml path); see `delegsim list`"))
+		return fail(stderr, usageErr("run takes one scenario (a built-in name, a .yaml path, or - for standard input); see `delegsim list`"))
 	}
 	if err := checkFormat(*format, "text", "json"); err != nil {
+		return fail(stderr, err)
+	}
+	if err := checkOutputs("trace", *tracePath); err != nil {
 		return fail(stderr, err)
 	}
 	sc, o, err := rf.load(pos[0])
@@ -99,17 +137,18 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 	}
 	outcomes := sc.Check(res, r.Profile.Name, r.Policy.Name())
 	if *tracePath != "" {
-		if err := atomicfile.WriteFile(*tracePath, []byte(res.TraceText())); err != nil {
+		if err := writeOutput(*tracePath, stdout, []byte(res.TraceText())); err != nil {
 			return fail(stderr, err)
 		}
 	}
 	rep := newRunReport(sc, r, res, outcomes)
 	if *format == "json" {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		enc.Encode(rep)
+		err = writeJSON(stdout, rep)
 	} else {
 		rep.text(stdout, res)
+	}
+	if err != nil {
+		return fail(stderr, err)
 	}
 	if !rep.ok() {
 		return exitFailed

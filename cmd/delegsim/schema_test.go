@@ -114,7 +114,7 @@ func TestRunScheduleReplayJSON(t *testing.T) {
 		t.Fatalf("explore exit %d: %s", code, errOut)
 	}
 	code, out, errOut := delegsim("run", "open-dirty-local-read", "--schedule", sched, "--format", "json")
-	if code != exitFailed { // the scenario's expectations describe timed runs
+	if code != exitOK { // the schedule's times are ones a timed run can have
 		t.Fatalf("replay exit %d: %s", code, errOut)
 	}
 	rep := validate(t, sch, out)

@@ -8,16 +8,12 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/delegsim/delegsim/internal/atomicfile"
 	"github.com/delegsim/delegsim/trace"
 )
 
 func init() {
 	register(command{name: "trace", summary: "read a pcap of NFSv4 traffic: its delegation story, --check against the model, --calibrate", run: traceCmd})
 }
-
-// stdin is where `trace -` reads; tests replace it.
-var stdin io.Reader = os.Stdin
 
 func traceCmd(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("trace", "FILE|- [flags]", stderr)
@@ -39,6 +35,9 @@ func traceCmd(args []string, stdout, stderr io.Writer) int {
 		allowed = []string{"text", "json"}
 	}
 	if err := checkFormat(*format, allowed...); err != nil {
+		return fail(stderr, err)
+	}
+	if err := checkOutputs("out", *out); err != nil {
 		return fail(stderr, err)
 	}
 	name, r := pos[0], stdin
@@ -82,7 +81,10 @@ func traceCmd(args []string, stdout, stderr io.Writer) int {
 	var buf bytes.Buffer
 	switch {
 	case *format == "json":
-		err = st.WriteJSON(&buf, conf, cal)
+		var raw bytes.Buffer
+		if err = st.WriteJSON(&raw, conf, cal); err == nil {
+			err = writeVersionedJSON(&buf, raw.Bytes())
+		}
 	case *format == "mermaid":
 		err = st.WriteMermaid(&buf)
 	case *format == "html":
@@ -104,7 +106,7 @@ func traceCmd(args []string, stdout, stderr io.Writer) int {
 		return fail(stderr, err)
 	}
 	if *out != "" {
-		err = atomicfile.WriteFile(*out, buf.Bytes())
+		err = writeOutput(*out, stdout, buf.Bytes())
 	} else {
 		_, err = stdout.Write(buf.Bytes())
 	}

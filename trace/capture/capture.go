@@ -129,10 +129,14 @@ type packetSource interface {
 	LinkType() layers.LinkType
 }
 
+// readBuffer is the size of the read buffers: enough to make reads
+// cheap, small next to the decoding of a small capture.
+const readBuffer = 64 << 10
+
 // Open sniffs r and returns a packet source for pcap, pcapng, or either of
 // them gzip-compressed.
 func open(r io.Reader) (packetSource, int, error) {
-	br := bufio.NewReaderSize(r, 1<<20)
+	br := bufio.NewReaderSize(r, readBuffer)
 	magic, err := br.Peek(4)
 	if err != nil {
 		return nil, 0, fmt.Errorf("%w: only %d bytes", ErrFormat, len(magic))
@@ -142,7 +146,7 @@ func open(r io.Reader) (packetSource, int, error) {
 		if err != nil {
 			return nil, 0, fmt.Errorf("%w: gzip data: %w", ErrFormat, err)
 		}
-		br = bufio.NewReaderSize(zr, 1<<20)
+		br = bufio.NewReaderSize(zr, readBuffer)
 		if magic, err = br.Peek(4); err != nil {
 			return nil, 0, fmt.Errorf("%w: gzip-compressed, and what it holds is %d bytes", ErrFormat, len(magic))
 		}
@@ -203,10 +207,12 @@ func Read(r io.Reader, sink Sink, o Options) (Stats, error) {
 		}
 		if err != nil {
 			d.finish()
+			d.release()
 			return d.stats, fmt.Errorf("%w: after frame %d: %w (the file is cut short or corrupt)", ErrFormat, d.stats.Packets, err)
 		}
 		d.packet(data, ci)
 	}
 	d.finish()
+	d.release()
 	return d.stats, nil
 }

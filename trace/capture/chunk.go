@@ -10,22 +10,30 @@ import (
 // payload, several after reordering.
 type Chunk struct {
 	Data []byte
-	sg   reassembly.ScatterGather
+	// A chunk is either all from one frame (single: the common case, a
+	// segment that arrived in order), or it asks reassembly which packet
+	// each offset came from.
+	single bool
+	f      Frame
+	sg     reassembly.ScatterGather
+	pieces []piece // instead of sg, for a chunk held back by a flush
 }
 
 // NewChunk returns a chunk of data that all came in frame f, for tests
 // and for sinks fed by something other than Read.
 func NewChunk(data []byte, f Frame) *Chunk {
-	return &Chunk{Data: data, sg: oneFrame{n: len(data), f: f}}
+	return &Chunk{Data: data, single: true, f: f}
 }
 
 // FrameAt returns the frame that carried byte off of the chunk.
 func (c *Chunk) FrameAt(off int) Frame {
-	if c.sg == nil {
+	switch {
+	case c.single:
+		return c.f
+	case c.pieces != nil:
+		return c.pieceAt(off)
+	case c.sg == nil:
 		return Frame{}
-	}
-	if o, ok := c.sg.(oneFrame); ok {
-		return o.f
 	}
 	return frameOf(c.sg.CaptureInfo(off))
 }
@@ -33,7 +41,7 @@ func (c *Chunk) FrameAt(off int) Frame {
 // Cut returns the first offset in [from, to) that is zero padding for
 // bytes the snapshot length cut off, or -1 if all of them were captured.
 func (c *Chunk) Cut(from, to int) int {
-	if to <= from {
+	if to <= from || (c.single && !c.f.Cut) {
 		return -1
 	}
 	f0, f1 := c.FrameAt(from), c.FrameAt(to-1)
@@ -58,11 +66,4 @@ func (c *Chunk) Cut(from, to int) int {
 		off = pe
 	}
 	return -1
-}
-
-// oneFrame is a ScatterGather stand-in for chunks built by NewChunk.
-type oneFrame struct {
-	reassembly.ScatterGather
-	n int
-	f Frame
 }

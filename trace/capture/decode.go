@@ -3,6 +3,8 @@ package capture
 import (
 	"fmt"
 	"net/netip"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/gopacket/gopacket"
@@ -28,11 +30,17 @@ type decoder struct {
 	ip6   layers.IPv6
 	tcp   layers.TCP
 
-	pool  *reassembly.StreamPool
-	asm   *reassembly.Assembler
+	asm   *reassembler
 	conns map[connKey]*connState
-	slab  []frameCtx
-	pad   []byte
+	// The connection of the last packet: the next one is most often on
+	// it, and comparing keys is cheaper than hashing them.
+	lastKey connKey
+	last    *connState
+	slab    []frameCtx
+	pad     []byte
+	// Deliveries held back during a flush (see flush.go).
+	holding bool
+	held    []held
 
 	lastFlush time.Time
 }
@@ -83,26 +91,75 @@ func newDecoder(lt layers.LinkType, sink Sink, o Options) (*decoder, error) {
 		d.raw6 = gopacket.NewDecodingLayerParser(layers.LayerTypeIPv6, &d.ip6, &d.tcp)
 		d.raw6.IgnoreUnsupported = true
 	}
-	d.pool = reassembly.NewStreamPool(factory{d})
-	d.asm = reassembly.NewAssembler(d.pool)
+	d.asm = reassemblers.Get().(*reassembler)
+	d.asm.f.d = d
+	return d, nil
+}
+
+// reassembler is gopacket's reassembly machinery for one capture at a
+// time. Making one costs the better part of a megabyte (the stream pool
+// starts with room for 1024 connections), which would dwarf the decoding
+// of a small capture, so they are reused.
+type reassembler struct {
+	*reassembly.Assembler
+	f *factory
+}
+
+var reassemblers = sync.Pool{New: func() any {
+	f := &factory{}
+	a := reassembly.NewAssembler(reassembly.NewStreamPool(f))
 	// A gap (a segment the capture lost) must not hold a connection's
 	// data back for ever: past this much buffered data the assembler
 	// skips the gap. 4096 pages of 1900 bytes is ~8 MB per connection.
-	d.asm.MaxBufferedPagesPerConnection = 4096
-	return d, nil
+	a.MaxBufferedPagesPerConnection = 4096
+	return &reassembler{Assembler: a, f: f}
+}}
+
+// release hands the reassembler back once the capture is read. FlushAll
+// has closed and removed every connection; a second FlushAll counts
+// what is left, and only an empty one is reused.
+func (d *decoder) release() {
+	a := d.asm
+	d.asm = nil
+	a.f.d = nil
+	if a.FlushAll() == 0 {
+		reassemblers.Put(a)
+	}
 }
 
 // frameCtx is the reassembly context of one packet: it rides with the
 // packet's bytes through reassembly, so a consumer can ask which frame a
-// byte came from. It points to itself from the CaptureInfo it returns,
-// because that is all ScatterGather hands back for an offset.
+// byte came from. ScatterGather hands back only the CaptureInfo of an
+// offset, so that carries the frame, in the fields reassembly does not
+// read (it reads only Timestamp): InterfaceIndex is the frame number,
+// negated if the snapshot length cut the packet, CaptureLength and
+// Length its captured and real TCP payload. The context holds no
+// pointer, so its slabs cost the garbage collector nothing to scan.
 type frameCtx struct {
-	ci   gopacket.CaptureInfo
-	f    Frame
-	self [1]any
+	sec               int64 // capture time (pcapgo's are UTC)
+	nsec              int32
+	captured, payload int32
+	number            int
+	cut               bool
 }
 
-func (c *frameCtx) GetCaptureInfo() gopacket.CaptureInfo { return c.ci }
+func (c *frameCtx) GetCaptureInfo() gopacket.CaptureInfo {
+	n := c.number
+	if c.cut {
+		n = -n
+	}
+	return gopacket.CaptureInfo{Timestamp: time.Unix(c.sec, int64(c.nsec)).UTC(), InterfaceIndex: n,
+		CaptureLength: int(c.captured), Length: int(c.payload)}
+}
+
+// frameOf is the frame a frameCtx's CaptureInfo describes.
+func frameOf(ci gopacket.CaptureInfo) Frame {
+	f := Frame{Number: ci.InterfaceIndex, Time: ci.Timestamp, CapturedPayload: ci.CaptureLength, PayloadLen: ci.Length}
+	if f.Number < 0 {
+		f.Number, f.Cut = -f.Number, true
+	}
+	return f
+}
 
 // newCtx takes a context from a slab: one allocation per 256 packets.
 // Slabs are garbage once no buffered page refers to them.
@@ -167,18 +224,16 @@ func (d *decoder) packet(data []byte, ci gopacket.CaptureInfo) {
 	}
 	d.stats.TCP++
 	ctx := d.newCtx()
-	ctx.ci = ci
-	ctx.f = Frame{Number: n, Time: ci.Timestamp}
-	ctx.self[0] = ctx
-	ctx.ci.AncillaryData = ctx.self[:]
+	ctx.sec, ctx.nsec, ctx.number = ci.Timestamp.Unix(), int32(ci.Timestamp.Nanosecond()), n
 	full := ipPayload - int(d.tcp.DataOffset)*4
 	got := len(d.tcp.Payload)
-	ctx.f.CapturedPayload, ctx.f.PayloadLen = got, max(got, full)
+	ctx.captured, ctx.payload = int32(got), int32(max(got, full))
+	f := Frame{Number: n, Time: ci.Timestamp, CapturedPayload: got, PayloadLen: max(got, full)}
 	if full > got && ci.CaptureLength < ci.Length {
 		// Cut by the snapshot length: pad to the real length so the
 		// stream keeps its framing.
 		d.stats.Cut++
-		ctx.f.Cut = true
+		ctx.cut, f.Cut = true, true
 		if cap(d.pad) < full {
 			d.pad = make([]byte, full)
 		}
@@ -189,7 +244,7 @@ func (d *decoder) packet(data []byte, ci gopacket.CaptureInfo) {
 	}
 	a := netip.AddrPortFrom(src.Unmap(), uint16(d.tcp.SrcPort))
 	b := netip.AddrPortFrom(dst.Unmap(), uint16(d.tcp.DstPort))
-	if !d.track(a, b, ctx.f) {
+	if !d.track(a, b, f) {
 		return
 	}
 	flow := gopacket.NewFlow(layers.EndpointIPv4, src.AsSlice(), dst.AsSlice())
@@ -199,12 +254,7 @@ func (d *decoder) packet(data []byte, ci gopacket.CaptureInfo) {
 	d.asm.AssembleWithContext(flow, &d.tcp, ctx)
 	// Push through gaps older than a few seconds of capture time, so a
 	// segment lost from the capture delays the stream, not stops it.
-	if ci.Timestamp.Sub(d.lastFlush) > time.Second {
-		if !d.lastFlush.IsZero() {
-			d.asm.FlushWithOptions(reassembly.FlushOptions{T: ci.Timestamp.Add(-5 * time.Second)})
-		}
-		d.lastFlush = ci.Timestamp
-	}
+	d.flushOlder(ci.Timestamp)
 }
 
 // track records connections and their handshakes. It returns false for
@@ -212,7 +262,10 @@ func (d *decoder) packet(data []byte, ci gopacket.CaptureInfo) {
 // closed and forgotten: memory must not grow with the capture's length.
 func (d *decoder) track(a, b netip.AddrPort, f Frame) bool {
 	k, _ := keyOf(a, b)
-	st := d.conns[k]
+	st := d.last
+	if st == nil || k != d.lastKey {
+		st = d.conns[k]
+	}
 	if st == nil && !d.tcp.SYN && len(d.tcp.Payload) == 0 {
 		return false
 	}
@@ -221,6 +274,7 @@ func (d *decoder) track(a, b netip.AddrPort, f Frame) bool {
 		st = &connState{c: &Conn{ID: d.stats.Conns, A: a, B: b}}
 		d.conns[k] = st
 	}
+	d.lastKey, d.last = k, st
 	c := st.c
 	switch {
 	case d.tcp.SYN && !d.tcp.ACK:
@@ -234,19 +288,26 @@ func (d *decoder) track(a, b netip.AddrPort, f Frame) bool {
 }
 
 func (d *decoder) finish() {
-	d.asm.FlushAll()
+	d.flushing(func() { d.asm.FlushAll() })
+	// Close what is left in connection order: the sink's output must not
+	// depend on map iteration.
+	open := make([]*connState, 0, len(d.conns))
 	for _, st := range d.conns {
 		if !st.closed {
-			st.closed = true
-			d.sink.Closed(st.c)
+			open = append(open, st)
 		}
+	}
+	slices.SortFunc(open, func(a, b *connState) int { return a.c.ID - b.c.ID })
+	for _, st := range open {
+		st.closed = true
+		d.sink.Closed(st.c)
 	}
 }
 
 // factory and stream adapt gopacket's reassembly to Sink.
 type factory struct{ d *decoder }
 
-func (f factory) New(netFlow, tcpFlow gopacket.Flow, tcp *layers.TCP, ac reassembly.AssemblerContext) reassembly.Stream {
+func (f *factory) New(netFlow, tcpFlow gopacket.Flow, tcp *layers.TCP, ac reassembly.AssemblerContext) reassembly.Stream {
 	src, _ := netip.AddrFromSlice(netFlow.Src().Raw())
 	dst, _ := netip.AddrFromSlice(netFlow.Dst().Raw())
 	a := netip.AddrPortFrom(src.Unmap(), uint16(tcp.SrcPort))
@@ -277,17 +338,34 @@ func (s *stream) ReassembledSG(sg reassembly.ScatterGather, ac reassembly.Assemb
 	dir, _, _, skip := sg.Info()
 	// ScatterGather's directions are relative to the stream's first
 	// packet; the sink's are relative to endpoint A.
-	first := sg.CaptureInfo(0)
+	first := frameOf(sg.CaptureInfo(0))
 	fromA := s.fromA(dir)
-	if skip > 0 {
-		s.d.sink.Gap(s.st.c, fromA, skip, frameOf(first))
+	var ch *Chunk
+	if n > 0 {
+		s.ch = Chunk{Data: sg.Fetch(n), sg: sg}
+		if n == 1 || frameOf(sg.CaptureInfo(n-1)).Number == first.Number {
+			// All from one packet (frames are contiguous runs of the chunk).
+			s.ch.single, s.ch.f = true, first
+		}
+		ch = &s.ch
 	}
-	if n == 0 {
-		return
+	if s.d.holding {
+		s.d.hold(s.st, fromA, skip, first, ch)
+	} else {
+		s.d.deliver(s.st, fromA, skip, first, ch)
 	}
-	s.ch = Chunk{Data: sg.Fetch(n), sg: sg}
-	s.d.sink.Data(s.st.c, fromA, &s.ch)
 	s.ch = Chunk{}
+}
+
+// deliver hands the sink a gap of skip bytes (if any) and the data after
+// it (if any).
+func (d *decoder) deliver(st *connState, fromA bool, skip int, gapAt Frame, ch *Chunk) {
+	if skip > 0 {
+		d.sink.Gap(st.c, fromA, skip, gapAt)
+	}
+	if ch != nil {
+		d.sink.Data(st.c, fromA, ch)
+	}
 }
 
 // fromA maps gopacket's direction (client to server = the direction of
@@ -297,22 +375,29 @@ func (s *stream) fromA(dir reassembly.TCPFlowDirection) bool {
 }
 
 func (s *stream) ReassemblyComplete(ac reassembly.AssemblerContext) bool {
-	if s.st != nil && !s.st.closed {
-		s.st.closed = true
-		s.d.sink.Closed(s.st.c)
-		c := s.st.c
-		if k, _ := keyOf(c.A, c.B); s.d.conns[k] == s.st {
-			delete(s.d.conns, k)
-		}
+	if s.st == nil {
+		return true
 	}
+	if s.d.holding {
+		s.d.held = append(s.d.held, held{st: s.st, finish: true})
+		return true
+	}
+	s.d.complete(s.st)
 	return true
 }
 
-func frameOf(ci gopacket.CaptureInfo) Frame {
-	if len(ci.AncillaryData) > 0 {
-		if c, ok := ci.AncillaryData[0].(*frameCtx); ok {
-			return c.f
-		}
+// complete closes a connection whose streams have ended.
+func (d *decoder) complete(st *connState) {
+	if st.closed {
+		return
 	}
-	return Frame{Time: ci.Timestamp}
+	st.closed = true
+	d.sink.Closed(st.c)
+	c := st.c
+	if k, _ := keyOf(c.A, c.B); d.conns[k] == st {
+		delete(d.conns, k)
+	}
+	if d.last == st {
+		d.last = nil
+	}
 }

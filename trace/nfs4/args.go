@@ -6,7 +6,7 @@ import "fmt"
 // RFC 8881 §18, RFC 7862 §15, RFC 8276 §8). Every operation has one, so
 // that any compound can be walked; the ones that carry delegation state
 // keep what they read in Op.
-var argDecoders = map[Opcode]func(x *xdr, o *Op){
+var argDecoders = opTable{
 	OpAccess: func(x *xdr, o *Op) { x.u32() },
 	OpClose:  func(x *xdr, o *Op) { x.u32(); o.Stateid = x.stateid() },
 	OpCommit: func(x *xdr, o *Op) { o.Offset = x.u64(); o.Count = x.u32() },
@@ -67,7 +67,8 @@ var argDecoders = map[Opcode]func(x *xdr, o *Op){
 	OpSecInfo:       func(x *xdr, o *Op) { o.Name = x.str(1 << 12) },
 	OpSetattr:       func(x *xdr, o *Op) { o.Stateid = x.stateid(); o.Attrs = x.fattr() },
 	OpSetClientID: func(x *xdr, o *Op) {
-		c := &ClientArgs{Verifier: x.verifier(), Owner: x.opaqueCopy(1024)}
+		c := x.a.clients.one()
+		c.Verifier, c.Owner = x.verifier(), x.opaqueCopy(1024)
 		c.CBProgram = x.u32()
 		c.CBNetID = x.str(64)
 		c.CBAddr = x.str(128)
@@ -82,11 +83,16 @@ var argDecoders = map[Opcode]func(x *xdr, o *Op){
 		o.Stable = x.u32()
 		o.Count = uint32(x.skipOpaque(1 << 30))
 	},
-	OpReleaseLockOwner:  func(x *xdr, o *Op) { x.u64(); x.opaque(1024) },
-	OpBackchannelCtl:    func(x *xdr, o *Op) { o.Client = &ClientArgs{CBProgram: x.u32()}; x.arr(x.secParms) },
+	OpReleaseLockOwner: func(x *xdr, o *Op) { x.u64(); x.opaque(1024) },
+	OpBackchannelCtl: func(x *xdr, o *Op) {
+		o.Client = x.a.clients.one()
+		o.Client.CBProgram = x.u32()
+		x.arr(x.secParms)
+	},
 	OpBindConnToSession: func(x *xdr, o *Op) { copy(o.SessionID[:], x.fixed(16)); x.u32(); x.boolean() },
 	OpExchangeID: func(x *xdr, o *Op) {
-		c := &ClientArgs{Verifier: x.verifier(), Owner: x.opaqueCopy(1024)}
+		c := x.a.clients.one()
+		c.Verifier, c.Owner = x.verifier(), x.opaqueCopy(1024)
 		c.Flags = x.u32()
 		x.stateProtectArgs()
 		x.arr(func() { // client_impl_id<1>: domain, name, date
@@ -98,7 +104,8 @@ var argDecoders = map[Opcode]func(x *xdr, o *Op){
 	},
 	OpCreateSession: func(x *xdr, o *Op) {
 		o.ClientID = x.u64()
-		c := &ClientArgs{Sequence: x.u32(), Flags: x.u32()}
+		c := x.a.clients.one()
+		c.Sequence, c.Flags = x.u32(), x.u32()
 		x.channelAttrs()
 		x.channelAttrs()
 		c.CBProgram = x.u32()
@@ -108,7 +115,8 @@ var argDecoders = map[Opcode]func(x *xdr, o *Op){
 	OpDestroySession: func(x *xdr, o *Op) { copy(o.SessionID[:], x.fixed(16)) },
 	OpFreeStateid:    func(x *xdr, o *Op) { o.Stateid = x.stateid() },
 	OpGetDirDelegation: func(x *xdr, o *Op) {
-		d := &DirDeleg{WillSign: x.boolean(), Notify: x.bitmap()}
+		d := x.a.dirs.one()
+		d.WillSign, d.Notify = x.boolean(), x.bitmap()
 		x.time() // child_attr_delay
 		x.time() // dir_attr_delay
 		x.skipBitmap()
@@ -150,7 +158,7 @@ var argDecoders = map[Opcode]func(x *xdr, o *Op){
 	},
 	OpSecInfoNoName: func(x *xdr, o *Op) { x.u32() },
 	OpSequence: func(x *xdr, o *Op) {
-		s := &Sequence{}
+		s := x.a.seqs.one()
 		copy(s.SessionID[:], x.fixed(16))
 		s.SequenceID, s.Slot, s.HighestSlot = x.u32(), x.u32(), x.u32()
 		x.boolean() // cachethis
@@ -218,14 +226,31 @@ var argDecoders = map[Opcode]func(x *xdr, o *Op){
 	OpSetXattr:    func(x *xdr, o *Op) { x.u32(); o.Name = x.str(1 << 12); x.skipOpaque(1 << 30) },
 	OpListXattrs:  func(x *xdr, o *Op) { x.u64(); x.u32() },
 	OpRemoveXattr: func(x *xdr, o *Op) { o.Name = x.str(1 << 12) },
-	OpIllegal:     nothing,
 }
 
 func nothing(*xdr, *Op) {}
 
+// opTable maps an opcode to its decoder: an array, not a map, because
+// it is consulted for every operation of every compound.
+type opTable [OpRemoveXattr + 1]func(x *xdr, o *Op)
+
+// of returns the decoder of code, nil for an unknown operation.
+// OP_ILLEGAL and CB_ILLEGAL (both 10044) have no arguments or results
+// beyond their status.
+func (t *opTable) of(code Opcode) func(x *xdr, o *Op) {
+	switch {
+	case int(code) < len(t):
+		return t[code]
+	case code == OpIllegal:
+		return nothing
+	}
+	return nil
+}
+
 // openArgs decodes OPEN4args (RFC 8881 §18.16.1).
 func openArgs(x *xdr, o *Op) {
-	a := &OpenArgs{Seqid: x.u32(), ShareAccess: x.u32(), ShareDeny: x.u32()}
+	a := x.a.opens.one()
+	a.Seqid, a.ShareAccess, a.ShareDeny = x.u32(), x.u32(), x.u32()
 	a.OwnerClient = x.u64()
 	a.Owner = x.opaqueCopy(1024)
 	if x.u32() == OpenCreate {

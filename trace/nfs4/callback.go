@@ -4,7 +4,7 @@ import "fmt"
 
 // Argument decoders of the callback operations (RFC 8881 §20, RFC 7862
 // §16).
-var cbArgDecoders = map[Opcode]func(x *xdr, o *Op){
+var cbArgDecoders = opTable{
 	CBGetattr: func(x *xdr, o *Op) { o.FH = x.fh(); o.Mask = x.bitmap() },
 	CBRecall: func(x *xdr, o *Op) {
 		o.Stateid = x.stateid()
@@ -38,7 +38,7 @@ var cbArgDecoders = map[Opcode]func(x *xdr, o *Op){
 	CBRecallableObjAvail: func(x *xdr, o *Op) { o.Keep = x.u32(); o.TypeMask = x.bitmap() },
 	CBRecallSlot:         func(x *xdr, o *Op) { x.u32() },
 	CBSequence: func(x *xdr, o *Op) {
-		s := &Sequence{}
+		s := x.a.seqs.one()
 		copy(s.SessionID[:], x.fixed(16))
 		s.SequenceID, s.Slot, s.HighestSlot = x.u32(), x.u32(), x.u32()
 		x.boolean() // cachethis
@@ -58,20 +58,18 @@ var cbArgDecoders = map[Opcode]func(x *xdr, o *Op){
 			x.u64()
 		}
 	},
-	CBIllegal: nothing,
 }
 
 // Result decoders of the callback operations, for NFS4_OK.
-var cbResDecoders = map[Opcode]func(x *xdr, o *Op){
+var cbResDecoders = opTable{
 	CBGetattr: func(x *xdr, o *Op) { o.Attrs = x.fattr() },
 	CBRecall:  nothing, CBLayoutRecall: nothing, CBNotify: nothing, CBPushDeleg: nothing,
 	CBRecallAny: nothing, CBRecallableObjAvail: nothing, CBRecallSlot: nothing,
 	CBSequence: func(x *xdr, o *Op) {
-		s := &Sequence{}
+		s := x.a.seqs.one()
 		copy(s.SessionID[:], x.fixed(16))
 		s.SequenceID, s.Slot, s.HighestSlot, s.TargetHighest = x.u32(), x.u32(), x.u32(), x.u32()
 		o.Seq = s
 	},
 	CBWantsCancelled: nothing, CBNotifyLock: nothing, CBNotifyDeviceID: nothing, CBOffload: nothing,
-	CBIllegal: nothing,
 }

@@ -69,8 +69,23 @@ func (c *Compound) OpNames() []string {
 // DecodeCall decodes COMPOUND4args (callback false) or CB_COMPOUND4args.
 // cutAt is the offset of the first byte the capture cut off, or -1.
 func DecodeCall(body []byte, cutAt int, callback bool) *Compound {
-	x := newXDR(body, cutAt)
-	c := &Compound{Callback: callback}
+	return decodeCall(new(Arena), body, cutAt, callback)
+}
+
+// DecodeReply decodes COMPOUND4res or CB_COMPOUND4res.
+func DecodeReply(body []byte, cutAt int, callback bool) *Compound {
+	return decodeReply(new(Arena), body, cutAt, callback)
+}
+
+// opsChunk bounds the operations taken from the arena before their
+// count is proven by decoding them: a corrupt count must not claim
+// memory.
+const opsChunk = 16
+
+func decodeCall(a *Arena, body []byte, cutAt int, callback bool) *Compound {
+	x := a.reader(body, cutAt)
+	c := a.compounds.one()
+	c.Callback = callback
 	c.Tag = x.str(1 << 10)
 	c.Minor = x.u32()
 	if callback {
@@ -82,31 +97,35 @@ func DecodeCall(body []byte, cutAt int, callback bool) *Compound {
 		return c
 	}
 	c.NumOps = n
-	decoders := argDecoders
+	decoders := &argDecoders
 	if callback {
-		decoders = cbArgDecoders
+		decoders = &cbArgDecoders
 	}
-	c.Ops = make([]Op, 0, n)
+	ops := a.ops.take(min(n, opsChunk))
 	for i := range n {
-		op := Op{Code: Opcode(x.u32()), Callback: callback}
-		f := decoders[op.Code]
+		ops = opAt(ops, i)
+		op := &ops[i]
+		op.Code, op.Callback = Opcode(x.u32()), callback
+		f := decoders.of(op.Code)
 		if x.err == nil && f == nil {
 			x.fail(fmt.Errorf("%w: unknown operation %d", ErrBad, uint32(op.Code)))
 		}
 		if x.err == nil {
-			f(x, &op)
+			f(x, op)
 		}
-		if stop(c, x, i, &op) {
+		if stop(c, x, i, op) {
+			c.Ops = ops[:i:i]
 			return c
 		}
 	}
+	c.Ops = ops[:n:n]
 	return c
 }
 
-// DecodeReply decodes COMPOUND4res or CB_COMPOUND4res.
-func DecodeReply(body []byte, cutAt int, callback bool) *Compound {
-	x := newXDR(body, cutAt)
-	c := &Compound{Callback: callback, Reply: true}
+func decodeReply(a *Arena, body []byte, cutAt int, callback bool) *Compound {
+	x := a.reader(body, cutAt)
+	c := a.compounds.one()
+	c.Callback, c.Reply = callback, true
 	c.Status = Status(x.u32())
 	c.Tag = x.str(1 << 10)
 	n := x.count()
@@ -115,15 +134,17 @@ func DecodeReply(body []byte, cutAt int, callback bool) *Compound {
 		return c
 	}
 	c.NumOps = n
-	decoders := resDecoders
+	decoders := &resDecoders
 	if callback {
-		decoders = cbResDecoders
+		decoders = &cbResDecoders
 	}
-	c.Ops = make([]Op, 0, n)
+	ops := a.ops.take(min(n, opsChunk))
 	for i := range n {
-		op := Op{Code: Opcode(x.u32()), Callback: callback}
+		ops = opAt(ops, i)
+		op := &ops[i]
+		op.Code, op.Callback = Opcode(x.u32()), callback
 		op.Status = Status(x.u32())
-		f := decoders[op.Code]
+		f := decoders.of(op.Code)
 		known := f != nil || (!callback && op.Code == OpSetattr)
 		if x.err == nil && !known {
 			x.fail(fmt.Errorf("%w: unknown operation %d", ErrBad, uint32(op.Code)))
@@ -131,27 +152,39 @@ func DecodeReply(body []byte, cutAt int, callback bool) *Compound {
 		if x.err == nil {
 			switch {
 			case !callback && op.Code == OpSetattr:
-				setattrRes(x, &op)
+				setattrRes(x, op)
 			case op.Status == OK:
-				f(x, &op)
+				f(x, op)
 			default:
 				if g := errBodies[op.Code][op.Status]; g != nil && !callback {
-					g(x, &op)
+					g(x, op)
 				}
 			}
 		}
-		if stop(c, x, i, &op) {
+		if stop(c, x, i, op) {
+			c.Ops = ops[:i:i]
 			return c
 		}
 		if op.Status != OK {
 			// A compound stops at its first failing operation.
-			break
+			c.Ops = ops[: i+1 : i+1]
+			return c
 		}
 	}
+	c.Ops = ops[:n:n]
 	return c
 }
 
-// stop appends op if it decoded, and reports whether decoding must stop.
+// opAt makes room for operation i: past the first chunk, operations go
+// to the heap as an ordinary growing slice.
+func opAt(ops []Op, i int) []Op {
+	if i < len(ops) {
+		return ops
+	}
+	return append(ops, Op{})
+}
+
+// stop reports whether decoding must stop after op, recording why.
 func stop(c *Compound, x *xdr, i int, op *Op) bool {
 	if x.err == nil && x.cutHit {
 		x.err = fmt.Errorf("%w at byte %d", ErrCut, x.cut)
@@ -160,6 +193,5 @@ func stop(c *Compound, x *xdr, i int, op *Op) bool {
 		c.Err = &DecodeError{Index: i, Op: op.OpName(), Err: x.err}
 		return true
 	}
-	c.Ops = append(c.Ops, *op)
 	return false
 }

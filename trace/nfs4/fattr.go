@@ -50,13 +50,16 @@ func (f *Fattr) Has(n int) bool { return f != nil && f.Mask.Has(n) }
 
 // fattr decodes a fattr4 (bitmap4 attrmask; opaque attr_vals).
 func (x *xdr) fattr() *Fattr {
-	f := &Fattr{Mask: x.bitmap()}
+	f := x.a.fattrs.one()
+	f.Mask = x.bitmap()
 	start := x.off + 4
 	vals := x.opaque(1 << 20)
 	if x.err != nil {
 		return f
 	}
-	v := &xdr{b: vals, cut: noCut}
+	// Attribute values never hold a fattr4: one sub-reader serves.
+	v := &x.a.sub
+	*v = xdr{b: vals, cut: noCut, a: x.a}
 	if x.cut < start+len(vals) {
 		// Some of the values were cut off: say where.
 		v.cut = max(0, x.cut-start)
@@ -104,10 +107,10 @@ func (v *xdr) attr(n int, f *Fattr) bool {
 	case AttrTimeDelegMod:
 		f.DelegMtime = v.time()
 	default:
-		skip, ok := attrSkip[n]
-		if !ok {
+		if n >= len(attrSkip) || attrSkip[n] == nil {
 			return false
 		}
+		skip := attrSkip[n]
 		skip(v)
 	}
 	return true
@@ -115,8 +118,9 @@ func (v *xdr) attr(n int, f *Fattr) bool {
 
 func (v *xdr) settime() *Time {
 	if v.u32() == 1 { // SET_TO_CLIENT_TIME4
-		t := v.time()
-		return &t
+		t := v.a.times.one()
+		*t = v.time()
+		return t
 	}
 	return nil
 }
@@ -136,7 +140,7 @@ func skipACE(x *xdr) { x.skipN(3); skipOpq(x) }
 // attrSkip skips the values of the attributes whose value the story does
 // not need, by type (RFC 8881 §5.6–5.8, RFC 7862 §12.2, RFC 8275, RFC 8276,
 // RFC 9754).
-var attrSkip = map[int]func(*xdr){
+var attrSkip = [lastKnownAttribute + 1]func(*xdr){
 	0: (*xdr).skipBitmap,               // supported_attrs
 	2: u32s(1),                         // fh_expire_type
 	5: u32s(1), 6: u32s(1), 7: u32s(1), // link_support, symlink_support, named_attr

@@ -4,7 +4,7 @@ import "fmt"
 
 // Result decoders of the fore-channel operations, for NFS4_OK. An error
 // status has a void body except where errBodies says otherwise.
-var resDecoders = map[Opcode]func(x *xdr, o *Op){
+var resDecoders = opTable{
 	OpAccess:     func(x *xdr, o *Op) { x.u32(); x.u32() },
 	OpClose:      func(x *xdr, o *Op) { o.Stateid = x.stateid() },
 	OpCommit:     func(x *xdr, o *Op) { x.fixed(8) },
@@ -65,7 +65,8 @@ var resDecoders = map[Opcode]func(x *xdr, o *Op){
 	OpExchangeID: func(x *xdr, o *Op) {
 		o.ClientID = x.u64()
 		x.u32() // sequenceid
-		o.Client = &ClientArgs{Flags: x.u32()}
+		o.Client = x.a.clients.one()
+		o.Client.Flags = x.u32()
 		switch h := x.u32(); h { // state_protect4_r
 		case 0:
 		case 1:
@@ -88,7 +89,8 @@ var resDecoders = map[Opcode]func(x *xdr, o *Op){
 	},
 	OpCreateSession: func(x *xdr, o *Op) {
 		copy(o.SessionID[:], x.fixed(16))
-		o.Client = &ClientArgs{Sequence: x.u32(), Flags: x.u32()}
+		o.Client = x.a.clients.one()
+		o.Client.Sequence, o.Client.Flags = x.u32(), x.u32()
 		x.channelAttrs()
 		x.channelAttrs()
 	},
@@ -97,7 +99,7 @@ var resDecoders = map[Opcode]func(x *xdr, o *Op){
 	OpGetDirDelegation: func(x *xdr, o *Op) {
 		d := o.DirDeleg
 		if d == nil {
-			d = &DirDeleg{}
+			d = x.a.dirs.one()
 			o.DirDeleg = d
 		}
 		d.Status = x.u32()
@@ -124,7 +126,7 @@ var resDecoders = map[Opcode]func(x *xdr, o *Op){
 	},
 	OpLayoutReturn: func(x *xdr, o *Op) { x.optional(func() { o.Stateid = x.stateid() }) },
 	OpSequence: func(x *xdr, o *Op) {
-		s := &Sequence{}
+		s := x.a.seqs.one()
 		copy(s.SessionID[:], x.fixed(16))
 		s.SequenceID, s.Slot, s.HighestSlot, s.TargetHighest, s.Flags = x.u32(), x.u32(), x.u32(), x.u32(), x.u32()
 		o.Seq = s
@@ -171,7 +173,6 @@ var resDecoders = map[Opcode]func(x *xdr, o *Op){
 	OpSetXattr:    func(x *xdr, o *Op) { o.CInfo = x.changeInfo() },
 	OpListXattrs:  func(x *xdr, o *Op) { x.u64(); x.arr(func() { x.opaque(1 << 12) }); x.boolean() },
 	OpRemoveXattr: func(x *xdr, o *Op) { o.CInfo = x.changeInfo() },
-	OpIllegal:     nothing,
 }
 
 // errBodies are the results that carry data with an error status.
@@ -203,7 +204,9 @@ func secInfoRes(x *xdr, o *Op) {
 }
 
 func (x *xdr) changeInfo() *ChangeInfo {
-	return &ChangeInfo{Atomic: x.boolean(), Before: x.u64(), After: x.u64()}
+	c := x.a.cinfos.one()
+	c.Atomic, c.Before, c.After = x.boolean(), x.u64(), x.u64()
+	return c
 }
 
 // writeResponse skips a write_response4 (RFC 7862 §15.2).
@@ -216,7 +219,8 @@ func (x *xdr) writeResponse() {
 
 // delegation decodes an open_delegation4 (RFC 8881 §18.16.2, RFC 9754 §4).
 func (x *xdr) delegation() *Delegation {
-	d := &Delegation{Type: x.u32()}
+	d := x.a.delegs.one()
+	d.Type = x.u32()
 	switch d.Type {
 	case DelegNone:
 	case DelegRead, DelegReadAttrs:

@@ -37,14 +37,7 @@ type xdr struct {
 	// cutHit is set when a value was read from cut-off (padding) bytes:
 	// it decoded, but from zeros.
 	cutHit bool
-}
-
-func newXDR(b []byte, cutAt int) *xdr {
-	x := &xdr{b: b, cut: noCut}
-	if cutAt >= 0 {
-		x.cut = cutAt
-	}
-	return x
+	a      *Arena // where decoded values are kept
 }
 
 func (x *xdr) fail(err error) {
@@ -79,8 +72,6 @@ func (x *xdr) u32() uint32 {
 	x.off += 4
 	return v
 }
-
-func (x *xdr) i32() int32 { return int32(x.u32()) }
 
 func (x *xdr) u64() uint64 {
 	if !x.need(8) {
@@ -169,9 +160,12 @@ func (x *xdr) bitmap() Bitmap {
 		x.fail(fmt.Errorf("%w: bitmap of %d words", ErrBad, n))
 		return nil
 	}
-	var b Bitmap
-	for range n {
-		b = append(b, x.u32())
+	if n == 0 || x.err != nil {
+		return nil
+	}
+	b := x.a.words.take(n)
+	for i := range b {
+		b[i] = x.u32()
 	}
 	return b
 }
@@ -210,7 +204,9 @@ func (x *xdr) opaqueCopy(max int) []byte {
 	if v == nil {
 		return nil
 	}
-	return append([]byte{}, v...)
+	w := x.a.bytes.take(len(v))
+	copy(w, v)
+	return w
 }
 
 // skipN skips n 4-byte words.

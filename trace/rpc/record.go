@@ -1,6 +1,7 @@
 package rpc
 
 import (
+	"cmp"
 	"encoding/binary"
 	"fmt"
 	"slices"
@@ -34,8 +35,29 @@ type half struct {
 	proven   bool // a record has shown this direction is RPC
 }
 
-func (h *half) reset() {
-	h.nm, h.fragLeft, h.last, h.buf, h.cutAt = 0, 0, false, h.buf[:0], -1
+// reset forgets the record in progress.
+func (h *half) reset(t *Tracker) {
+	h.nm, h.fragLeft, h.last, h.cutAt = 0, 0, false, -1
+	h.drop(t)
+}
+
+// drop gives the half's buffer back to the tracker: a buffer is needed
+// only while a record spans segments, and a capture has more
+// connections than records in flight.
+func (h *half) drop(t *Tracker) {
+	if h.buf != nil {
+		t.putBuf(h.buf)
+		h.buf = nil
+	}
+}
+
+// keep appends b to the half's buffer, taking one from the tracker if
+// it has none.
+func (h *half) keep(t *Tracker, b []byte) {
+	if h.buf == nil {
+		h.buf = t.getBuf()
+	}
+	h.buf = append(h.buf, b...)
 }
 
 func (h *half) feed(t *Tracker, cs *conn, fromA bool, ch *capture.Chunk) {
@@ -68,7 +90,7 @@ func (h *half) feed(t *Tracker, cs *conn, fromA bool, ch *capture.Chunk) {
 					return
 				}
 				t.h.Warn(h.first.Number, fmt.Sprintf("record marker %#08x in %s is not plausible: RPC framing lost, looking for the next record", m, dirName(cs.c, fromA)))
-				h.reset()
+				h.reset(t)
 				h.state = stResync
 				off = max(0, off-3)
 				continue
@@ -94,7 +116,7 @@ func (h *half) feed(t *Tracker, cs *conn, fromA bool, ch *capture.Chunk) {
 					h.cutAt = len(h.buf) + c - off
 				}
 			}
-			h.buf = append(h.buf, data[off:off+n]...)
+			h.keep(t, data[off:off+n])
 			h.fragLeft -= n
 			off += n
 			if h.fragLeft > 0 {
@@ -103,7 +125,7 @@ func (h *half) feed(t *Tracker, cs *conn, fromA bool, ch *capture.Chunk) {
 			h.state = stMarker
 			if h.last {
 				t.record(cs, h, fromA, h.buf, h.first, ch.FrameAt(off-1), h.cutAt)
-				h.reset()
+				h.reset(t)
 			}
 		}
 	}
@@ -114,20 +136,20 @@ func (h *half) feed(t *Tracker, cs *conn, fromA bool, ch *capture.Chunk) {
 // reply to a pending call. It returns how far into the chunk it got.
 func (h *half) resync(t *Tracker, cs *conn, fromA bool, ch *capture.Chunk, off int) int {
 	start := len(h.buf)
-	h.buf = append(h.buf, ch.Data[off:]...)
+	h.keep(t, ch.Data[off:])
 	for p := 0; p+24 <= len(h.buf); p++ {
 		if looksLikeRecord(t, cs, fromA, h.buf[p:]) {
 			// Re-feed from the boundary: the bytes before it are lost.
 			if p >= start {
 				// The boundary lies in this chunk.
-				h.buf = h.buf[:0]
+				h.drop(t)
 				h.state = stMarker
 				h.proven = true
 				return off + (p - start)
 			}
 			// The boundary began in earlier data: replay the kept tail.
 			tail := slices.Clone(h.buf[p:start])
-			h.buf = h.buf[:0]
+			h.drop(t)
 			h.state = stMarker
 			h.proven = true
 			h.feed(t, cs, fromA, capture.NewChunk(tail, ch.FrameAt(off)))
@@ -157,6 +179,34 @@ func looksLikeRecord(t *Tracker, cs *conn, fromA bool, b []byte) bool {
 	return false
 }
 
+// sortPending puts calls in the order of their frames, and calls that
+// one frame completed in the order they were read.
 func sortPending(ps []*Pending) {
-	slices.SortFunc(ps, func(a, b *Pending) int { return a.Frame.Number - b.Frame.Number })
+	slices.SortFunc(ps, func(a, b *Pending) int {
+		return cmp.Or(a.Frame.Number-b.Frame.Number, cmp.Compare(a.order, b.order))
+	})
+}
+
+// Spare record buffers: how many the tracker keeps, and the largest it
+// keeps (Linux nfsd's largest record is 1 MiB of data plus headers).
+const (
+	maxSpareBufs = 8
+	maxSpareBuf  = 4 << 20
+)
+
+func (t *Tracker) getBuf() []byte {
+	n := len(t.bufs)
+	if n == 0 {
+		return nil
+	}
+	b := t.bufs[n-1]
+	t.bufs[n-1] = nil
+	t.bufs = t.bufs[:n-1]
+	return b
+}
+
+func (t *Tracker) putBuf(b []byte) {
+	if cap(b) > 0 && cap(b) <= maxSpareBuf && len(t.bufs) < maxSpareBufs {
+		t.bufs = append(t.bufs, b[:0])
+	}
 }

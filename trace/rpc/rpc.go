@@ -94,7 +94,8 @@ type Pending struct {
 	Conn  *capture.Conn
 	FromA bool
 	Frame capture.Frame
-	User  any // what Handler.Call returned
+	User  any    // what Handler.Call returned
+	order uint64 // call order in the capture: ties in Frame (several calls in one segment) keep it
 }
 
 // Handler receives the messages of a capture.
@@ -103,10 +104,12 @@ type Handler interface {
 	// pending call and handed to Reply.
 	Call(m *Msg) any
 	// Reply is called for every reply; call is its call, or nil if the
-	// call is not in the capture.
+	// call is not in the capture. call is valid only during the Reply:
+	// the tracker reuses it.
 	Reply(m *Msg, call *Pending)
 	// Unanswered is called at the end of a connection for each call that
-	// got no reply on it.
+	// got no reply on it, in call order; call is valid only during the
+	// call.
 	Unanswered(call *Pending)
 	// Warn reports a problem with one frame.
 	Warn(frame int, text string)
@@ -125,6 +128,14 @@ type Tracker struct {
 	// Records counts complete records; NotRPC counts directions found not
 	// to carry RPC.
 	Records, NotRPC int
+
+	// Memory reused from record to record: a capture holds millions of
+	// them, and each would otherwise cost allocations.
+	msg      Msg        // the message being handed to the handler
+	free     []*Pending // answered calls
+	bufs     [][]byte   // buffers of records that span segments, not in use
+	calls    uint64     // calls seen, for Pending.order
+	unanswer []*Pending
 }
 
 // NewTracker returns a tracker reporting to h.
@@ -184,7 +195,7 @@ func (t *Tracker) Gap(c *capture.Conn, fromA bool, n int, at capture.Frame) {
 	} else {
 		t.h.Warn(at.Number, fmt.Sprintf("%d bytes of %s missing from the capture before this frame", n, dirName(c, fromA)))
 	}
-	h.reset()
+	h.reset(t)
 	h.state = stResync
 }
 
@@ -201,13 +212,19 @@ func (t *Tracker) Closed(c *capture.Conn) {
 		}
 	}
 	// Report unanswered calls in call order.
-	var un []*Pending
+	un := t.unanswer[:0]
 	for _, p := range cs.pending {
 		un = append(un, p)
 	}
 	sortPending(un)
 	for _, p := range un {
 		t.h.Unanswered(p)
+		t.release(p)
+	}
+	clear(un)
+	t.unanswer = un[:0]
+	for i := range cs.halves {
+		cs.halves[i].drop(t)
 	}
 	delete(t.conns, c)
 	t.h.Closed(c)
@@ -223,7 +240,8 @@ func dirName(c *capture.Conn, fromA bool) string {
 // record handles one complete record.
 func (t *Tracker) record(cs *conn, h *half, fromA bool, rec []byte, first, last capture.Frame, cutAt int) {
 	t.Records++
-	m := Msg{Conn: cs.c, FromA: fromA, First: first, Frame: last, CutAt: cutAt, Len: len(rec)}
+	m := &t.msg
+	*m = Msg{Conn: cs.c, FromA: fromA, First: first, Frame: last, CutAt: cutAt, Len: len(rec)}
 	hdrLen, err := parseHeader(rec, &m.Header)
 	isReply := err == nil && !m.Call
 	var call *Pending
@@ -278,15 +296,40 @@ func (t *Tracker) record(cs *conn, h *half, fromA bool, rec []byte, first, last 
 	}
 	m.Body = body
 	if m.Call {
-		p := &Pending{Header: m.Header, Conn: cs.c, FromA: fromA, Frame: last}
-		p.User = t.h.Call(&m)
+		p := t.pending()
+		*p = Pending{Header: m.Header, Conn: cs.c, FromA: fromA, Frame: last, order: t.calls}
+		t.calls++
+		p.User = t.h.Call(m)
+		if old := cs.pending[pendKey{fromA, m.XID}]; old != nil {
+			// A retransmission under the same xid replaces the call.
+			t.release(old)
+		}
 		cs.pending[pendKey{fromA, m.XID}] = p
 		return
 	}
 	if call != nil {
 		delete(cs.pending, pendKey{!fromA, m.XID})
 	}
-	t.h.Reply(&m, call)
+	t.h.Reply(m, call)
+	if call != nil {
+		t.release(call)
+	}
+}
+
+// pending returns a Pending to fill, reusing an answered one.
+func (t *Tracker) pending() *Pending {
+	if n := len(t.free); n > 0 {
+		p := t.free[n-1]
+		t.free = t.free[:n-1]
+		return p
+	}
+	return new(Pending)
+}
+
+// release takes back a Pending the handler is done with.
+func (t *Tracker) release(p *Pending) {
+	*p = Pending{} // drop what it points to
+	t.free = append(t.free, p)
 }
 
 // parseHeader decodes an RPC header and returns its length.

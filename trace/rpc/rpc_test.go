@@ -3,6 +3,7 @@ package rpc
 import (
 	"encoding/binary"
 	"net/netip"
+	"slices"
 	"testing"
 
 	"github.com/delegsim/delegsim/trace/capture"
@@ -12,6 +13,7 @@ type recorder struct {
 	calls, replies []uint32 // xids
 	matched        int
 	unanswered     int
+	unansweredXIDs []uint32
 	warnings       []string
 }
 
@@ -22,7 +24,10 @@ func (r *recorder) Reply(m *Msg, p *Pending) {
 		r.matched++
 	}
 }
-func (r *recorder) Unanswered(*Pending)                 { r.unanswered++ }
+func (r *recorder) Unanswered(p *Pending) {
+	r.unanswered++
+	r.unansweredXIDs = append(r.unansweredXIDs, p.XID)
+}
 func (r *recorder) Warn(frame int, text string)         { r.warnings = append(r.warnings, text) }
 func (r *recorder) KnownProgram(prog, vers uint32) bool { return prog == 100003 }
 func (r *recorder) Closed(*capture.Conn)                {}
@@ -128,5 +133,28 @@ func TestCorruptHeaderIsAWarning(t *testing.T) {
 	feed(tr, c, true, append(append(mark(call(1), 40), mark(bad, len(bad))...), mark(call(2), 40)...), 100)
 	if len(r.calls) != 2 || len(r.warnings) != 1 {
 		t.Errorf("calls %v warnings %v", r.calls, r.warnings)
+	}
+}
+
+// Calls that end in one segment and get no answer are reported in the
+// order they were sent, however the tracker keeps them: a trace must be
+// the same from run to run.
+func TestUnansweredInCallOrder(t *testing.T) {
+	var want []uint32
+	var data []byte
+	for i := range uint32(12) {
+		xid := 0x9e3779b9 * (i + 1) // scattered, so that no map keeps them sorted by chance
+		want = append(want, xid)
+		data = append(data, mark(call(xid), 40)...)
+	}
+	for run := range 20 {
+		r := &recorder{}
+		tr := NewTracker(r)
+		c := newConn()
+		feed(tr, c, true, data, len(data))
+		tr.Closed(c)
+		if !slices.Equal(r.unansweredXIDs, want) {
+			t.Fatalf("run %d: unanswered %x, want the call order %x", run, r.unansweredXIDs, want)
+		}
 	}
 }
