@@ -189,7 +189,7 @@ type cfile struct {
 
 // ownerOpen is one open-owner's open of a file (an nfs4_state).
 type ownerOpen struct {
-	opens   int    // the owner's application opens
+	opens   int32  // the owner's application opens
 	access  Access // union of their access modes
 	rpcOpen bool   // open state from a real OPEN (needs CLOSE)
 	stateid uint32 // open stateid

@@ -86,17 +86,18 @@ func (s *Server) namesClient(req *Message) bool {
 // firstConflict returns the first delegation request req conflicts with
 // on any inode it breaks leases on (reqInodes), or -1.
 func (s *Server) firstConflict(write bool, req *Message) int {
-	found := -1
-	s.reqInodes(req, write, func(f FileID, write bool) bool {
+	if len(s.delegs) == 0 {
+		return -1
+	}
+	b := s.reqInodes(req, write)
+	for j := range b.n {
 		for i := range s.delegs {
-			if s.delegs[i].File == f && s.leaseConflict(&s.delegs[i], write, req) {
-				found = i
-				return false
+			if s.delegs[i].File == b.ino[j] && s.leaseConflict(&s.delegs[i], b.write[j], req) {
+				return i
 			}
 		}
-		return true
-	})
-	return found
+	}
+	return -1
 }
 
 // leasePresent is nfsd4_deleg_present: any lease at all on inode f, the
@@ -283,24 +284,25 @@ func (s *Server) cbGetattrAnswer(now Time, m *Message, deleg uint32, out *Output
 }
 
 func (s *Server) breakConflicts(now Time, write bool, req *Message, out *Output) {
-	s.reqInodes(req, write, func(f FileID, write bool) bool {
+	b := s.reqInodes(req, write)
+	for j := range b.n {
 		for i := range s.delegs {
-			if s.delegs[i].File == f && s.leaseConflict(&s.delegs[i], write, req) {
-				s.breakLease(now, i, write, out)
+			if s.delegs[i].File == b.ino[j] && s.leaseConflict(&s.delegs[i], b.write[j], req) {
+				s.breakLease(now, i, b.write[j], out)
 			}
 		}
-		return true
-	})
+	}
 }
 
 // waitsOn reports whether waiter w waits for a lease on inode f.
 func (s *Server) waitsOn(w *waiter, f FileID) bool {
-	on := false
-	s.reqInodes(&w.req, w.write, func(g FileID, _ bool) bool {
-		on = on || g == f
-		return !on
-	})
-	return on
+	b := s.reqInodes(&w.req, w.write)
+	for j := range b.n {
+		if b.ino[j] == f {
+			return true
+		}
+	}
+	return false
 }
 
 // breakLease is __break_lease's per-lease step: a writer marks the lease

@@ -146,35 +146,46 @@ func (s *Server) reqIno(m *Message) FileID {
 	return m.File
 }
 
+// lease breaks a request makes: at most the file, the inode a rename
+// replaces, and the directory.
+type breaks struct {
+	n     int
+	ino   [3]FileID
+	write [3]bool
+}
+
+func (b *breaks) add(f FileID, write bool) {
+	b.ino[b.n], b.write[b.n] = f, write
+	b.n++
+}
+
 // reqInodes lists the inodes request m may have to break leases on, and
 // whether it breaks them as a writer: the file itself; the inode a rename
 // replaces (vfs_rename breaks source and target: try_break_deleg); and
 // for a change of names the directory (vfs_create, vfs_unlink, vfs_link
 // and vfs_rename break a delegation on the parent: try_break_deleg(dir)).
-func (s *Server) reqInodes(m *Message, write bool, visit func(f FileID, write bool) bool) {
+func (s *Server) reqInodes(m *Message, write bool) breaks {
+	var b breaks
 	f := s.reqIno(m)
-	if !visit(f, write) {
-		return
-	}
+	b.add(f, write)
 	switch m.Kind {
 	case MsgRename, MsgSysRename:
 		if t := s.ino(m.Target); m.Target != m.File && t != f && s.files[t].Exists {
-			if !visit(t, true) {
-				return
-			}
+			b.add(t, true)
 		}
 	case MsgOpen:
 		if !m.Create || s.files[f].Exists {
-			return
+			return b
 		}
 	case MsgRemove, MsgLink, MsgSysUnlink, MsgSysLink:
 	default:
-		return
+		return b
 	}
 	for i := range s.files {
 		if s.files[i].Dir && FileID(i) != f {
-			visit(FileID(i), true)
-			return
+			b.add(FileID(i), true)
+			break
 		}
 	}
+	return b
 }
