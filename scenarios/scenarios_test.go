@@ -213,6 +213,8 @@ clients:
 		{"local link without to", good, []string{"locals=[{name: l1, script: [{op: local-link, file: f}]}]"}, []string{"locals[0].script[0].to", "needs to"}},
 		{"to on unlink", good, []string{"files=[{name: f}, {name: g}]", "locals=[{name: l1, script: [{op: unlink, file: f, to: g}]}]"}, []string{"locals[0].script[0].to", "only local-rename and local-link"}},
 		{"size on chmod", good, []string{"locals=[{name: l1, script: [{op: chmod, file: f, size: 1}]}]"}, []string{"locals[0].script[0].size", "only truncate"}},
+		{"to on utimes", good, []string{"files=[{name: f}, {name: g}]", "locals=[{name: l1, script: [{op: utimes, file: f, to: g}]}]"}, []string{"locals[0].script[0].to", "only local-rename and local-link"}},
+		{"local link to itself", good, []string{"locals=[{name: l1, script: [{op: local-link, file: f, to: f}]}]"}, []string{"locals[0].script[0].to", "another file"}},
 		{"negative truncate", good, []string{"locals=[{name: l1, script: [{op: truncate, file: f, size: -5}]}]"}, []string{"locals[0].script[0].size", ">= 0"}},
 		{"unknown expected delegation", good, []string{`expect=[{op: "c1#1", deleg: rw}]`}, []string{"expect[0].deleg", "write-attrs"}},
 		{"unknown expected reason", good, []string{`expect=[{op: "c1#1", why: WND4_NOTWANTED}]`}, []string{"expect[0].why", "WND4_NOT_WANTED"}},

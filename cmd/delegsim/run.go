@@ -195,9 +195,9 @@ type opReport struct {
 	Change   *uint64  `json:"change,omitempty"`
 	Bytes    *int64   `json:"bytes,omitempty"`
 	Data     *uint64  `json:"data,omitempty"`
-	MtimeMs  *float64 `json:"mtime_ms,omitempty"` // the modify time it saw
-	Deleg    string   `json:"deleg,omitempty"`    // an OPEN's (or lookup's) granted delegation
-	Why      string   `json:"why,omitempty"`      // an OPEN's OPEN_DELEGATE_NONE_EXT reason
+	MtimeMs  *float64 `json:"mtime,omitempty"` // the modify time it saw, in ms of virtual time
+	Deleg    string   `json:"deleg,omitempty"` // an OPEN's (or lookup's) granted delegation
+	Why      string   `json:"why,omitempty"`   // an OPEN's OPEN_DELEGATE_NONE_EXT reason
 }
 
 func msOf(t model.Time) float64 { return float64(t) / 1e6 }

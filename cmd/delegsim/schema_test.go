@@ -144,3 +144,49 @@ func TestListJSONSchema(t *testing.T) {
 		t.Errorf("%d scenarios listed, %d built in", n, len(scenarios.Names()))
 	}
 }
+
+// TestRunReportFields: the report carries what scripts need of the
+// delegation story: the OPEN's granted delegation, the mtime an attribute
+// read saw, and each event with its stateid and type.
+func TestRunReportFields(t *testing.T) {
+	_, out, _ := delegsim("run", "bz219278", "--format", "json")
+	var rep struct {
+		Ops []struct {
+			Name  string   `json:"name"`
+			Deleg string   `json:"deleg"`
+			Mtime *float64 `json:"mtime"`
+		} `json:"ops"`
+		Events []struct {
+			Kind    string  `json:"kind"`
+			AtMs    float64 `json:"at_ms"`
+			Client  string  `json:"client"`
+			File    string  `json:"file"`
+			Stateid uint32  `json:"stateid"`
+			Type    string  `json:"type"`
+			Why     string  `json:"why"`
+		} `json:"events"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	ops := map[string]int{}
+	for i, o := range rep.Ops {
+		ops[o.Name] = i
+	}
+	if o := rep.Ops[ops["c1#1"]]; o.Deleg != "write" {
+		t.Errorf("the OPEN's delegation %q, want write", o.Deleg)
+	}
+	if o := rep.Ops[ops["l1#2"]]; o.Mtime == nil {
+		t.Error("the second lsattr reports no mtime")
+	}
+	if len(rep.Events) < 3 {
+		t.Fatalf("events %+v", rep.Events)
+	}
+	g, r := rep.Events[0], rep.Events[1]
+	if g.Kind != "grant" || g.Client != "c1" || g.File != "f" || g.Type != "write" || g.Stateid == 0 || g.Why == "" {
+		t.Errorf("grant event %+v", g)
+	}
+	if r.Kind != "recall" || r.Stateid != g.Stateid || r.AtMs <= g.AtMs {
+		t.Errorf("recall event %+v: want the same stateid, later", r)
+	}
+}
