@@ -455,6 +455,12 @@ func (c *Client) finish(now Time, st Status, out *Output) {
 		Result: st.String(), Attempts: c.cur.attempts, Size: c.cur.size, Data: c.cur.data,
 		Change: c.cur.change, Mtime: c.cur.mtime, Flushed: c.cur.flushed, FromCache: c.cur.cached, AttrsAt: c.cur.attrsAt,
 		Deleg: c.cur.deleg, Why: c.cur.why}
+	if step.HasTarget {
+		op.Target = c.cfg.Files[step.Target]
+	}
+	if step.Kind == OpSetattr {
+		op.Sets = step.Attrs
+	}
 	if step.Kind.ReadsData() {
 		op.Bytes = c.cur.size
 	}

@@ -305,6 +305,9 @@ func (l *Local) done(now Time, m *Message, out *Output) {
 	l.seq++
 	op := Op{Actor: l.cfg.Name, Seq: l.seq, Kind: st.Kind, File: l.cfg.Files[st.File], Start: l.start,
 		End: now, Result: m.Status.String(), Attempts: l.attempt}
+	if st.HasTarget {
+		op.Target = l.cfg.Files[st.Target]
+	}
 	if m.Status == StatusOK {
 		op.Size, op.Change, op.Mtime = m.Size, m.Change, m.Mtime
 		if st.Kind.ReadsData() {

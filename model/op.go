@@ -119,6 +119,7 @@ type Op struct {
 	Seq      int    // the actor's n-th operation, from 1
 	Kind     OpKind
 	File     string
+	Target   string // a link's new name, or the name a rename replaced
 	Start    Time // invocation
 	End      Time // response; End >= Start
 	Result   string
@@ -146,6 +147,9 @@ type Op struct {
 	// none, the reason an OPEN_DELEGATE_NONE_EXT reply gave.
 	Deleg DelegType
 	Why   WhyNoDeleg
+	// Sets is what an OpSetattr set; with AttrSize, Size and Data are
+	// what the truncation left.
+	Sets SetAttrs
 }
 
 // OK reports whether the operation succeeded.

@@ -224,7 +224,8 @@ func newRunReport(sc *scenarios.Scenario, r scenarios.Resolved, res *sim.Result,
 				o.Size, o.Change = &op.Size, &op.Change
 			case op.Kind.ReadsData():
 				o.Bytes, o.Data = &op.Bytes, &op.Data
-			case op.Kind == model.OpWrite || op.Flushed || (op.Kind == model.OpOpenWrite && op.Data != 0):
+			case op.Kind == model.OpWrite || op.Flushed || (op.Kind == model.OpOpenWrite && op.Data != 0) ||
+				op.Kind == model.OpTruncate || op.Sets&model.AttrSize != 0:
 				o.Size, o.Data = &op.Size, &op.Data
 			}
 		}
@@ -330,6 +331,8 @@ func observed(op model.Op) string {
 		return fmt.Sprintf("size=%d data=%s (cached)", op.Size, dataName(op.Data))
 	case op.Flushed:
 		return fmt.Sprintf("flushed size=%d data=%s", op.Size, dataName(op.Data))
+	case op.Kind == model.OpTruncate || op.Sets&model.AttrSize != 0:
+		return fmt.Sprintf("truncated size=%d data=%s", op.Size, dataName(op.Data))
 	}
 	return ""
 }
