@@ -120,8 +120,8 @@ type Op struct {
 	Kind     OpKind
 	File     string
 	Target   string // a link's new name, or the name a rename replaced
-	Start    Time // invocation
-	End      Time // response; End >= Start
+	Start    Time   // invocation
+	End      Time   // response; End >= Start
 	Result   string
 	Attempts int // system calls or RPC rounds made (retries included); 0 if none
 
