@@ -283,6 +283,7 @@ type appOp struct {
 	cached   bool // stat answered from the attribute cache, fetched at attrsAt
 	attrsAt  Time
 	sid      uint32     // the stateid its READ or WRITE carried
+	ffile    FileID     // the file its flush writes back (a rename's target may be another)
 	deleg    DelegType  // OPEN: the delegation granted
 	why      WhyNoDeleg // OPEN: OPEN_DELEGATE_NONE_EXT's reason
 }
@@ -551,6 +552,8 @@ func (c *Client) AppendState(b []byte) []byte {
 	u(uint64(c.cur.stage))
 	u(uint64(c.cur.attempts))
 	u(uint64(c.cur.xid))
+	u(uint64(c.cur.sid))
+	u(uint64(c.cur.ffile))
 	i(int64(c.cur.start))
 	u(uint64(len(c.rpcs)))
 	for _, r := range c.rpcs {

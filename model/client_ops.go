@@ -173,7 +173,7 @@ func (c *Client) flush(now Time, f FileID, owner uint8, out *Output) {
 		c.run(now, out)
 		return
 	}
-	c.cur.stage = stageWrite
+	c.cur.stage, c.cur.ffile = stageWrite, f
 	c.cur.flushed, c.cur.size, c.cur.data = true, cf.size, cf.data
 	c.send(now, Message{Kind: MsgWrite, File: f, Stateid: cf.ioStateid(owner, true), Size: cf.size, Data: cf.data, Bytes: cf.size}, forApp, out)
 }
@@ -230,22 +230,26 @@ func (c *Client) appReply(now Time, m *Message, out *Output) {
 		c.retryLater(now, out)
 		return
 	}
-	if c.lostDeleg(st.File, c.cur.sid, m.Status) {
+	io := st.File // the file the RPC was about: a flush may be of another
+	if c.cur.stage == stageWrite {
+		io = c.cur.ffile
+	}
+	if c.lostDeleg(io, c.cur.sid, m.Status) {
 		// nfs4_async_handle_exception: recover the state, then the
 		// same I/O again.
 		c.cur.stage = stageRecover
-		c.recoverDeleg(now, st.File, m.Status, out)
+		c.recoverDeleg(now, io, m.Status, out)
 		return
 	}
 	switch c.cur.stage {
 	case stageWrite:
-		c.written(now, st.File, c.cur.data, m, out)
+		c.written(now, io, c.cur.data, m, out)
 		if m.Status != StatusOK {
 			c.finish(now, m.Status, out)
 			return
 		}
 		c.cur.stage = stageCommit
-		c.send(now, Message{Kind: MsgCommit, File: st.File}, forApp, out)
+		c.send(now, Message{Kind: MsgCommit, File: io}, forApp, out)
 	case stageCommit:
 		if st.Kind != OpClose && st.Kind != OpFsync {
 			c.cur.stage = stageStart

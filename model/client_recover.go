@@ -112,7 +112,7 @@ func (c *Client) recovered(now Time, f FileID, out *Output) {
 	if cf.stateLost && cf.dirty {
 		c.dropDirty(f)
 	}
-	if c.cur.active && c.cur.stage == stageRecover && c.cfg.Script[c.cur.step].File == f {
+	if c.cur.active && c.cur.stage == stageRecover && (c.cfg.Script[c.cur.step].File == f || c.cur.ffile == f) {
 		c.cur.stage = stageStart
 		if c.cfg.Script[c.cur.step].Kind == OpRead && cf.stateLost {
 			c.finish(now, ErrEIO, out)

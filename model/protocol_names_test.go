@@ -1,6 +1,7 @@
 package model_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -181,4 +182,48 @@ func returnsBy(res *sim.Result, client model.ActorID, t time.Duration) int {
 		}
 	}
 	return n
+}
+
+// TestRenameWritesBackTheTargetItReturns: before renaming over a name
+// whose file it holds a delegation of, the Linux client returns that
+// delegation the way nfs4_inode_return_delegation does: dirty pages first
+// (nfs_wb_all), then DELEGRETURN. The renamed file's data is what the
+// target name shows afterwards, and the target's old data, written back,
+// was held by the server (no write lost).
+func TestRenameWritesBackTheTargetItReturns(t *testing.T) {
+	res := run(t, `name: t
+version: 1
+files: [{name: f}, {name: g}]
+clients:
+  - name: c1
+    script:
+      - {op: open, file: f, flags: [O_CREAT, O_RDWR]}
+      - {op: write, file: f, bytes: 7}
+      - {op: open, file: g, flags: [O_CREAT, O_RDWR]}
+      - {op: write, file: g, bytes: 3}
+      - {op: close, file: g}
+      - {op: rename, file: g, to: f}
+locals:
+  - name: l1
+    script: [{at: 1s, op: cat, file: f, startup: 0}]
+`, scenarios.Options{Trace: true})
+	if o := op(t, res, "c1#6"); o.Result != "ok" {
+		t.Fatalf("rename %v", o)
+	}
+	var order []string
+	for _, m := range res.Messages {
+		f := !m.Msg.Reply && (m.Msg.Kind == model.MsgWrite || m.Msg.Kind == model.MsgDelegReturn) && m.Msg.File == 0
+		if f || (!m.Msg.Reply && m.Msg.Kind == model.MsgRename) {
+			order = append(order, m.Msg.Kind.String())
+		}
+		if m.Msg.Kind == model.MsgRename {
+			break
+		}
+	}
+	if got := strings.Join(order, " "); got != "WRITE DELEGRETURN RENAME" {
+		t.Errorf("requests about f: %s, want WRITE DELEGRETURN RENAME", got)
+	}
+	if o := op(t, res, "l1#1"); o.Bytes != 3 {
+		t.Errorf("f after the rename: %v, want g's 3 bytes", o)
+	}
 }

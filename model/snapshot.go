@@ -225,6 +225,7 @@ func (c *Client) AppendSnapshot(b []byte) []byte {
 	b = appendU(b, cur.change)
 	b = appendU(b, uint64(cur.result))
 	b = appendU(b, uint64(cur.sid))
+	b = appendU(b, uint64(cur.ffile))
 	b = appendU(b, uint64(cur.deleg))
 	b = appendU(b, uint64(cur.why))
 	b = appendU(b, uint64(len(c.rpcs)))
