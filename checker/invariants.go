@@ -96,7 +96,7 @@ func oneWriteDeleg(s State) string {
 	ds := s.Server.Delegations()
 	for i, a := range ds {
 		for _, b := range ds[i+1:] {
-			if a.File == b.File && (a.Type == model.DelegWrite || b.Type == model.DelegWrite) {
+			if a.File == b.File && (a.Type.Writes() || b.Type.Writes()) {
 				return fmt.Sprintf("file %s: %s delegation to %s beside %s delegation to %s",
 					s.file(a.File), a.Type, s.Name(a.Client), b.Type, s.Name(b.Client))
 			}
@@ -111,7 +111,7 @@ func oneWriteDeleg(s State) string {
 func writeDelegExclusive(s State) string {
 	srv := s.Server
 	for _, d := range srv.Delegations() {
-		if d.Type != model.DelegWrite {
+		if !d.Type.Writes() {
 			continue
 		}
 		for _, c := range srv.OpenBy(d.File) {

@@ -16,7 +16,7 @@ import (
 // is found within a small budget (breadth first may spend the whole budget
 // on the early layers); `delegsim explore` then gives the shortest one.
 func Exhaustive(sc *scenarios.Scenario, o scenarios.Options, maxStates int) (ExploreResult, error) {
-	m, _, err := explore.FromScenario(sc, o, explore.ModelOptions{})
+	m, _, err := explore.FromScenario(sc, o, explore.ModelOptions{MinDelay: true})
 	if err != nil {
 		return ExploreResult{}, err
 	}

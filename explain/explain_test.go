@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/delegsim/delegsim/explore"
 	"github.com/delegsim/delegsim/model"
 	"github.com/delegsim/delegsim/scenarios"
 )
@@ -88,11 +89,17 @@ func TestNarration(t *testing.T) {
 		{"6.6 recalls on GETATTR", "second-client-getattr", "", "linux-6.6", []string{
 			"GETATTR(f) from c2 conflicts with c1's write delegation: CB_RECALL queued, nfsd waits up to 30 ms for DELEGRETURN — nfsd4_deleg_getattr_conflict (before 6.9)",
 		}},
-		{"a silent client is revoked after a lease", "client-unreachable", "", "", []string{
-			"CB_RECALL to c1 unanswered after 9s: callback path to c1 marked down; CB_RECALL sent again; CB_RECALL(f, stateid 2) is lost on the way",
+		{"a silent client is expired after a lease", "client-unreachable", "", "", []string{
+			"CB_RECALL to c1 unanswered after 9s: backchannel to c1 marked faulty; CB_RECALL sent again",
 			"lease-break-time passed: c1's write lease on f downgraded to read — time_out_leases",
 			"c1's write delegation now stands on a read lease, which a reader does not break",
-			"c1's write delegation on f not returned one lease after the recall: revoked; l2's waiting open proceeds — nfs4_laundromat → revoke_delegation",
+			"l2's waiting open proceeds; client silent for a lease, state dropped; its delegation goes with it",
+			"the reply tells c1 its backchannel is faulty",
+		}},
+		{"the v4.0 client recovers a lost callback path", "callback-path-down", "", "", []string{
+			"CB_RECALL to c1 unanswered after 9s: callback path to c1 marked down",
+			"RENEW from c1 → NFS4ERR_CB_PATH_DOWN: its callback path is down",
+			"SETCLIENTID from c1: nfsd sets up the callback path again and probes it with CB_NULL",
 		}},
 	}
 	for _, tt := range tests {
@@ -193,5 +200,46 @@ func TestObserveStillCalled(t *testing.T) {
 	st := story(t, "bz219278", scenarios.Options{Observe: func(model.Time, []model.Actor) { calls++ }})
 	if calls == 0 || calls < len(st.Steps) {
 		t.Errorf("Observe called %d times for %d shown steps", calls, len(st.Steps))
+	}
+}
+
+// TestBuildSchedule: an explorer's counterexample is told like a run: one
+// narrated step per actor step of the replay, the stale read it ends in
+// among the outcomes, and a diagram whose message arrows match the
+// replay's messages.
+func TestBuildSchedule(t *testing.T) {
+	sc, err := scenarios.Load("open-dirty-local-read", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := scenarios.Options{Policy: "local-read-exempt"}
+	m, _, err := explore.FromScenario(sc, o, explore.ModelOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := explore.Explore(m, explore.Options{})
+	if rep.Counterexample == nil {
+		t.Fatal("no counterexample under local-read-exempt")
+	}
+	st, err := BuildSchedule(sc, o, rep.Counterexample.Schedule)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Policy != "local-read-exempt" || len(st.Steps) == 0 || len(st.Arrows) == 0 {
+		t.Fatalf("story of %s: %d steps, %d arrows", st.Policy, len(st.Steps), len(st.Arrows))
+	}
+	var stale bool
+	for _, op := range st.Ops {
+		stale = stale || (op.Name() == "l2#1" && op.OK() && op.Size == 0)
+	}
+	if !stale {
+		t.Errorf("the story's outcomes lack the stale lsattr of g: %v", st.Ops)
+	}
+	var text strings.Builder
+	if err := st.WriteText(&text); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(text.String(), "let through despite c1's write delegation") {
+		t.Errorf("narration lacks the exempted open:\n%s", text.String())
 	}
 }

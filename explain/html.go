@@ -6,6 +6,9 @@ import (
 	"html/template"
 	"io"
 	"strings"
+
+	"github.com/delegsim/delegsim/internal/version"
+	"github.com/delegsim/delegsim/model"
 )
 
 //go:embed page.html
@@ -13,45 +16,35 @@ var pageSource string
 
 var page = template.Must(template.New("page").Parse(pageSource))
 
-// Layout of the SVG sequence diagram, in pixels.
-const (
-	timeW   = 84  // the time column at the left
-	laneW   = 168 // distance between lifelines
-	headerH = 48  // lane labels
-	pitch   = 30  // one row per step
-	labelN  = 30  // characters of an arrow label drawn; the rest is in its tooltip
-	noteW   = 120 // room right of the last lane for its notes
-)
+// pageLabelN is the most characters of an arrow label the page draws;
+// the rest is in its tooltip and in the step's narration.
+const pageLabelN = 40
 
-type htmlLane struct {
-	X     int
-	Label string
-	Kind  string
+// pageLane is a lane as the page's script draws it.
+type pageLane struct {
+	Label string `json:"label"`
+	Kind  string `json:"kind"`
 }
 
-type htmlRow struct {
-	I     int
-	Y     int // top
-	Mid   int
-	Time  string
-	Actor string
-	What  string
-	Why   string
+// pageArrow is an arrow as the page's script draws it. Net marks a
+// message that crosses the network lane: it is drawn through it, down the
+// network's lifeline for as long as it was in flight, labelled with Delay.
+type pageArrow struct {
+	Row   int    `json:"row"`
+	End   int    `json:"end"`
+	From  int    `json:"from"`
+	To    int    `json:"to"`
+	Kind  string `json:"kind"`
+	Label string `json:"label"`
+	Full  string `json:"full"`
+	Delay string `json:"delay,omitempty"`
+	Net   bool   `json:"net,omitempty"`
 }
 
-type htmlArrow struct {
-	Row            int
-	Kind           string
-	X1, Y1, X2, Y2 int
-	LX, LY         int // label position
-	Label, Full    string
-	Dropped        bool
-}
-
-type htmlNote struct {
-	Row        int
-	X, Y, W, H int
-	Text       string
+type pageNote struct {
+	Row  int    `json:"row"`
+	Lane int    `json:"lane"`
+	Text string `json:"text"`
 }
 
 // stepData is what the page's script shows for a step.
@@ -63,64 +56,72 @@ type stepData struct {
 	Table Table  `json:"table"`
 }
 
-type htmlPage struct {
-	Title, Subtitle, Description string
-	Width, Height                int
-	HeaderH                      int
-	Lanes                        []htmlLane
-	Rows                         []htmlRow
-	Arrows                       []htmlArrow
-	Notes                        []htmlNote
-	Data                         []stepData
-	Outcome                      []string
+// pageData is everything the script draws from.
+type pageData struct {
+	Lanes   []pageLane  `json:"lanes"`
+	Steps   []stepData  `json:"steps"`
+	Arrows  []pageArrow `json:"arrows"`
+	Notes   []pageNote  `json:"notes"`
+	Network int         `json:"network"` // the network lane's index; -1: none
 }
 
-// WriteHTML writes one self-contained page: an SVG sequence diagram with a
-// lane per participant and a row per step, the narrated timeline beside
-// it, and a panel showing the delegation table at the step under the
-// pointer (click to pin a step; the arrow keys move the pinned step). The
-// page fetches nothing: styles and script are inline.
+type htmlPage struct {
+	Title, Subtitle, Description, Version string
+	Summary                               string // the description's first sentence
+	Outcome                               []string
+	Rows                                  []htmlRow
+	Data                                  pageData
+}
+
+// WriteHTML writes one self-contained page: a sequence diagram with a
+// lane per participant and a row per step, the narrated timeline beside it
+// (below it on a narrow screen), step and play controls, and a panel
+// showing the delegation table at the selected step. The page's script
+// lays the diagram out for the window: lanes share the width left by the
+// narration, each row is as tall as its narration and its labels need
+// (labels never overlap; narration is never cut), and a message between a
+// client and the server runs through the network lane, down its lifeline
+// for as long as it was in flight. Without a script the narrated timeline
+// is still there. The page fetches nothing: styles and script are inline.
 func (st *Story) WriteHTML(w io.Writer) error {
 	p := htmlPage{
 		Title:       "delegsim explain " + st.Scenario,
 		Subtitle:    fmt.Sprintf("profile %s · policy %s · seed %d", st.Profile, st.Policy, st.Seed),
 		Description: st.Description,
-		Width:       timeW + laneW*len(st.Lanes) + noteW,
-		Height:      headerH + pitch*len(st.Steps) + pitch/2,
-		HeaderH:     headerH,
+		Summary:     firstSentence(st.Description),
+		Version:     version.String(),
+		Data:        pageData{Network: -1},
 	}
-	laneX := func(i int) int { return timeW + laneW*i + laneW/2 }
-	rowMid := func(r int) int { return headerH + pitch*r + pitch/2 }
+	if st.Caption != "" { // a story told from a capture (delegsim trace)
+		p.Title, p.Subtitle = "delegsim trace "+st.Scenario, st.Caption
+	}
 	for i, l := range st.Lanes {
-		p.Lanes = append(p.Lanes, htmlLane{X: laneX(i), Label: l.Label, Kind: laneKindNames[l.Kind]})
+		p.Data.Lanes = append(p.Data.Lanes, pageLane{Label: l.Label, Kind: laneKindNames[l.Kind]})
+		if l.Kind == LaneNetwork {
+			p.Data.Network = i
+		}
 	}
 	for i, s := range st.Steps {
-		p.Rows = append(p.Rows, htmlRow{I: i, Y: headerH + pitch*i, Mid: rowMid(i), Time: fmtMs(s.At), Actor: s.Actor, What: s.What, Why: s.Why})
-		p.Data = append(p.Data, stepData{Time: fmtMs(s.At), Actor: s.Actor, What: s.What, Why: s.Why, Table: s.Table})
+		p.Rows = append(p.Rows, htmlRow{I: i, Time: fmtMs(s.At), Actor: s.Actor, What: s.What, Why: s.Why})
+		p.Data.Steps = append(p.Data.Steps, stepData{Time: fmtMs(s.At), Actor: s.Actor, What: s.What, Why: s.Why, Table: s.Table})
 	}
 	for _, a := range st.Arrows {
-		h := htmlArrow{Row: a.Row, Kind: arrowKindNames[a.Kind], X1: laneX(a.From), Y1: rowMid(a.Row),
-			X2: laneX(a.To), Y2: rowMid(a.End), Label: shorten(a.Label, labelN), Dropped: a.Kind == ArrowDropped}
-		h.Full = a.Label
+		pa := pageArrow{Row: a.Row, End: a.End, From: a.From, To: a.To, Kind: arrowKindNames[a.Kind],
+			Label: shorten(a.Label, pageLabelN), Full: a.Label}
 		if a.Kind.IsMessage() {
-			h.Full = fmt.Sprintf("%s — sent %s", a.Label, fmtMs(a.Sent))
+			pa.Full = fmt.Sprintf("%s — sent %s", a.Label, fmtMs(a.Sent))
 			if a.Kind != ArrowDropped {
-				h.Full += ", arrives " + fmtMs(a.Arrives)
+				pa.Full += ", arrives " + fmtMs(a.Arrives)
+				pa.Delay = fmtDelay(a.Arrives - a.Sent)
 			}
+			n := p.Data.Network
+			crosses := n >= 0 && a.From != n && a.To != n && (a.From < n) != (a.To < n)
+			pa.Net = crosses || n >= 0 && a.Kind == ArrowDropped && a.To == n
 		}
-		// The label sits just above the arrow, a third of the way along,
-		// so that arrows leaving one row at once stay readable.
-		h.LX = h.X1 + (h.X2-h.X1)/3
-		h.LY = h.Y1 + (h.Y2-h.Y1)/3 - 4
-		if a.From > a.To && a.Row == a.End {
-			h.LX = h.X2 + (h.X1-h.X2)/2
-		}
-		p.Arrows = append(p.Arrows, h)
+		p.Data.Arrows = append(p.Data.Arrows, pa)
 	}
 	for _, n := range st.Notes {
-		text := shorten(n.Text, 40)
-		p.Notes = append(p.Notes, htmlNote{Row: n.Row, X: laneX(n.Lane) + 6, Y: headerH + pitch*n.Row + 4,
-			W: 7*len([]rune(text)) + 10, H: pitch - 8, Text: text})
+		p.Data.Notes = append(p.Data.Notes, pageNote{Row: n.Row, Lane: n.Lane, Text: n.Text})
 	}
 	for _, op := range st.Ops {
 		p.Outcome = append(p.Outcome, fmt.Sprintf("%s %s %s: %s (%s → %s)", op.Name(), op.Kind, op.File, opResult(op), fmtMs(op.Start), fmtMs(op.End)))
@@ -131,6 +132,16 @@ func (st *Story) WriteHTML(w io.Writer) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// fmtDelay renders a message's time in flight for its label: "50 ms",
+// "12.9 ms", "0.6 ms".
+func fmtDelay(d model.Time) string {
+	ms := float64(d) / 1e6
+	if ms >= 10 {
+		return fmt.Sprintf("%.0f ms", ms)
+	}
+	return fmt.Sprintf("%.1f ms", ms)
 }
 
 var laneKindNames = [...]string{LaneApp: "app", LaneNFSClient: "nfsclient", LaneNetwork: "network",
@@ -146,4 +157,12 @@ func shorten(s string, n int) string {
 		return s
 	}
 	return string(r[:n-1]) + "…"
+}
+
+// firstSentence is s up to its first full stop followed by a space.
+func firstSentence(s string) string {
+	if i := strings.Index(s, ". "); i >= 0 {
+		return s[:i+1]
+	}
+	return s
 }

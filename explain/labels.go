@@ -33,8 +33,14 @@ func msgLabel(m model.Message, file string) string {
 	} else {
 		b.WriteString(requestLabel(m, file))
 	}
-	if m.Revoked != 0 {
-		fmt.Fprintf(&b, " [deleg %d revoked]", m.Revoked)
+	if m.Seq&model.SeqStateRevoked != 0 {
+		b.WriteString(" [state revoked]")
+	}
+	if m.Seq&model.SeqBackchannelFault != 0 {
+		b.WriteString(" [backchannel fault]")
+	}
+	if m.Seq&model.SeqCBPathDown != 0 {
+		b.WriteString(" [callback path down]")
 	}
 	return b.String()
 }
@@ -49,16 +55,21 @@ func requestLabel(m model.Message, file string) string {
 		if m.Excl {
 			args = append(args, "excl")
 		}
-		if m.Stateid != 0 {
-			args = append(args, "claim deleg")
+		if m.Flags&model.FlagClaimDelegCur != 0 {
+			args = append(args, "claim deleg-cur")
 		}
 		return "OPEN(" + strings.Join(args, ", ") + ")"
 	case model.MsgWrite:
 		return fmt.Sprintf("WRITE(%s, size %d, %s)", file, m.Size, DataName(m.Data))
-	case model.MsgCBRecall, model.MsgCBGetattr, model.MsgDelegReturn:
+	case model.MsgDelegReturn:
+		if m.Flags&model.FlagSetattrTimes != 0 {
+			return fmt.Sprintf("SETATTR(mtime %s) + DELEGRETURN(%s, stateid %d)", fmtMs(m.Mtime), file, m.Stateid)
+		}
 		return fmt.Sprintf("%s(%s, stateid %d)", m.Kind, file, m.Stateid)
-	case model.MsgRenew:
-		return "RENEW"
+	case model.MsgCBRecall, model.MsgCBGetattr:
+		return fmt.Sprintf("%s(%s, stateid %d)", m.Kind, file, m.Stateid)
+	case model.MsgRenew, model.MsgSetclientid, model.MsgCreateSession, model.MsgBindConn, model.MsgCBNull:
+		return m.Kind.String()
 	case model.MsgSysOpen:
 		return fmt.Sprintf("open(%s, %s)", file, flagsOf(m.Access, m.NonBlk))
 	case model.MsgSysStat, model.MsgSysUnlink, model.MsgSysRename, model.MsgSysChmod:
@@ -74,6 +85,9 @@ func replyLabel(m model.Message) string {
 	}
 	switch m.Kind {
 	case model.MsgOpen:
+		if m.Deleg != model.DelegNone && m.Flags&model.FlagNoOpenStateid != 0 {
+			return fmt.Sprintf("OPEN ok, %s deleg %d, no open stateid", m.Deleg, m.DelegID)
+		}
 		if m.Deleg != model.DelegNone {
 			return fmt.Sprintf("OPEN ok, %s deleg %d", m.Deleg, m.DelegID)
 		}
@@ -89,7 +103,7 @@ func replyLabel(m model.Message) string {
 		return s
 	case model.MsgSysOpen:
 		return fmt.Sprintf("open → ok (size %d, %s)", m.Size, DataName(m.Data))
-	case model.MsgSysUnlink, model.MsgSysRename, model.MsgSysChmod:
+	case model.MsgSysUnlink, model.MsgSysRename, model.MsgSysChmod, model.MsgSysClose, model.MsgSysSetflags:
 		return name + " → ok"
 	}
 	return name + " ok"
@@ -134,6 +148,10 @@ func localLabel(kind model.OpKind, file string) string {
 		return "mv " + file
 	case model.OpChmod:
 		return "chmod " + file
+	case model.OpChattr:
+		return "chattr " + file
+	case model.OpLsattrV:
+		return "lsattr -v " + file
 	}
 	return kind.String() + " " + file
 }

@@ -14,7 +14,11 @@ import (
 func (st *Story) WriteMermaid(w io.Writer) error {
 	var b strings.Builder
 	b.WriteString("sequenceDiagram\n")
-	fmt.Fprintf(&b, "    %%%% %s, profile %s, policy %s, seed %d\n", st.Scenario, st.Profile, st.Policy, st.Seed)
+	if st.Caption != "" {
+		fmt.Fprintf(&b, "    %%%% %s\n", mermaidText(st.Caption))
+	} else {
+		fmt.Fprintf(&b, "    %%%% %s, profile %s, policy %s, seed %d\n", st.Scenario, st.Profile, st.Policy, st.Seed)
+	}
 	for _, l := range st.Lanes {
 		fmt.Fprintf(&b, "    participant %s as %s\n", l.ID, mermaidText(l.Label))
 	}

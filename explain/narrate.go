@@ -292,6 +292,8 @@ func (s *stepCtx) leaseArrows() {
 			s.note(nfsd, s.n.name(e.Client)+" kept as courtesy client")
 		case model.EvCBPathDown:
 			s.note(nfsd, "callback path to "+s.n.name(e.Client)+" down")
+		case model.EvCBPathUp:
+			s.note(nfsd, "callback path to "+s.n.name(e.Client)+" up")
 		case model.EvDelegRefused:
 			s.note(nfsd, "no delegation: "+e.Why)
 		}

@@ -2,6 +2,7 @@ package explain
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/delegsim/delegsim/model"
 )
@@ -27,6 +28,8 @@ const (
 	whyDelayReply    = "NFS4ERR_DELAY: the operation must be retried later (RFC 8881 §15.1.1.3); nfs4_delay backs off"
 	whyLsattrStat    = "lsattr (e2fsprogs) stats the file first; vfs_getattr takes no lease"
 	whyLsattrOpen    = "e2fsprogs lib/e2p/fgetflags.c opens O_RDONLY|O_NONBLOCK for FS_IOC_GETFLAGS; do_dentry_open → __break_lease"
+	whyChattrIoctl   = "e2fsprogs lib/e2p/fsetflags.c: FS_IOC_SETFLAGS on the descriptor breaks no lease; the inode's ctime and change attribute move"
+	whyHeldClose     = "close(2): __fput → put_write_access gives back the writer's share of i_writecount"
 	whyNginxOpen     = "nginx (ngx_open_cached_file) opens static files O_RDONLY|O_NONBLOCK; do_dentry_open → __break_lease"
 	whyBlockingOpen  = "do_dentry_open → __break_lease: a blocking open waits out a conflicting lease"
 	whyLocalMetaCall = "vfs_unlink/vfs_rename/notify_change → try_break_deleg"
@@ -214,7 +217,7 @@ func (s *stepCtx) clientReply(m model.Message) {
 		s.say(what+": backs off and retries later", whyDelayReply)
 	case m.Kind == model.MsgDelegReturn && m.Status == model.StatusOK:
 		s.say(what+": the delegation is gone", whyReturnDone)
-	case m.Kind == model.MsgOpen && m.Status == model.StatusOK && m.Deleg == model.DelegWrite:
+	case m.Kind == model.MsgOpen && m.Status == model.StatusOK && m.Deleg.Writes():
 		s.say(what+": it may now cache writes and attributes, even after close", "RFC 8881 §10.4, §10.4.1")
 	case hasRequests(s):
 		s.say(what+": "+s.sentList(), "")
@@ -270,7 +273,9 @@ func (s *stepCtx) local() {
 				verb = "tries again"
 			}
 			switch {
-			case len(s.sent(model.MsgSysStat, false)) > 0 && kind == model.OpLsattr:
+			case kind == model.OpSleep:
+				s.say(fmt.Sprintf("%s: sleeps", me), "")
+			case len(s.sent(model.MsgSysStat, false)) > 0 && (kind == model.OpLsattr || kind == model.OpLsattrV || kind == model.OpChattr):
 				s.say(fmt.Sprintf("%s: `%s` %s and calls stat(%s)", me, cmd, verb, file), whyLsattrStat)
 			case len(s.msgs) > 0:
 				s.say(fmt.Sprintf("%s: `%s` %s: %s", me, cmd, verb, s.localCalls()), s.callWhy(kind))
@@ -281,13 +286,22 @@ func (s *stepCtx) local() {
 				s.why = append(s.why, whyAppRetry)
 			}
 		case model.TimerOpen:
-			s.say(fmt.Sprintf("%s: `%s` calls %s", me, cmd, s.localCalls()), s.callWhy(kind))
+			switch {
+			case kind == model.OpSleep:
+				s.say(me+": wakes up", "")
+			case len(s.sent(model.MsgSysClose, false)) > 0:
+				s.say(fmt.Sprintf("%s: `%s` closes its descriptor of %s", me, cmd, file), whyHeldClose)
+			default:
+				s.say(fmt.Sprintf("%s: `%s` calls %s", me, cmd, s.localCalls()), s.callWhy(kind))
+			}
 		}
 	case model.InDeliver:
 		m := in.Msg
 		switch {
-		case m.Kind == model.MsgSysStat && len(s.ops) == 0 && kind == model.OpLsattr:
-			s.say(fmt.Sprintf("%s: stat(%s) returns size=%d change=%d; lsattr goes on to open the file", me, file, m.Size, m.Change), "")
+		case m.Kind == model.MsgSysStat && len(s.ops) == 0 && (kind == model.OpLsattr || kind == model.OpLsattrV || kind == model.OpChattr):
+			s.say(fmt.Sprintf("%s: stat(%s) returns size=%d change=%d; %s goes on to open the file", me, file, m.Size, m.Change, strings.Fields(cmd)[0]), "")
+		case m.Kind == model.MsgSysOpen && m.Status == model.StatusOK && kind == model.OpChattr:
+			s.say(fmt.Sprintf("%s: open succeeds; chattr calls ioctl(FS_IOC_SETFLAGS)", me), whyChattrIoctl)
 		case len(s.ops) == 0 && m.Status != model.StatusOK:
 			s.say(fmt.Sprintf("%s: %s fails with %s; the application will retry", me, m.Kind, m.Status), whyAppRetry)
 		case len(s.ops) == 0:
@@ -325,7 +339,7 @@ func (s *stepCtx) localCalls() string {
 
 func (s *stepCtx) callWhy(kind model.OpKind) string {
 	switch kind {
-	case model.OpLsattr:
+	case model.OpLsattr, model.OpLsattrV, model.OpChattr:
 		return whyLsattrOpen
 	case model.OpNginx:
 		return whyNginxOpen

@@ -11,36 +11,41 @@ import (
 // Reasons cited by the narration, one per rule. Kernel functions refer to
 // the Linux tree (fs/locks.c, fs/nfsd, fs/nfs); see facts.md.
 const (
-	whyGrantWrite  = "nfsd4_open → nfs4_open_delegation: an O_RDWR open (SHARE_ACCESS_BOTH) by a v4.1+ client gets a write delegation, a FL_DELEG lease on the inode (RFC 8881 §10.4, §18.16)"
-	whyGrantRead   = "nfsd4_open → nfs4_open_delegation: a read-only open gets a read delegation (RFC 8881 §10.4, §18.16)"
-	whyNoWriteV40  = "nfs4_open_delegation: never a write delegation to NFSv4.0, whose server cannot tell the holder's own GETATTR apart (RFC 7530 §16.7.5)"
-	whyNoWronly    = "nfs4_open_delegation: before 6.17 an O_WRONLY open gets no write delegation"
-	whyLocalEAGAIN = "__break_lease queues CB_RECALL via nfsd_break_deleg_cb and, for O_NONBLOCK, returns EWOULDBLOCK at once"
-	whyLocalAgain  = "__break_lease skips a lease that is already breaking (no second CB_RECALL) and, for O_NONBLOCK, returns EWOULDBLOCK"
-	whyLocalBlock  = "__break_lease: a blocking opener sleeps until the lease is gone; nfsd's leases have break time 0, so only the reader downgrade after lease-break-time bounds the wait"
-	whyLocalMeta   = "try_break_deleg then break_deleg_wait: unlink/rename/chmod wait for DELEGRETURN or revocation, without bound"
-	whyLocalStat   = "vfs_getattr takes no lease: stat never breaks a delegation"
-	whyNoConflict  = "leases_conflict: no lease on the file conflicts with this access"
-	whyRemoteOpen  = "nfsd_open_break_lease breaks the lease without waiting; nfsd_break_deleg_cb queues CB_RECALL and the OPEN gets NFS4ERR_DELAY (RFC 8881 §15.1.1.3)"
-	whyRemoteWait  = "nfsd breaks the lease and waits up to NFSD_DELEGRETURN_TIMEOUT (≈30 ms) in nfsd_wait_for_delegreturn, else NFS4ERR_DELAY"
-	whyGetattrCB   = "nfsd4_deleg_getattr_conflict (6.9+): ask the holder with CB_GETATTR instead of recalling (RFC 8881 §10.4.3, §20.1)"
-	whyGetattrOld  = "nfsd4_deleg_getattr_conflict (before 6.9): recall, then wait ≤30 ms in nfsd_wait_for_delegreturn (RFC 8881 §10.4)"
-	whyOwnGetattr  = "nfsd_breaker_owns_lease: SEQUENCE identifies the holder, so its own GETATTR does not conflict (RFC 8881 §18.7)"
-	whyCBAnswer    = "nfsd4_deleg_getattr_conflict compares the holder's change and size with those at grant; if modified, nfsd bumps mtime/ctime and reports the holder's size (RFC 8881 §10.4.3)"
-	whyDelegReturn = "nfsd4_delegreturn → destroy_delegation removes the FL_DELEG lease (RFC 8881 §18.6)"
-	whyWake        = "__break_lease re-checks and finds no conflicting lease: the waiter proceeds"
-	whyRecallDone  = "nfsd4_cb_recall_done: CB_RECALL acknowledged; nfsd now waits for DELEGRETURN (RFC 8881 §20.2)"
-	whyRecallDelay = "nfsd4_cb_recall_done: NFS4ERR_DELAY → CB_RECALL resent after 2 s"
-	whyRecallBad   = "nfsd4_cb_recall_done: BAD_STATEID → retried once (dl_retries)"
-	whyCBTimeout   = "max_cb_time = max(lease/10, 1 s): the callback RPC is not retransmitted; the path is marked faulty and a v4.1+ recall is requeued (nfsd4_cb_sequence_done)"
-	whyRevoke      = "nfs4_laundromat → revoke_delegation: a recalled delegation still out one lease after the recall is revoked"
-	whyDowngrade   = "time_out_leases: after fs.lease-break-time the VFS downgrades nfsd's write lease to a read lease for a reader; nfsd still lists the write delegation"
-	whyNfsdTimeout = "nfsd_wait_for_delegreturn gave up after NFSD_DELEGRETURN_TIMEOUT (≈30 ms): NFS4ERR_DELAY (RFC 8881 §15.1.1.3)"
-	whyCBFallback  = "nfsd4_deleg_getattr_conflict: no CB_GETATTR answer in time, fall back to a recall"
-	whyClose       = "nfsd4_close releases the open state; a delegation lives on after the open that got it (RFC 8881 §18.2, §10.4)"
-	whyWrite       = "nfsd4_write stores the data and bumps the change attribute (RFC 8881 §18.32)"
-	whyRenew       = "every request (SEQUENCE in v4.1+, RENEW in v4.0) renews the client's lease (RFC 8881 §18.46)"
-	whyRevokedFlag = "SEQ4_STATUS_RECALLABLE_STATE_REVOKED in the SEQUENCE reply tells the client (RFC 8881 §18.46.3)"
+	whyGrantWrite    = "nfsd4_open → nfs4_open_delegation: an O_RDWR open (SHARE_ACCESS_BOTH) by a v4.1+ client gets a write delegation, a FL_DELEG lease on the inode (RFC 8881 §10.4, §18.16)"
+	whyGrantRead     = "nfsd4_open → nfs4_open_delegation: a read-only open gets a read delegation (RFC 8881 §10.4, §18.16)"
+	whyNoWriteV40    = "nfs4_open_delegation: never a write delegation to NFSv4.0, whose server cannot tell the holder's own GETATTR apart (RFC 7530 §16.7.5)"
+	whyNoWronly      = "nfs4_open_delegation: before 6.17 an O_WRONLY open gets no write delegation"
+	whyLocalEAGAIN   = "__break_lease queues CB_RECALL via nfsd_break_deleg_cb and, for O_NONBLOCK, returns EWOULDBLOCK at once"
+	whyLocalAgain    = "__break_lease skips a lease that is already breaking (no second CB_RECALL) and, for O_NONBLOCK, returns EWOULDBLOCK"
+	whyLocalBlock    = "__break_lease: a blocking opener sleeps until the lease is gone; nfsd's leases have break time 0, so only the reader downgrade after lease-break-time bounds the wait"
+	whyLocalMeta     = "try_break_deleg then break_deleg_wait: unlink/rename/chmod wait for DELEGRETURN or revocation, without bound"
+	whyLocalStat     = "vfs_getattr takes no lease: stat never breaks a delegation"
+	whyNoConflict    = "leases_conflict: no lease on the file conflicts with this access"
+	whyRemoteOpen    = "nfsd_open_break_lease breaks the lease without waiting; nfsd_break_deleg_cb queues CB_RECALL and the OPEN gets NFS4ERR_DELAY (RFC 8881 §15.1.1.3)"
+	whyRemoteWait    = "nfsd breaks the lease and waits up to NFSD_DELEGRETURN_TIMEOUT (≈30 ms) in nfsd_wait_for_delegreturn, else NFS4ERR_DELAY"
+	whyGetattrCB     = "nfsd4_deleg_getattr_conflict (6.9+): ask the holder with CB_GETATTR instead of recalling (RFC 8881 §10.4.3, §20.1)"
+	whyGetattrOld    = "nfsd4_deleg_getattr_conflict (before 6.9): recall, then wait ≤30 ms in nfsd_wait_for_delegreturn (RFC 8881 §10.4)"
+	whyOwnGetattr    = "nfsd_breaker_owns_lease: SEQUENCE identifies the holder, so its own GETATTR does not conflict (RFC 8881 §18.7)"
+	whyCBAnswer      = "nfsd4_deleg_getattr_conflict compares the holder's change and size with those at grant; if modified, nfsd bumps mtime/ctime and reports the holder's size (RFC 8881 §10.4.3)"
+	whyDelegReturn   = "nfsd4_delegreturn → destroy_delegation removes the FL_DELEG lease (RFC 8881 §18.6)"
+	whyWake          = "__break_lease re-checks and finds no conflicting lease: the waiter proceeds"
+	whyRecallDone    = "nfsd4_cb_recall_done: CB_RECALL acknowledged; nfsd now waits for DELEGRETURN (RFC 8881 §20.2)"
+	whyRecallDelay   = "nfsd4_cb_recall_done: NFS4ERR_DELAY → CB_RECALL resent after 2 s"
+	whyRecallBad     = "nfsd4_cb_recall_done: BAD_STATEID → retried once (dl_retries)"
+	whyCBTimeout     = "max_cb_time = max(lease/10, 1 s): the callback RPC is not retransmitted; the path is marked faulty and a v4.1+ recall is requeued (nfsd4_cb_sequence_done)"
+	whyRevoke        = "nfs4_laundromat → revoke_delegation: a recalled delegation still out one lease after the recall is revoked"
+	whyDowngrade     = "time_out_leases: after fs.lease-break-time the VFS downgrades nfsd's write lease to a read lease for a reader; nfsd still lists the write delegation"
+	whyNfsdTimeout   = "nfsd_wait_for_delegreturn gave up after NFSD_DELEGRETURN_TIMEOUT (≈30 ms): NFS4ERR_DELAY (RFC 8881 §15.1.1.3)"
+	whyCBFallback    = "nfsd4_deleg_getattr_conflict: no CB_GETATTR answer in time, fall back to a recall"
+	whyClose         = "nfsd4_close releases the open state; a delegation lives on after the open that got it (RFC 8881 §18.2, §10.4)"
+	whyWrite         = "nfsd4_write stores the data and bumps the change attribute (RFC 8881 §18.32)"
+	whyRenew         = "every request (SEQUENCE in v4.1+, RENEW in v4.0) renews the client's lease (RFC 8881 §18.46)"
+	whyRevokedFlag   = "SEQ4_STATUS_RECALLABLE_STATE_REVOKED in the SEQUENCE reply tells the client (RFC 8881 §18.46.3)"
+	whySeqFault      = "nfsd4_sequence sets SEQ4_STATUS_BACKCHANNEL_FAULT (or CB_PATH_DOWN) from cl_cb_state on every reply (RFC 8881 §18.46.3)"
+	whyPathDown      = "nfsd4_renew: a v4.0 client holding delegations whose callback path is not up gets NFS4ERR_CB_PATH_DOWN (RFC 7530 §16.29)"
+	whyReprobe       = "nfsd4_probe_callback: v4.0 gets a CB_NULL on the new callback address; v4.1+ sets up the new backchannel, marks it up and restarts the callbacks in flight"
+	whyWriteNoCMtime = "a WRITE_ATTRS_DELEG delegation is out: nfsd's file has FMODE_NOCMTIME, so file_modified updates neither mtime, ctime nor the change attribute (RFC 9754 §4)"
+	whyDelegTimes    = "nfsd4_setattr with a delegated mtime (vet_deleg_attrs) sets mtime and ctime, then DELEGRETURN removes the lease (RFC 9754 §4)"
 )
 
 func (s *stepCtx) server() {
@@ -104,15 +109,24 @@ func (s *stepCtx) rpc(m model.Message) {
 	from, f := s.n.name(m.From), s.n.file(m.File)
 	r, replied := s.replyTo(m)
 	label := requestLabel(m, f)
-	if replied && r.Revoked != 0 {
-		s.say(fmt.Sprintf("the reply tells %s that delegation %d was revoked", from, r.Revoked), whyRevokedFlag)
+	if replied && r.Seq&model.SeqStateRevoked != 0 {
+		s.say(fmt.Sprintf("the reply tells %s that a delegation of its was revoked", from), whyRevokedFlag)
+	}
+	if replied && r.Seq&model.SeqBackchannelFault != 0 {
+		s.say(fmt.Sprintf("the reply tells %s its backchannel is faulty", from), whySeqFault)
+	} else if replied && r.Seq&model.SeqCBPathDown != 0 {
+		s.say(fmt.Sprintf("the reply tells %s its callback path is down", from), whySeqFault)
 	}
 	switch m.Kind {
 	case model.MsgOpen:
 		s.open(m, r, replied)
 		return
-	case model.MsgGetattr, model.MsgSetattr, model.MsgRemove, model.MsgRename:
+	case model.MsgGetattr, model.MsgSetattr, model.MsgRemove, model.MsgRename, model.MsgLink:
 		if s.remoteConflict(m, r, replied) {
+			return
+		}
+		if m.Kind == model.MsgLink && replied {
+			s.say(fmt.Sprintf("%s from %s → %s: the file has another name", label, from, r.Status), "nfsd_link → vfs_link (RFC 8881 §18.9)")
 			return
 		}
 		if m.Kind == model.MsgGetattr && r.Status == model.StatusOK {
@@ -135,6 +149,10 @@ func (s *stepCtx) rpc(m model.Message) {
 		s.say(fmt.Sprintf("CLOSE(%s) from %s → %s", f, from, r.Status), "nfsd4_close (RFC 8881 §18.2)")
 		return
 	case model.MsgWrite:
+		if r.Status == model.StatusOK && s.timesDelegated(f) {
+			s.say(fmt.Sprintf("%s from %s stored: size %d; mtime and change stay as they were (%d): the holder owns the times", label, from, r.Size, r.Change), whyWriteNoCMtime)
+			return
+		}
 		if r.Status == model.StatusOK {
 			s.say(fmt.Sprintf("%s from %s stored: size %d, change %d", label, from, r.Size, r.Change), whyWrite)
 			return
@@ -142,20 +160,58 @@ func (s *stepCtx) rpc(m model.Message) {
 		s.say(fmt.Sprintf("%s from %s refused: %s (its open state is gone)", label, from, r.Status), "")
 		return
 	case model.MsgDelegReturn:
+		if s.has(model.EvReturn) && m.Flags&model.FlagSetattrTimes != 0 {
+			s.say(fmt.Sprintf("SETATTR and DELEGRETURN from %s: mtime %s is now %s's; delegation %d and its lease removed", from, fmtMs(r.Mtime), f, m.Stateid), whyDelegTimes)
+			return
+		}
 		if s.has(model.EvReturn) {
 			s.say(fmt.Sprintf("DELEGRETURN from %s: delegation %d and its lease removed", from, m.Stateid), whyDelegReturn)
 			return
 		}
-		s.say(fmt.Sprintf("DELEGRETURN from %s → %s: the delegation is already gone", from, r.Status), "")
+		s.say(fmt.Sprintf("DELEGRETURN from %s → %s: the delegation is already gone", from, r.Status), "nfsd4_delegreturn: the stateid names no delegation (revoked, or the client's state expired)")
 		return
 	case model.MsgRenew:
+		if r.Status == model.NFS4ErrCBPathDown {
+			s.say("RENEW from "+from+" → NFS4ERR_CB_PATH_DOWN: its callback path is down", whyPathDown)
+			return
+		}
 		s.say("lease renewal from "+from, whyRenew)
+		return
+	case model.MsgSetclientid, model.MsgCreateSession, model.MsgBindConn:
+		s.has(model.EvCBPathUp)
+		what := fmt.Sprintf("%s from %s: nfsd sets up the callback path again", m.Kind, from)
+		if len(s.sent(model.MsgCBNull, false)) > 0 {
+			what += " and probes it with CB_NULL"
+		} else {
+			what += ", marks it up"
+			if len(s.sent(model.MsgCBRecall, false)) > 0 {
+				what += " and restarts CB_RECALL on it"
+			}
+		}
+		s.say(what, whyReprobe)
 		return
 	case model.MsgCommit:
 		s.say(fmt.Sprintf("COMMIT(%s) from %s: data stable", f, from), "nfsd4_commit (RFC 8881 §18.3)")
 		return
 	case model.MsgRead:
+		if r.Status != model.StatusOK {
+			s.say(fmt.Sprintf("READ(%s) from %s → %s: its stateid allows no READ", f, from, r.Status), "nfsd4_read: nfs4_preprocess_stateid_op (RFC 8881 §18.22)")
+			return
+		}
 		s.say(fmt.Sprintf("READ(%s) from %s: size %d, %s", f, from, r.Size, DataName(r.Data)), "nfsd4_read (RFC 8881 §18.22)")
+		return
+	case model.MsgTestStateid:
+		s.say(fmt.Sprintf("TEST_STATEID(%d) from %s → %s", m.Stateid, from, r.Status), "nfsd4_test_stateid (RFC 8881 §18.48)")
+		return
+	case model.MsgFreeStateid:
+		s.say(fmt.Sprintf("FREE_STATEID(%d) from %s → %s: the revoked delegation is released", m.Stateid, from, r.Status), "nfsd4_free_stateid (RFC 8881 §18.38)")
+		return
+	case model.MsgGetDirDeleg:
+		if r.Deleg.Held() {
+			s.say(fmt.Sprintf("GET_DIR_DELEGATION(%s) from %s: a read delegation on the directory", f, from), "nfsd_get_dir_deleg (RFC 8881 §18.39)")
+			return
+		}
+		s.say(fmt.Sprintf("GET_DIR_DELEGATION(%s) from %s: GDD4_UNAVAIL", f, from), "nfsd4_get_dir_delegation (RFC 8881 §18.39)")
 		return
 	case model.MsgOpenConfirm:
 		s.say("OPEN_CONFIRM from "+from+": open-owner confirmed", "RFC 7530 §16.18")
@@ -195,7 +251,7 @@ func (s *stepCtx) open(m model.Message, r model.Message, replied bool) {
 	case r.Deleg != model.DelegNone:
 		s.has(model.EvGrant)
 		why := whyGrantRead
-		if r.Deleg == model.DelegWrite {
+		if r.Deleg.Writes() {
 			why = whyGrantWrite
 			if m.Access == model.AccessWrite {
 				why = "nfs4_open_delegation (6.17+): an O_WRONLY open by a v4.1+ client gets a write delegation (RFC 8881 §10.4, §18.16)"
@@ -339,6 +395,17 @@ func (s *stepCtx) timedOut(xid uint32) bool {
 	return false
 }
 
+// timesDelegated reports whether a write-attrs delegation on f is out
+// before this step.
+func (s *stepCtx) timesDelegated(f string) bool {
+	for _, d := range s.before.Delegations {
+		if d.File == f && d.Type == model.DelegWriteAttrs.String() {
+			return true
+		}
+	}
+	return false
+}
+
 func (s *stepCtx) cbSent() bool { return len(s.sent(model.MsgCBGetattr, false)) > 0 }
 
 func (s *stepCtx) recalling(f string) bool {
@@ -368,6 +435,9 @@ func (s *stepCtx) callbackReply(m model.Message) {
 	switch {
 	case s.timedOut(m.XID):
 		s.say(fmt.Sprintf("late %s reply from %s ignored: the callback already timed out", m.Kind, from), "the RPC client drops replies to calls it has given up on")
+	case m.Kind == model.MsgCBNull:
+		s.has(model.EvCBPathUp)
+		s.say(from+" answers CB_NULL: callback path up", "nfsd4_cb_probe_done marks the callback path up")
 	case m.Kind == model.MsgCBRecall && m.Status == model.StatusOK:
 		s.say(from+" acknowledges CB_RECALL", whyRecallDone)
 	case m.Kind == model.MsgCBRecall && m.Status == model.NFS4ErrDelay:
@@ -395,7 +465,11 @@ func (s *stepCtx) serverTimer(k model.TimerKey) {
 			what = fmt.Sprintf("%s to %s unanswered after %s", cb.Msg.Kind, s.n.name(cb.Msg.To), s.rec.At-cb.Sent)
 		}
 		if e, ok := s.event(model.EvCBPathDown); ok {
-			what += ": callback path to " + s.n.name(e.Client) + " marked down"
+			if strings.Contains(e.Why, "faulty") {
+				what += ": backchannel to " + s.n.name(e.Client) + " marked faulty"
+			} else {
+				what += ": callback path to " + s.n.name(e.Client) + " marked down"
+			}
 		}
 		if len(s.sent(model.MsgCBRecall, false)) > 0 {
 			what += "; CB_RECALL sent again"

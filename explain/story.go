@@ -3,6 +3,7 @@ package explain
 import (
 	"fmt"
 
+	"github.com/delegsim/delegsim/explore"
 	"github.com/delegsim/delegsim/model"
 	"github.com/delegsim/delegsim/scenarios"
 	"github.com/delegsim/delegsim/sim"
@@ -25,6 +26,18 @@ type Story struct {
 	Notes       []Note
 	Ops         []model.Op
 	Unfinished  []string
+	// Caption, if set, replaces the scenario, profile, policy and seed
+	// in headings: a story read from a packet capture (delegsim trace)
+	// has none of those.
+	Caption string
+}
+
+// heading is the one-line heading of the text and Mermaid renderings.
+func (st *Story) heading() string {
+	if st.Caption != "" {
+		return st.Caption
+	}
+	return fmt.Sprintf("%s   profile %s   policy %s   seed %d", st.Scenario, st.Profile, st.Policy, st.Seed)
 }
 
 // LaneKind says what a lane of the sequence diagram stands for.
@@ -157,16 +170,28 @@ func Build(sc *scenarios.Scenario, o scenarios.Options) (*Story, error) {
 		}
 	}
 	cfg = sc.Config(r, o)
-	res := sim.Run(cfg)
-	if len(tables) != len(res.StepRecords) {
-		// Observe runs once per step: anything else is a sim bug.
-		return nil, fmt.Errorf("explain %s: %d table snapshots for %d steps", sc.Name(), len(tables), len(res.StepRecords))
+	// Observe runs once per step, so Tell finds one table per step.
+	return Tell(sc, r, sim.Run(cfg), tables)
+}
+
+// BuildSchedule tells the story of a schedule replayed step by step on
+// the scenario (explore.Replay): an explorer's counterexample, drawn and
+// narrated as Build draws a simulated run. o chooses policy, profile and
+// seed, which must be the schedule's (see explore.ReplayFile); sc must be
+// loaded with the schedule's --set overrides.
+func BuildSchedule(sc *scenarios.Scenario, o scenarios.Options, sch *explore.Schedule) (*Story, error) {
+	o.Trace, o.Observe = false, nil
+	m, r, err := explore.FromScenario(sc, o, explore.ModelOptions{MaxDelay: sch.MaxDelay, MinDelay: sch.MinDelay})
+	if err != nil {
+		return nil, fmt.Errorf("explain %s: %w", sc.Name(), err)
 	}
-	st := &Story{Scenario: sc.Name(), Description: sc.Spec.Description, Profile: r.Profile.Name,
-		Policy: r.Policy.Name(), Seed: r.Seed, End: res.End, Ops: res.Ops, Unfinished: res.Unfinished}
-	n := newNarrator(sc, r, res, tables, st)
-	n.tell()
-	return st, nil
+	var tables []Table
+	res, err := explore.Replay(m, sch, explore.ReplayOptions{Trace: true, File: "schedule",
+		Observe: func(now model.Time, actors []model.Actor) { tables = append(tables, snapshot(now, actors, m.Names)) }})
+	if err != nil {
+		return nil, fmt.Errorf("explain %s: %w", sc.Name(), err)
+	}
+	return Tell(sc, r, res, tables)
 }
 
 // snapshot copies the state an explanation shows after a step.

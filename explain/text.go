@@ -12,7 +12,7 @@ import (
 // rule; then what each application call returned.
 func (st *Story) WriteText(w io.Writer) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s   profile %s   policy %s   seed %d\n", st.Scenario, st.Profile, st.Policy, st.Seed)
+	b.WriteString(st.heading() + "\n")
 	if st.Description != "" {
 		b.WriteString(wrap(st.Description, 100, ""))
 	}
@@ -24,7 +24,9 @@ func (st *Story) WriteText(w io.Writer) error {
 		}
 		b.WriteString("\n")
 	}
-	b.WriteString("\noutcome:\n")
+	if st.Caption == "" || len(st.Ops) > 0 {
+		b.WriteString("\noutcome:\n")
+	}
 	for _, op := range st.Ops {
 		fmt.Fprintf(&b, "  %-10s %-10s %-6s %12s → %12s  %s\n", op.Name(), op.Kind, op.File, fmtMs(op.Start), fmtMs(op.End), opResult(op))
 	}

@@ -25,5 +25,9 @@ func allocWords(n int) ([]uint64, func()) {
 	// transparent_hugepage=madvise): every probe of the table is a cache
 	// miss, and with 4 KiB pages a TLB miss too.
 	madviseHuge(mem)
-	return unsafe.Slice((*uint64)(unsafe.Pointer(&mem[0])), n), func() { syscall.Munmap(mem) }
+	offHeap.Add(int64(len(mem)))
+	return unsafe.Slice((*uint64)(unsafe.Pointer(&mem[0])), n), func() {
+		syscall.Munmap(mem)
+		offHeap.Add(-int64(len(mem)))
+	}
 }

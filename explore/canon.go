@@ -208,6 +208,7 @@ func (e *engine) queueTemplate(b []byte, s int, q *queue) []byte {
 	b = binary.AppendUvarint(b, uint64(len(q.msgs)))
 	for _, m := range q.msgs {
 		b = c.AppendMessageCanon(b, m.msg)
+		b = binary.AppendVarint(b, int64(m.ready))
 		b = binary.AppendVarint(b, int64(m.due))
 	}
 	return b
@@ -555,6 +556,7 @@ func (e *engine) canonBytes(f *frame, p perm) []byte {
 		b := binary.AppendUvarint(nil, uint64(len(q.msgs)))
 		for _, m := range q.msgs {
 			b = c.AppendMessageCanon(b, m.msg)
+			b = binary.AppendVarint(b, int64(m.ready))
 			b = binary.AppendVarint(b, int64(m.due))
 		}
 		emit(b)

@@ -41,6 +41,36 @@ func upper(d sim.Dist, q float64) model.Time {
 	return dur(args) // fixed:D
 }
 
+// lower returns a lower bound on the values of d: its minimum where it
+// has one (fixed, uniform, empirical), else its (1-q)-quantile, the
+// bound symmetric to upper's.
+func lower(d sim.Dist, q float64) model.Time {
+	kind, args, found := strings.Cut(d.String(), ":")
+	if !found {
+		return dur(kind)
+	}
+	p1, p2, _ := strings.Cut(args, ",")
+	switch kind {
+	case "uniform":
+		lo, _, _ := strings.Cut(args, "..")
+		return dur(lo)
+	case "normal":
+		return max(0, dur(p1)-model.Time(normalQuantile(q)*float64(dur(p2))))
+	case "lognormal":
+		sigma, _ := strconv.ParseFloat(p2, 64)
+		return model.Time(float64(dur(p1)) * math.Exp(-normalQuantile(q)*sigma))
+	case "exponential":
+		return model.Time(-math.Log(q) * float64(dur(p1)))
+	case "empirical":
+		lo := model.Time(math.MaxInt64)
+		for _, s := range strings.Split(args, ",") {
+			lo = min(lo, dur(s))
+		}
+		return lo
+	}
+	return dur(args) // fixed:D
+}
+
 func dur(s string) model.Time {
 	d, _ := time.ParseDuration(strings.TrimSpace(s))
 	return d

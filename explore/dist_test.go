@@ -77,3 +77,67 @@ func TestDue(t *testing.T) {
 		}
 	}
 }
+
+// TestLower: a message cannot arrive before the lower bounds of its
+// delays: the minimum, or the 0.1th percentile of an unbounded family.
+func TestLower(t *testing.T) {
+	ms := func(f float64) model.Time { return model.Time(f * float64(time.Millisecond)) }
+	tests := []struct {
+		dist string
+		want model.Time
+	}{
+		{"0", 0},
+		{"fixed:20ms", ms(20)},
+		{"uniform:10ms..30ms", ms(10)},
+		{"empirical:5ms,1ms,2ms", ms(1)},
+		{"normal:20ms,5ms", ms(20 - 3.090232*5)},
+		{"normal:1ms,5ms", 0},
+		{"lognormal:10ms,0.4", ms(2.905)},
+		{"exponential:10ms", ms(0.010005)},
+	}
+	for _, tt := range tests {
+		got := lower(sim.MustDist(tt.dist), DefaultQuantile)
+		if d := got - tt.want; d < -ms(0.01) || d > ms(0.01) {
+			t.Errorf("lower(%s) = %v, want %v", tt.dist, got, tt.want)
+		}
+		if up := upper(sim.MustDist(tt.dist), DefaultQuantile); got > up {
+			t.Errorf("lower(%s) = %v is above upper %v", tt.dist, got, up)
+		}
+	}
+}
+
+// TestReady is TestDue's table for the earliest arrival: with fixed
+// delays a message is ready exactly when it is due, so a 5 ms link never
+// delivers in 0 ms; a partition holds the earliest arrival too.
+func TestReady(t *testing.T) {
+	ms := func(f float64) model.Time { return model.Time(f * float64(time.Millisecond)) }
+	cn := sim.ClientNet{Reaction: sim.MustDist("1ms"),
+		Fore:     sim.Link{Latency: sim.MustDist("5ms"), Partitions: []sim.Window{{From: ms(100), To: ms(150)}}},
+		Callback: sim.Link{Latency: sim.MustDist("uniform:2ms..3ms")}}
+	cfg := sim.Config{Names: []string{"server", "c1", "l1"}, Clients: []sim.ClientNet{cn},
+		Server: sim.ServerTiming{RPC: sim.MustDist("10ms"), CBQueue: sim.MustDist("4ms"), DelegReturn: sim.MustDist("2ms"), Syscall: sim.MustDist("50us")},
+		Actors: []model.Actor{model.NewServer(model.ServerConfig{Actors: 3}), model.NewClient(model.ClientConfig{ID: 1}), model.NewLocal(model.LocalConfig{ID: 2})}}
+	for _, tt := range []struct {
+		name  string
+		o     ModelOptions
+		at    model.Time
+		msg   model.Message
+		ready model.Time
+	}{
+		{"OPEN", ModelOptions{MinDelay: true}, 0, model.Message{Kind: model.MsgOpen, From: 1}, ms(5)},
+		{"DELEGRETURN", ModelOptions{MinDelay: true}, 0, model.Message{Kind: model.MsgDelegReturn, From: 1}, ms(1 + 5 + 2)},
+		{"CB_RECALL", ModelOptions{MinDelay: true}, 0, model.Message{Kind: model.MsgCBRecall, To: 1}, ms(4 + 2)},
+		{"held by a partition", ModelOptions{MinDelay: true}, ms(120), model.Message{Kind: model.MsgWrite, From: 1}, ms(155)},
+		{"--max-delay: at once", ModelOptions{MaxDelay: ms(30), MinDelay: true}, ms(10), model.Message{Kind: model.MsgOpen, From: 1}, ms(10)},
+		{"the coarser model: at once", ModelOptions{}, ms(10), model.Message{Kind: model.MsgOpen, From: 1}, ms(10)},
+	} {
+		m, err := New(cfg, tt.o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ci := m.channelIndex(&tt.msg)
+		if got := m.ready(&m.Channels[ci], tt.at, &tt.msg); got != tt.ready {
+			t.Errorf("%s sent at %v: ready %v, want %v", tt.name, tt.at, got, tt.ready)
+		}
+	}
+}

@@ -14,7 +14,8 @@
 // clock. Connections are FIFO, as TCP is: each client has four (fore
 // channel up and down, callback channel down and up) and each local
 // process two (its system calls and their answers). Each message in
-// flight carries the latest time it may arrive (its due time, below).
+// flight carries the earliest and the latest time it may arrive (its ready
+// and due times, below).
 //
 // The start state is the one after every actor's InStart, in actor order,
 // as sim starts a run; a client's crash_at is armed as a timer of its own.
@@ -23,7 +24,8 @@
 //
 // The enabled transitions of a state are:
 //
-//   - deliver C: the oldest message on connection C arrives now.
+//   - deliver C: the oldest message on connection C arrives now, if its
+//     ready time has come.
 //   - lose C: the oldest message on C is lost. Only on links whose loss
 //     probability is positive; losing the head each time it is the head
 //     reaches every subset of lost messages.
@@ -34,31 +36,39 @@
 //     not past the due time of any message in flight (that message must
 //     arrive, or be lost, first) nor past the run's MaxTime.
 //   - crash A: a client's scheduled crash, ordered like a timer.
-//   - wait: while messages are in flight, the clock moves to the earlier of
-//     the next timer deadline and the earliest due time, without anything
-//     else happening. Without it every delivery would happen at the time
-//     of the last timer, and a chain of messages (CB_RECALL, its reply,
-//     DELEGRETURN) would take no longer than its slowest hop; with it a
-//     message may arrive as late as it can, and what it provokes is sent
-//     late too.
+//   - wait: while messages are in flight, the clock moves to the earliest
+//     of the next timer deadline, the earliest due time and the earliest
+//     ready time still ahead of a connection's oldest message, without
+//     anything else happening. Without it every delivery would happen at
+//     the time of the last timer, and a chain of messages (CB_RECALL, its
+//     reply, DELEGRETURN) would take no longer than its slowest hop; with
+//     it a message may arrive as early or as late as it can, and what it
+//     provokes is sent then too.
 //
-// Message delays are otherwise unconstrained: between its sending and its
-// due time a message may arrive before or after any other event. The due
-// time is the send time plus upper bounds of what sim adds on the way:
+// Between its ready and its due time a message may arrive before or after
+// any other event. The due time is the send time plus upper bounds of
+// what sim adds on the way:
 // the sender's processing (the server's RPC time on replies, its callback
 // queue on callbacks, the client's reaction on callback replies and
 // DELEGRETURN), the link's latency, and for DELEGRETURN the server's
 // processing; a bounded distribution contributes its maximum, an
-// unbounded one its 99.9th percentile (DefaultQuantile). A message sent
-// while its link is partitioned is held until the partition ends, or
-// lost if it never ends; a message is never due before the one ahead of
-// it on its connection. ModelOptions.MaxDelay (--max-delay) replaces these
-// bounds with one bound for every message.
+// unbounded one its 99.9th percentile (DefaultQuantile). The ready time
+// adds the lower bounds instead: a minimum, or the 0.1th percentile. A
+// fixed 50 ms latency is thus a window of one instant, not [0, 50 ms]:
+// without lower bounds a CB_RECALL round trip over such a link could take
+// no time at all, and the explorer reported stale reads no run with the
+// scenario's delays can show (the kernel on open-dirty-local-read, issue
+// 16), in a space thousands of times larger. A message sent while its
+// link is partitioned is held until the partition ends, or lost if it
+// never ends; a message is never ready or due before the one ahead of it
+// on its connection. ModelOptions.MaxDelay (--max-delay) replaces these
+// bounds with one window, [0, MaxDelay], for every message.
 //
-// Deliveries thus happen at the extremes of their windows (at once, or at
-// a time wait reaches), not at arbitrary times in between: the explorer
-// covers every order of events that those times produce, which is every
-// order a run with those delays can show but not every exact timing.
+// Deliveries thus happen at the extremes of their windows (as early as
+// they may, or at a time wait reaches), not at arbitrary times in
+// between: the explorer covers every order of events that those times
+// produce, which is every order a run with those delays can show but not
+// every exact timing.
 // Operations that complete at the same logical instant overlap in the
 // histories the checker sees, and count as concurrent.
 //
@@ -129,8 +139,8 @@
 // those of the whole space, each complete history found standing for its
 // images under the symmetries. Without interchangeable actors the
 // renaming alone merges the interleavings that differ only in which
-// client's OPEN nfsd served first: bz219278-3c3l has 16,632,740 states
-// and 2,772,280 classes. TestSymmetrySound compares verdicts and history
+// client's OPEN nfsd served first: bz219278-3c3l has 23,573,156 states
+// and 3,929,016 classes. TestSymmetrySound compares verdicts and history
 // sets with and without reduction on every small built-in scenario, and
 // TestCanonicalKeys the fast canonical fingerprints (canon.go) with a
 // reference encoding.
@@ -153,10 +163,10 @@
 //
 // # Stepping by hand
 //
-// Model.Start returns the start state; State.Enabled lists its
-// transitions, State.Apply takes one, and State.Actors, InFlight and
-// History show what a UI draws. Model.StepText and ParseStep convert
-// steps to and from the schedule syntax; Replay plays a whole Schedule.
+// A Cursor (Model.NewCursor) takes the explorer's transitions one at a
+// time: Choices lists those enabled, Take applies one, and Actors,
+// InFlight, Timers and History show the state; Replay plays a whole
+// Schedule.
 //
 // # Schedules
 //

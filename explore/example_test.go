@@ -63,28 +63,3 @@ func ExampleReplay() {
 	// c1#4 read f [200.000ms, 200.000ms] ok bytes=0 data=0
 	// c1#5 close f [200.000ms, 200.000ms] ok
 }
-
-// Stepping through a run by hand: the transitions enabled at the start
-// of the reporter's reproducer, and the state after the first.
-func ExampleState() {
-	sc, err := scenarios.Load("bz219278", nil)
-	if err != nil {
-		panic(err)
-	}
-	m, _, err := explore.FromScenario(sc, scenarios.Options{Policy: "kernel"}, explore.ModelOptions{})
-	if err != nil {
-		panic(err)
-	}
-	s := m.Start()
-	for _, st := range s.Enabled() {
-		fmt.Println(m.StepText(st))
-	}
-	s, err = s.Apply(s.Enabled()[0])
-	if err != nil {
-		panic(err)
-	}
-	fmt.Println(len(s.InFlight(0)), "message on", m.ChannelName(0), "at", s.Now())
-	// Output:
-	// timer c1 script/0
-	// 1 message on c1->server fore at 0s
-}

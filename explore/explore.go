@@ -2,6 +2,7 @@ package explore
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"maps"
 	"math"
@@ -77,6 +78,9 @@ type Options struct {
 	// ProgressEvery, if positive, calls Progress every this many new
 	// states instead (of one worker's).
 	ProgressEvery int
+	// Context, if set, stops the search soon after it is done (within a
+	// few thousand states); the report then has Interrupted set.
+	Context context.Context
 
 	// Symmetry fingerprints each state by a canonical representative of
 	// its class: states that a symmetry of the run (interchangeable
@@ -165,8 +169,13 @@ type Report struct {
 	// Exhausted: every reachable state was visited.
 	Exhausted bool `json:"exhausted"`
 	// Bound names the bound that cut the search ("max-states",
-	// "max-depth"), if any.
+	// "max-depth", "max-memory"), if any.
 	Bound string `json:"bound,omitempty"`
+	// MaxMemory is the max-memory bound in bytes, if there was one (the
+	// caller enforces it through Options.Context).
+	MaxMemory int64 `json:"max_memory,omitempty"`
+	// Interrupted: Options.Context stopped the search.
+	Interrupted bool `json:"interrupted,omitempty"`
 
 	Terminal   int `json:"terminal_states"`   // states where the run ends
 	Unfinished int `json:"unfinished_states"` // terminal states with a script not finished
@@ -274,9 +283,10 @@ type explorer struct {
 	checkHist   bool
 	actorIndex  map[string]int
 
-	stop    atomic.Bool
-	budget  atomic.Int64 // distinct states that may still be admitted
-	workers []*worker
+	stop        atomic.Bool
+	interrupted atomic.Bool  // Options.Context stopped the search
+	budget      atomic.Int64 // distinct states that may still be admitted
+	workers     []*worker
 
 	// Progress: counters the workers publish every so often.
 	distinct, generated, queue, depth atomic.Int64
@@ -518,11 +528,20 @@ func (w *worker) expand(f *frame, kidsp *[]delta, ords []uint16) (n int, _ []uin
 	return n, ords
 }
 
+// interruptEvery is how many new states pass between looks at
+// Options.Context: rarely enough to cost nothing, often enough to stop
+// within milliseconds.
+const interruptEvery = 1 << 12
+
 // progress publishes the worker's counts every so often and calls
 // Options.Progress when it is due.
 func (w *worker) progress() {
 	w.sinceProgress++
 	x := w.x
+	if w.sinceProgress%interruptEvery == 0 && x.o.Context != nil && x.o.Context.Err() != nil {
+		x.interrupted.Store(true)
+		x.stop.Store(true)
+	}
 	if every := x.o.ProgressEvery; every > 0 {
 		if w.sinceProgress%every == 0 {
 			w.publish()
@@ -779,6 +798,7 @@ func (x *explorer) finish() {
 	r.VisitedBytes = x.visited.bytes()
 	x.visited.release()
 	r.Bound = x.bound
+	r.Interrupted = x.interrupted.Load()
 	findings := map[string]*InvariantResult{}
 	for _, inv := range checker.Invariants {
 		findings[inv.Name] = &InvariantResult{Name: inv.Name, Finding: inv.Finding}
@@ -804,7 +824,7 @@ func (x *explorer) finish() {
 		}
 	}
 	r.Histories = len(x.histories)
-	r.Exhausted = r.Bound == "" && r.Counterexample == nil
+	r.Exhausted = r.Bound == "" && r.Counterexample == nil && !r.Interrupted
 	for _, inv := range checker.Invariants {
 		r.Invariants = append(r.Invariants, *findings[inv.Name])
 		delete(findings, inv.Name)

@@ -24,16 +24,34 @@ func TestStateCounts(t *testing.T) {
 		terminal         int
 		reduced          int
 	}{
+		// The model's second fidelity round (issue 11) changed these. A
+		// client keeps when it last renewed its lease and when it last
+		// fetched each file's attributes; the latter is forgotten once no
+		// stat or read of the file is left in the script (it can change
+		// nothing then), so bz219278 is unchanged, and the spaces grew
+		// where the time matters or the behaviour changed: reads go to the
+		// server unless the cache is valid, the 6.12 flusher writes a fresh
+		// superblock's pages 5 s after they were dirtied, DELEGRETURN's
+		// reply follows the lease removal, a lost v4.2 CB_RECALL makes the
+		// client reset its session (SEQ4_STATUS_BACKCHANNEL_FAULT).
+		// Issue 12: a v4.1+ client's revoked delegation stays on
+		// cl_revoked, with SEQ4_STATUS_RECALLABLE_STATE_REVOKED in every
+		// SEQUENCE reply, until the client's TEST_STATEID and
+		// FREE_STATEID: lossy-crash, whose lost recall ends in a
+		// revocation, grew from 65008 states and 9408 terminal ones.
+		// The client's fingerprint (AppendState) now includes when its
+		// RPCs left, which decides when a reply renews its lease: states
+		// that differed there had been merged (2c2l was 43304 states,
+		// stale-local-read 52403), and which of them a search expanded
+		// depended on the order of the search.
 		{"bz219278", "kernel", 424, 4, 24, 424},
 		{"testdata/bz219278-1c1l.yaml", "kernel", 424, 4, 24, 424},
-		{"bz219278-2c2l", "kernel", 42280, 16, 1504, 21152},
-		{"bz219278-2c2l", "seed-getattr-exempt", 42280, 16, 1504, 21152},
-		{"testdata/bz219278-2c2l-sym.yaml", "kernel", 222376, 16, 3968, 32992},
-		{"testdata/stale-local-read.yaml", "kernel", 47027, 256, 6672, 47027},
-		{"testdata/lost-local-write.yaml", "kernel", 6403, 1536, 1536, 6403},
-		// Callback loss and a client crash (the same counts as the explorer
-		// before interning and memoized steps).
-		{"testdata/lossy-crash.yaml", "kernel", 26728, 12, 5064, 13370},
+		{"bz219278-2c2l", "kernel", 43816, 16, 1632, 21920},
+		{"bz219278-2c2l", "seed-getattr-exempt", 43816, 16, 1632, 21920},
+		{"testdata/bz219278-2c2l-sym.yaml", "kernel", 260200, 16, 5312, 37737},
+		{"testdata/stale-local-read.yaml", "kernel", 57987, 256, 8144, 57987},
+		{"testdata/lost-local-write.yaml", "kernel", 22211, 6144, 6144, 22211},
+		{"testdata/lossy-crash.yaml", "kernel", 65776, 12, 9456, 32894},
 	}
 	for _, tt := range tests {
 		for _, strat := range []explore.Strategy{explore.BFS, explore.DFS} {
@@ -60,9 +78,10 @@ func checkCounts(t *testing.T, rep *explore.Report, distinct, histories, termina
 }
 
 // TestLargeStateCounts pins the three-client spaces, which take tens of
-// seconds (skipped with -short): bz219278 with three clients and three
+// seconds (skipped with -short; 16,632,740, 2,772,280 and 2,320,332
+// before issue 11's model changes): bz219278 with three clients and three
 // local processes, whole and renamed, and its symmetric variant reduced
-// by its six symmetries (two workers each).
+// by its six symmetries (two workers for the whole space).
 func TestLargeStateCounts(t *testing.T) {
 	if testing.Short() {
 		t.Skip("tens of seconds; run without -short")
@@ -73,13 +92,21 @@ func TestLargeStateCounts(t *testing.T) {
 		distinct  int
 		histories int
 	}{
-		{"testdata/bz219278-3c3l.yaml", false, 16632740, 64},
-		{"testdata/bz219278-3c3l.yaml", true, 2772280, 64},
-		{"testdata/bz219278-3c3l-sym.yaml", true, 2320332, 64},
+		{"testdata/bz219278-3c3l.yaml", false, 23573156, 64},
+		{"testdata/bz219278-3c3l.yaml", true, 3929016, 64},
+		{"testdata/bz219278-3c3l-sym.yaml", true, 3414351, 64},
 	}
 	for _, tt := range tests {
 		m := loadModel(t, tt.scenario, "kernel", nil)
-		rep := explore.Explore(m, explore.Options{Strategy: explore.DFS, Symmetry: tt.symmetry, Workers: 2, MaxStates: 1 << 30})
+		// Symmetric counts on one worker: the canonical forms split a few
+		// classes (where the model takes a file field's zero value for
+		// file 0), so which of their states a search meets first can
+		// change the count by a little.
+		w := 2
+		if tt.symmetry {
+			w = 1
+		}
+		rep := explore.Explore(m, explore.Options{Strategy: explore.DFS, Symmetry: tt.symmetry, Workers: w, MaxStates: 1 << 30})
 		checkCounts(t, rep, tt.distinct, tt.histories, -1)
 	}
 }
@@ -160,8 +187,9 @@ func TestUnsafePoliciesFoundOut(t *testing.T) {
 		{"testdata/lost-local-write.yaml", "exempt-all-local", true, "c1#4 read f at 200.000ms read data=initial", 12},
 		{"testdata/lost-local-write.yaml", "local-read-exempt", false, "", 0},
 		{"testdata/lost-local-write.yaml", "kernel", false, "", 0},
-		// The built-in scenario of local readers of dirty files.
-		{"open-dirty-local-read", "local-read-exempt", true, "l2#1 lsattr g at 1010.000ms saw size 0", 46},
+		// The built-in scenario of local readers of dirty files. (48 steps
+		// since the 6.12 flusher writes c1's fresh pages back at 5 s.)
+		{"open-dirty-local-read", "local-read-exempt", true, "l2#1 lsattr g at 1010.000ms saw size 0", 48},
 	}
 	for _, tt := range tests {
 		t.Run(tt.scenario+"/"+tt.policy, func(t *testing.T) {

@@ -38,9 +38,9 @@ func ReadReport(r io.Reader) (*Report, error) {
 	}
 	rep := &Report{}
 	in.alias = (*alias)(rep)
-	dec := json.NewDecoder(r)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&in); err != nil {
+	// Lenient: delegsim's JSON carries fields (its version) the report
+	// does not.
+	if err := json.NewDecoder(r).Decode(&in); err != nil {
 		return nil, fmt.Errorf("explore report: %w", err)
 	}
 	if c := in.Counterexample; c != nil {

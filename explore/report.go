@@ -36,6 +36,8 @@ func (r *Report) WriteText(w io.Writer) error {
 	switch {
 	case r.Exhausted:
 		b.WriteString("search:     exhausted: every reachable state was visited\n")
+	case r.Interrupted && r.Counterexample == nil:
+		b.WriteString("search:     NOT exhausted: interrupted\n")
 	case r.Bound != "":
 		fmt.Fprintf(&b, "search:     NOT exhausted: the %s bound was hit (%s); raise --%s to go further\n", r.Bound, r.boundValue(), r.Bound)
 	default:
@@ -65,6 +67,8 @@ func (r *Report) WriteText(w io.Writer) error {
 		switch {
 		case c.Violations > 0:
 			fmt.Fprintf(tw, "  VIOLATED\t%s\t%s; violated in %d of %d complete histories checked\n", c.Model, promise, c.Violations, c.Checked)
+		case c.Checked == 0:
+			fmt.Fprintf(tw, "  unknown\t%s\t%s; NOT checked: the search reached no complete history\n", c.Model, promise)
 		case c.Unknown > 0:
 			fmt.Fprintf(tw, "  unknown\t%s\t%s; %d of %d histories undecided in time\n", c.Model, promise, c.Unknown, c.Checked)
 		default:
@@ -102,13 +106,17 @@ func (r *Report) WriteText(w io.Writer) error {
 			fmt.Fprintf(&b, "  %s\n", line)
 		}
 	}
+	fmt.Fprintf(&b, "\nverdict: %s\n", r.VerdictText())
 	_, err := io.WriteString(w, b.String())
 	return err
 }
 
 func (r *Report) boundValue() string {
-	if r.Bound == "max-depth" {
+	switch r.Bound {
+	case "max-depth":
 		return fmt.Sprint(r.MaxDepth)
+	case "max-memory":
+		return fmt.Sprintf("%d MiB", r.MaxMemory>>20)
 	}
 	return fmt.Sprint(r.MaxStates)
 }
@@ -134,8 +142,9 @@ func (r *Report) WriteJSON(w io.Writer) error {
 	type alias Report
 	out := struct {
 		*alias
+		Verdict        Verdict             `json:"verdict"`
 		Counterexample *jsonCounterexample `json:"counterexample,omitempty"`
-	}{alias: (*alias)(r)}
+	}{alias: (*alias)(r), Verdict: r.Verdict()}
 	if c := r.Counterexample; c != nil {
 		jc := &jsonCounterexample{Property: c.Property, Detail: c.Detail, Depth: c.Depth, Schedule: []string{}, Ops: []string{}}
 		for _, st := range c.Schedule.Steps {

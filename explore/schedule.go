@@ -25,7 +25,8 @@ import (
 //	wait                        time passes to the next deadline (see Wait)
 //
 // after header lines naming the run: scenario, policy, profile, seed,
-// max-delay (if the search used one) and one set line per --set override.
+// max-delay (if the search used one), min-delay (if messages kept to the
+// lower bounds of their delays) and one set line per --set override.
 // Everything after '#' is a comment; the explorer writes the time and what
 // moved there.
 type Schedule struct {
@@ -33,6 +34,7 @@ type Schedule struct {
 	Seed                      uint64
 	Sets                      []string
 	MaxDelay                  model.Time // 0: delays bounded by the scenario
+	MinDelay                  bool       // ModelOptions.MinDelay
 	Steps                     []ScheduleStep
 }
 
@@ -77,7 +79,7 @@ func (m *Model) stepText(st Step) string {
 // schedule turns steps into a schedule for m, with notes from a replay.
 func (m *Model) schedule(steps []Step) *Schedule {
 	sch := &Schedule{Scenario: m.Scenario, Policy: m.Policy, Profile: m.Profile, Seed: m.Seed,
-		Sets: m.Sets, MaxDelay: m.MaxDelay}
+		Sets: m.Sets, MaxDelay: m.MaxDelay, MinDelay: m.minDelay}
 	notes := m.notes(steps)
 	for i, st := range steps {
 		sch.Steps = append(sch.Steps, ScheduleStep{Text: m.stepText(st), Note: notes[i]})
@@ -92,6 +94,9 @@ func (s *Schedule) Format(w io.Writer) error {
 	fmt.Fprintf(&b, "scenario %s\npolicy %s\nprofile %s\nseed %d\n", s.Scenario, s.Policy, s.Profile, s.Seed)
 	if s.MaxDelay > 0 {
 		fmt.Fprintf(&b, "max-delay %s\n", s.MaxDelay)
+	}
+	if s.MinDelay {
+		b.WriteString("min-delay\n")
 	}
 	for _, set := range s.Sets {
 		fmt.Fprintf(&b, "set %s\n", set)
@@ -137,6 +142,11 @@ func ParseSchedule(file string, data []byte) (*Schedule, error) {
 		}
 		key, args := fields[0], fields[1:]
 		switch key {
+		case "min-delay":
+			if len(s.Steps) > 0 || len(args) > 0 || s.MinDelay {
+				return nil, bad("min-delay is a header line of its own, given once")
+			}
+			s.MinDelay = true
 		case "scenario", "policy", "profile", "seed", "max-delay":
 			if len(s.Steps) > 0 {
 				return nil, bad("header line %q after the first step", key)

@@ -53,11 +53,12 @@ type timer struct {
 	at  model.Time
 }
 
-// inflight is a message on a channel and the latest time it may arrive.
+// inflight is a message on a channel and the earliest and latest times
+// it may arrive.
 type inflight struct {
-	msg *model.Message // interned
-	mid uint32         // its index among the interned messages
-	due model.Time
+	msg        *model.Message // interned
+	mid        uint32         // its index among the interned messages
+	ready, due model.Time
 }
 
 // part is one actor's share of a state: the actor, its armed timers and
@@ -149,12 +150,12 @@ type histKey struct {
 // Its three words: the actor (16 bits), the input's kind (8), the timer's
 // kind (8) and the part's index (32); for a delivery the message's index,
 // for a timer its argument; the time.
-func stepKey(actor model.ActorID, kind model.InputKind, pid, mid uint32, timer model.TimerKey, now model.Time) [3]uint64 {
+func stepKey(actor model.ActorID, kind model.InputKind, pid, mid uint32, timer model.TimerKey, now model.Time) memoKey {
 	b := uint64(mid)
 	if kind != model.InDeliver {
 		b = uint64(timer.Arg)
 	}
-	return [3]uint64{uint64(actor)<<48 | uint64(kind)<<40 | uint64(timer.Kind)<<32 | uint64(pid), b, uint64(now)}
+	return memoKey{uint64(actor)<<48 | uint64(kind)<<40 | uint64(timer.Kind)<<32 | uint64(pid), b, uint64(now)}
 }
 
 // stepResult is what a step did: the actor's new part, the messages it
@@ -169,10 +170,10 @@ type stepResult struct {
 // before the channel's no-overtaking rule; lost if a partition that never
 // heals swallows it.
 type send struct {
-	ch   int32
-	mid  uint32
-	lost bool
-	due  model.Time
+	ch         int32
+	mid        uint32
+	lost       bool
+	ready, due model.Time
 }
 
 // tables is what the engines of one search's workers share: the
@@ -194,8 +195,9 @@ type tables struct {
 
 	stepMemo memo[stepResult] // by stepKey
 	// pushMemo is by the channel (32 bits) and the queue's index (32),
-	// the message's index, and the due time.
+	// the message's index, and the ready and due times.
 	pushMemo  memo[queue]
+	ripeMemo  memo[queue] // by channel and queue (see push), and the time
 	sendArena []send
 	ibuf      []byte // scratch for interning keys
 
@@ -394,6 +396,7 @@ func (e *engine) applyRaw(f *frame, st Step, d *delta) {
 	switch st.Kind {
 	case Wait:
 		d.now = e.waitTarget(f)
+		e.ripen(f, d)
 	case Deliver, Lose:
 		q := f.chans[st.Index]
 		m := q.msgs[0]
@@ -420,6 +423,7 @@ func (e *engine) applyRaw(f *frame, st Step, d *delta) {
 		p := f.parts[id]
 		i := timerIndex(p.timers, key)
 		d.now = max(d.now, p.timers[i].at)
+		e.ripen(f, d)
 		d.actor = int(id)
 		if e.rec != nil && st.Kind == Fire {
 			e.rec.fire(d.now, id, key)
@@ -479,11 +483,15 @@ func (e *engine) step(f *frame, d *delta, id model.ActorID, in model.Input, p *p
 			continue
 		}
 		q := f.queue(d, int(s.ch))
-		due := s.due
+		ready, due := s.ready, s.due
 		if n := len(q.msgs); n > 0 {
-			due = max(due, q.msgs[n-1].due) // TCP: no overtaking
+			// TCP: no overtaking, as sim's channelState.last.
+			ready, due = max(ready, q.msgs[n-1].ready), max(due, q.msgs[n-1].due)
 		}
-		d.setQueue(int(s.ch), e.push(int(s.ch), q, s.mid, due))
+		if ready <= d.now {
+			ready = 0 // ripe: see ripen
+		}
+		d.setQueue(int(s.ch), e.push(int(s.ch), q, s.mid, ready, due))
 	}
 }
 
@@ -530,10 +538,11 @@ func (e *engine) stepNew(now model.Time, id model.ActorID, in model.Input, p *pa
 			msg := &e.out.Msgs[i]
 			ci := e.m.channelIndex(msg)
 			due, ok := e.m.due(&e.m.Channels[ci], now, msg)
+			ready := e.m.ready(&e.m.Channels[ci], now, msg)
 			if e.rec != nil {
 				e.rec.send(now, *msg, due, !ok)
 			}
-			e.sendArena = append(e.sendArena, send{ch: int32(ci), mid: e.internMsg(msg), lost: !ok, due: due})
+			e.sendArena = append(e.sendArena, send{ch: int32(ci), mid: e.internMsg(msg), lost: !ok, ready: ready, due: due})
 		}
 		r.sends = e.sendArena[start:len(e.sendArena):len(e.sendArena)]
 	}
@@ -651,6 +660,7 @@ func (e *engine) internQueue(ci int, msgs []inflight) *queue {
 	b := e.ibuf[:0]
 	for _, m := range msgs {
 		b = binary.AppendUvarint(b, uint64(m.mid))
+		b = binary.AppendVarint(b, int64(m.ready))
 		b = binary.AppendVarint(b, int64(m.due))
 	}
 	e.ibuf = b
@@ -664,6 +674,7 @@ func (e *engine) internQueue(ci int, msgs []inflight) *queue {
 		h := uint64(len(msgs))
 		for _, m := range msgs {
 			h = mix(h ^ e.msgs[m.mid].h)
+			h = mix(h ^ uint64(m.ready))
 			h = mix(h ^ uint64(m.due))
 		}
 		q.h = h
@@ -691,9 +702,55 @@ func (e *engine) pop(ci int, q *queue) *queue {
 	return t
 }
 
-// push returns channel ci's queue q with message mid appended, due at due.
-func (e *engine) push(ci int, q *queue, mid uint32, due model.Time) *queue {
-	k := [3]uint64{uint64(ci)<<32 | uint64(q.id), uint64(mid), uint64(due)}
+// ripen records in d, for a step that moves the clock to d.now, the
+// queues of f whose messages become ready by then, with their ready times
+// set to 0. Once a message may be delivered, when it became so makes no
+// difference to what can happen, so states that differ only there are one
+// state: without this, ready times would multiply the space.
+func (e *engine) ripen(f *frame, d *delta) {
+	if d.now == f.now {
+		return
+	}
+	for ci, q := range f.chans {
+		for _, m := range q.msgs {
+			if m.ready == 0 {
+				continue // ripe already; the rest of the queue may not be
+			}
+			if m.ready <= d.now {
+				d.setQueue(ci, e.ripe(ci, q, d.now))
+			}
+			break // ready times never fall along a queue
+		}
+	}
+}
+
+// ripe returns channel ci's queue q with the ready times of the messages
+// ready by now set to 0.
+func (e *engine) ripe(ci int, q *queue, now model.Time) *queue {
+	k := memoKey{uint64(ci)<<32 | uint64(q.id), uint64(now)}
+	if r := e.ripeMemo.get(k); r != nil {
+		return r
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if r := e.ripeMemo.get(k); r != nil {
+		return r
+	}
+	msgs := slices.Clone(q.msgs)
+	for i := range msgs {
+		if msgs[i].ready <= now {
+			msgs[i].ready = 0
+		}
+	}
+	r := e.internQueue(ci, msgs)
+	e.ripeMemo.put(k, r)
+	return r
+}
+
+// push returns channel ci's queue q with message mid appended, arriving
+// in [ready, due].
+func (e *engine) push(ci int, q *queue, mid uint32, ready, due model.Time) *queue {
+	k := memoKey{uint64(ci)<<32 | uint64(q.id), uint64(mid), uint64(ready), uint64(due)}
 	if r := e.pushMemo.get(k); r != nil {
 		return r
 	}
@@ -703,7 +760,7 @@ func (e *engine) push(ci int, q *queue, mid uint32, due model.Time) *queue {
 		return r
 	}
 	msgs := append(make([]inflight, 0, len(q.msgs)+1), q.msgs...)
-	msgs = append(msgs, inflight{msg: &e.msgs[mid].msg, mid: mid, due: due})
+	msgs = append(msgs, inflight{msg: &e.msgs[mid].msg, mid: mid, ready: ready, due: due})
 	r := e.internQueue(ci, msgs)
 	e.pushMemo.put(k, r)
 	return r
@@ -848,9 +905,23 @@ func b2i(b bool) int {
 }
 
 // waitTarget is where a Wait step takes the clock: to the earliest timer
-// deadline or the earliest latest-arrival time, whichever comes first.
+// deadline, the earliest latest-arrival time or the earliest ready time
+// still ahead, whichever comes first.
 func (e *engine) waitTarget(f *frame) model.Time {
-	return min(f.arrive, f.next, e.m.MaxTime)
+	return min(f.arrive, f.next, e.m.MaxTime, f.readyAfter(f.now))
+}
+
+// readyAfter returns the earliest ready time after now of a message at
+// the head of its channel (MaxInt64: none). Messages behind a head wait
+// for it: only heads are delivered.
+func (f *frame) readyAfter(now model.Time) model.Time {
+	t := model.Time(math.MaxInt64)
+	for _, q := range f.chans {
+		if len(q.msgs) > 0 && q.msgs[0].ready > now {
+			t = min(t, q.msgs[0].ready)
+		}
+	}
+	return t
 }
 
 // enabled appends the steps enabled in f to out: delivering (and, on a
@@ -863,7 +934,9 @@ func (e *engine) enabled(f *frame, out []Step) []Step {
 	if f.mask != fullMask {
 		for m := f.mask; m != 0; m &= m - 1 {
 			ci := bits.TrailingZeros64(m)
-			out = append(out, Step{Kind: Deliver, Index: ci})
+			if f.chans[ci].msgs[0].ready <= f.now {
+				out = append(out, Step{Kind: Deliver, Index: ci})
+			}
 			if e.m.Channels[ci].Lossy {
 				out = append(out, Step{Kind: Lose, Index: ci})
 			}
@@ -873,14 +946,16 @@ func (e *engine) enabled(f *frame, out []Step) []Step {
 			if len(q.msgs) == 0 {
 				continue
 			}
-			out = append(out, Step{Kind: Deliver, Index: ci})
+			if q.msgs[0].ready <= f.now {
+				out = append(out, Step{Kind: Deliver, Index: ci})
+			}
 			if e.m.Channels[ci].Lossy {
 				out = append(out, Step{Kind: Lose, Index: ci})
 			}
 		}
 	}
 	arrive, next := f.arrive, f.next
-	if arrive != math.MaxInt64 && min(arrive, next, e.m.MaxTime) > f.now {
+	if arrive != math.MaxInt64 && e.waitTarget(f) > f.now {
 		out = append(out, Step{Kind: Wait})
 	}
 	if next > e.m.MaxTime || next > arrive {
@@ -1034,6 +1109,9 @@ func (e *engine) historyImage(ops []model.Op, s int) []model.Op {
 	for i, op := range ops {
 		a := int(sy.perms[s].actor[idx[op.Actor]])
 		op.Actor, op.File, op.Data = e.m.Names[a], sy.fileName[s][op.File], sy.canons[s].Data(op.Data)
+		if op.Target != "" {
+			op.Target = sy.fileName[s][op.Target]
+		}
 		rs[i] = rec{a, op}
 	}
 	slices.SortFunc(rs, func(a, b rec) int {
@@ -1110,14 +1188,15 @@ func hashTimers(ts []timer) uint64 {
 // appendMessage encodes every field of a message.
 func appendMessage(b []byte, m *model.Message) []byte {
 	flags := bit(m.Reply) | bit(m.Create)<<1 | bit(m.Excl)<<2 | bit(m.NonBlk)<<3 | bit(m.Confirm)<<4 | bit(m.Dirty)<<5
-	b = append(b, byte(m.Kind), flags, byte(m.Status), byte(m.Access), byte(m.Deleg))
+	b = append(b, byte(m.Kind), flags, byte(m.Status), byte(m.Access), byte(m.Deleg),
+		byte(m.Seq), byte(m.Flags), byte(m.Deny), byte(m.Want), byte(m.Why), m.Owner, byte(m.Attrs))
 	b = binary.AppendUvarint(b, uint64(m.From))
 	b = binary.AppendUvarint(b, uint64(m.To))
 	b = binary.AppendUvarint(b, uint64(m.XID))
 	b = binary.AppendUvarint(b, uint64(m.File))
 	b = binary.AppendUvarint(b, uint64(m.Stateid))
 	b = binary.AppendUvarint(b, uint64(m.DelegID))
-	b = binary.AppendUvarint(b, uint64(m.Revoked))
+	b = binary.AppendVarint(b, int64(m.Target))
 	b = binary.AppendVarint(b, m.Size)
 	b = binary.AppendUvarint(b, m.Change)
 	b = binary.AppendUvarint(b, m.Data)

@@ -26,17 +26,20 @@ type memoTab[V any] struct {
 
 type memoSlot[V any] struct {
 	v atomic.Pointer[V]
-	k [3]uint64
+	k memoKey
 }
+
+// memoKey is a memo's key: up to four words.
+type memoKey = [4]uint64
 
 // memoHash spreads a key over the table; keys are compared in full, so
 // a collision only costs a probe.
-func memoHash(k [3]uint64) uint64 {
-	return mix(k[0] ^ k[1]*0x9e3779b97f4a7c15 ^ k[2]*0xc2b2ae3d27d4eb4f)
+func memoHash(k memoKey) uint64 {
+	return mix(k[0] ^ k[1]*0x9e3779b97f4a7c15 ^ k[2]*0xc2b2ae3d27d4eb4f ^ k[3]*0x165667b19e3779f9)
 }
 
 // get returns the value stored under k, or nil.
-func (m *memo[V]) get(k [3]uint64) *V {
+func (m *memo[V]) get(k memoKey) *V {
 	t := m.cur.Load()
 	if t == nil {
 		return nil
@@ -55,7 +58,7 @@ func (m *memo[V]) get(k [3]uint64) *V {
 
 // put stores v under k (k must not be stored yet), growing the table to
 // keep it at most half full.
-func (m *memo[V]) put(k [3]uint64, v *V) {
+func (m *memo[V]) put(k memoKey, v *V) {
 	t := m.cur.Load()
 	if t == nil || 2*(m.n+1) > len(t.slots) {
 		size := 1 << 12
@@ -77,7 +80,7 @@ func (m *memo[V]) put(k [3]uint64, v *V) {
 	m.n++
 }
 
-func (t *memoTab[V]) insert(k [3]uint64, v *V) {
+func (t *memoTab[V]) insert(k memoKey, v *V) {
 	for i := memoHash(k) & t.mask; ; i = (i + 1) & t.mask {
 		if s := &t.slots[i]; s.v.Load() == nil {
 			s.k = k

@@ -1,6 +1,9 @@
 package explore
 
-import "sync"
+import (
+	"sync"
+	"sync/atomic"
+)
 
 // visitedSet is the set of visited states, stored as their 64-bit
 // fingerprints only (hash compaction): open-addressed tables with linear
@@ -179,3 +182,12 @@ func (r *recentSet) seen(h uint64) bool {
 	r.slots[i] = h
 	return false
 }
+
+// offHeap counts the bytes of the tables allocWords keeps outside the Go
+// heap.
+var offHeap atomic.Int64
+
+// OffHeapBytes returns the memory the explorer holds outside the Go heap
+// (its visited sets), which the Go runtime's memory statistics leave
+// out.
+func OffHeapBytes() int64 { return offHeap.Load() }

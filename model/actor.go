@@ -109,6 +109,8 @@ const (
 	EvCrash                         // the actor crashed
 	EvDelegRefused                  // an OPEN that could have had a delegation got none
 	EvCourtesy                      // a silent client was kept as a courtesy client
+	EvCBPathUp                      // the callback path is up again (probe answered, session re-created)
+	EvCBRecovery                    // a client started re-establishing its callback path
 	eventKindCount
 )
 
@@ -118,6 +120,7 @@ var eventKindNames = [...]string{
 	EvCBGetattrOK: "cb-getattr-ok", EvNfsdDelay: "nfsd-delay", EvLocalEAGAIN: "local-eagain",
 	EvLocalWait: "local-wait", EvWriteback: "writeback", EvIdleReturn: "idle-return",
 	EvRevokeSeen: "revoke-seen", EvCrash: "crash", EvDelegRefused: "deleg-refused", EvCourtesy: "courtesy",
+	EvCBPathUp: "cb-path-up", EvCBRecovery: "cb-recovery",
 }
 
 func (k EventKind) String() string {
@@ -143,12 +146,13 @@ func ParseEventKind(s string) (EventKind, bool) {
 // Event is a state change: who, which file, which delegation, and a short
 // reason naming the rule (a kernel function or RFC section).
 type Event struct {
-	Kind   EventKind
-	Deleg  DelegType
-	Actor  ActorID
-	File   FileID
-	Client ActorID // the client concerned (delegation holder), if any
-	Why    string
+	Kind    EventKind
+	Deleg   DelegType
+	Actor   ActorID
+	File    FileID
+	Client  ActorID // the client concerned (delegation holder), if any
+	Stateid uint32  // the delegation's stateid, if one is concerned
+	Why     string
 }
 
 // Output collects what one Step wants done. Drivers reset it between steps.

@@ -14,16 +14,29 @@ import (
 type bloom struct {
 	cur, old []FileID
 	swapAt   Time
+	// entries and oldEntries are the kernel's bd->entries and
+	// bd->old_entries: how many blocks the filter holds by its own count.
+	// They decide when it is empty (and when the swap clock restarts);
+	// with the swap bug they disagree with the sets.
+	entries, oldEntries int
 }
 
 // blocked reports whether f was recalled recently. Like the kernel it
-// swaps generations lazily, when asked and the period has passed.
-func (b *bloom) blocked(now, period Time, f FileID) bool {
-	if len(b.cur)+len(b.old) == 0 {
+// swaps generations lazily, when asked and the period has passed. With
+// swapBug (6.6.0, 6.9) the swap clears the new half instead of the old
+// one: every entry is forgotten at the first swap, so a file is blocked
+// for 0–30 s only.
+func (b *bloom) blocked(now, period Time, f FileID, swapBug bool) bool {
+	if b.entries == 0 {
 		return false
 	}
 	if now-b.swapAt > period {
-		b.old, b.cur = b.cur, nil
+		b.entries -= b.oldEntries
+		b.oldEntries = b.entries
+		b.old, b.cur = b.cur, b.old[:0]
+		if swapBug {
+			b.old = b.old[:0]
+		}
 		b.swapAt = now
 	}
 	return slices.Contains(b.cur, f) || slices.Contains(b.old, f)
@@ -32,16 +45,19 @@ func (b *bloom) blocked(now, period Time, f FileID) bool {
 // add blocks f; the swap clock starts when the filter goes from empty to
 // non-empty.
 func (b *bloom) add(now Time, f FileID) {
-	if len(b.cur)+len(b.old) == 0 {
+	if b.entries == 0 {
 		b.swapAt = now
 	}
+	b.entries++
 	if !slices.Contains(b.cur, f) {
 		b.cur = append(b.cur, f)
 	}
 }
 
 func (b bloom) clone() bloom {
-	return bloom{cur: slices.Clone(b.cur), old: slices.Clone(b.old), swapAt: b.swapAt}
+	c := b
+	c.cur, c.old = slices.Clone(b.cur), slices.Clone(b.old)
+	return c
 }
 
 func (b bloom) appendState(out []byte) []byte {
@@ -53,5 +69,7 @@ func (b bloom) appendState(out []byte) []byte {
 	for _, f := range b.old {
 		out = binary.AppendUvarint(out, uint64(f))
 	}
+	out = binary.AppendUvarint(out, uint64(b.entries))
+	out = binary.AppendUvarint(out, uint64(b.oldEntries))
 	return binary.AppendVarint(out, int64(b.swapAt))
 }

@@ -224,7 +224,8 @@ func (c *Canon) AppendMessageCanon(b []byte, m *Message) []byte {
 		return append(b, 0xff)
 	}
 	flags := b2u(m.Reply) | b2u(m.Create)<<1 | b2u(m.Excl)<<2 | b2u(m.NonBlk)<<3 | b2u(m.Confirm)<<4 | b2u(m.Dirty)<<5
-	b = append(b, byte(m.Kind), byte(flags), byte(m.Status), byte(m.Access), byte(m.Deleg))
+	b = append(b, byte(m.Kind), byte(flags), byte(m.Status), byte(m.Access), byte(m.Deleg), byte(m.Seq), byte(m.Flags),
+		byte(m.Deny), byte(m.Want), byte(m.Why), m.Owner, byte(m.Attrs))
 	b = appendU(b, c.actor(m.From))
 	b = appendU(b, c.actor(m.To))
 	// A callback's xid is nfsd's; any other xid is the client's or the
@@ -241,9 +242,15 @@ func (c *Canon) AppendMessageCanon(b []byte, m *Message) []byte {
 	b = appendU(b, c.file(m.File))
 	b = c.id(b, IDStateid, ServerID, m.Stateid)
 	b = c.id(b, IDStateid, ServerID, m.DelegID)
-	b = c.id(b, IDStateid, ServerID, m.Revoked)
+	switch m.Kind {
+	case MsgLink, MsgRename, MsgSysLink, MsgSysRename:
+		b = appendU(b, c.file(m.Target))
+	default:
+		b = appendU(b, uint64(m.Target)) // unused: zero, no file
+	}
 	b = appendI(b, m.Size)
 	b = appendU(b, m.Change)
+	b = appendI(b, int64(m.Mtime))
 	b = appendU(b, c.Data(m.Data))
 	return appendI(b, m.Bytes)
 }
@@ -258,12 +265,19 @@ func (c *Canon) order(n int, key func(i int) uint64) []int {
 	return c.idx
 }
 
+// The actors' canonical encodings cover what their AppendState covers
+// (what the explorer's fingerprints tell apart), field for field, with
+// identifiers renamed, actors and files mapped and searched tables in a
+// canonical order: a canonical class never splits states the explorer's
+// plain fingerprints merge.
+
 // AppendCanon appends the server's canonical encoding under c.
 func (s *Server) AppendCanon(b []byte, c *Canon) []byte {
 	b = appendU(b, uint64(len(s.files)))
 	for j := range s.files {
 		f := &s.files[c.fileAt(j)]
-		b = appendU(b, b2u(f.Exists)|b2u(f.HadConflict)<<1)
+		b = appendU(b, b2u(f.Exists)|b2u(f.HadConflict)<<1|b2u(f.Aliased)<<2|b2u(f.Setuid)<<3|b2u(f.Dir)<<4)
+		b = appendU(b, uint64(f.Writers))
 		b = appendI(b, f.Size)
 		b = appendU(b, f.Change)
 		b = appendI(b, int64(f.Mtime))
@@ -272,10 +286,24 @@ func (s *Server) AppendCanon(b []byte, c *Canon) []byte {
 	b = appendU(b, uint64(len(s.clients)))
 	for j := range s.clients {
 		r := &s.clients[c.actorAt(j)]
-		b = appendU(b, b2u(r.isClient)|b2u(r.alive)<<1|b2u(r.courtesy)<<2|b2u(r.expirable)<<3|b2u(r.cbUp)<<4|b2u(r.confirmed)<<5)
+		b = appendU(b, b2u(r.isClient)|b2u(r.alive)<<1|b2u(r.courtesy)<<2|b2u(r.expirable)<<3)
+		b = appendU(b, uint64(r.confirmed))
+		b = appendU(b, uint64(r.cb))
 		b = appendU(b, uint64(r.minor))
 		b = appendI(b, int64(r.lastRenew))
-		b = c.id(b, IDStateid, ServerID, r.revoked)
+	}
+	// Revoked delegations nfsd keeps until FREE_STATEID: looked up by
+	// stateid or client, in their order.
+	b = appendU(b, uint64(len(s.revoked)))
+	for _, r := range s.revoked {
+		b = c.id(b, IDStateid, ServerID, r.id)
+		b = appendU(b, c.actor(r.client))
+		b = appendU(b, c.file(r.file))
+	}
+	// Names map to inodes, both files.
+	b = appendU(b, uint64(len(s.names)))
+	for j := range s.names {
+		b = appendU(b, c.file(s.names[c.fileAt(j)]))
 	}
 	// Delegations by file: firstConflict takes the first of a file's
 	// delegations, so those of one file keep their order.
@@ -287,14 +315,17 @@ func (s *Server) AppendCanon(b []byte, c *Canon) []byte {
 		b = appendU(b, c.actor(d.Client))
 		b = appendU(b, uint64(d.Type))
 		b = appendU(b, uint64(d.LeaseType))
-		b = appendU(b, b2u(d.Recalling)|b2u(d.UnlockPending)<<1|b2u(d.DowngradePending)<<2)
+		b = appendU(b, b2u(d.Recalling)|b2u(d.UnlockPending)<<1|b2u(d.DowngradePending)<<2|b2u(d.cbRunning)<<3)
 		b = appendI(b, int64(d.RecallAt))
 		b = appendU(b, d.ChangeAtGrant)
 		b = appendI(b, d.SizeAtGrant)
+		b = appendI(b, int64(d.MtimeAtGrant))
+		b = appendU(b, b2u(d.written)|b2u(d.setattr)<<1)
 		b = appendU(b, uint64(d.retries))
 		b = appendI(b, int64(d.DowngradeAt))
 	}
-	// Opens are unique per client and file, and only looked up.
+	// Opens are looked up by client, file and open-owner; those of one
+	// client and file keep their order.
 	b = appendU(b, uint64(len(s.opens)))
 	for _, i := range c.order(len(s.opens), func(i int) uint64 {
 		return c.actor(s.opens[i].client)<<32 | c.file(s.opens[i].file)
@@ -304,25 +335,28 @@ func (s *Server) AppendCanon(b []byte, c *Canon) []byte {
 		b = appendU(b, c.file(o.file))
 		b = c.id(b, IDStateid, ServerID, o.stateid)
 		b = appendU(b, uint64(o.access))
+		b = appendU(b, uint64(o.deny))
+		b = appendU(b, uint64(o.owner))
 	}
-	// Waiters are woken in arrival order: they keep it.
+	// Waiters are woken in arrival order: they keep it. What of them
+	// waiter.appendState covers.
 	b = appendU(b, uint64(len(s.waiters)))
 	for i := range s.waiters {
 		w := &s.waiters[i]
 		b = c.id(b, IDWaiter, ServerID, w.id)
 		b = appendU(b, c.actor(w.from))
-		b = c.AppendMessageCanon(b, &w.req)
-		b = appendU(b, uint64(w.access))
-		b = appendU(b, b2u(w.write)|b2u(w.onCB)<<1|b2u(w.haveCB)<<2|b2u(w.cbModified)<<3)
+		b = appendU(b, uint64(w.req.Kind))
+		b = c.id(b, IDXID, w.from, w.req.XID)
+		b = appendU(b, c.file(w.req.File))
 		b = appendU(b, uint64(w.dec.Action))
-		b = appendI(b, int64(w.dec.Wait))
-		b = appendU(b, uint64(w.dec.Then))
-		b = appendI(b, int64(w.dec.ThenWait))
-		b = appendU(b, uint64(w.dec.Unanswered))
-		b = appendI(b, int64(w.dec.UnansweredWait))
 		b = appendI(b, int64(w.since))
 		b = c.id(b, IDCallback, ServerID, w.cbXID)
-		b = appendI(b, w.cbSize)
+		b = appendU(b, b2u(w.onCB))
+		if w.haveCB {
+			b = appendI(b, w.cbSize)
+			b = appendI(b, int64(w.cbMtime))
+		}
+		b = appendU(b, c.file(w.ino))
 	}
 	// Pending callbacks are looked up by xid, or by kind and delegation.
 	b = appendU(b, uint64(len(s.cbs)))
@@ -342,6 +376,8 @@ func (s *Server) AppendCanon(b []byte, c *Canon) []byte {
 			b = appendU(b, c.file(set[i]))
 		}
 	}
+	b = appendU(b, uint64(s.block.entries))
+	b = appendU(b, uint64(s.block.oldEntries))
 	return appendI(b, int64(s.block.swapAt))
 }
 
@@ -353,53 +389,79 @@ func (cl *Client) AppendCanon(b []byte, c *Canon) []byte {
 		f := &cl.files[c.fileAt(j)]
 		b = appendU(b, uint64(f.opens))
 		b = appendU(b, uint64(f.access))
+		for _, o := range f.own {
+			b = appendU(b, uint64(o.opens))
+			b = appendU(b, uint64(o.access))
+			b = appendU(b, b2u(o.rpcOpen))
+			b = c.id(b, IDStateid, ServerID, o.stateid)
+		}
+		b = appendU(b, b2u(f.returning)<<1|b2u(f.returnWhen)<<2|b2u(f.referenced)<<3|b2u(f.dirty)<<4|b2u(f.cached)<<5|b2u(f.hasAttrs)<<6|
+			b2u(f.tested)<<7|b2u(f.wbErr)<<8|b2u(f.stateLost)<<9)
+		b = appendU(b, uint64(f.claims))
+		b = appendU(b, uint64(f.reopens))
 		b = appendU(b, uint64(f.deleg))
-		b = appendU(b, b2u(f.rpcOpen)|b2u(f.returning)<<1|b2u(f.returnWhen)<<2|b2u(f.referenced)<<3|b2u(f.dirty)<<4|b2u(f.invalid)<<5)
-		b = c.id(b, IDStateid, ServerID, f.stateid)
 		b = c.id(b, IDStateid, ServerID, f.delegID)
 		b = appendU(b, f.delegCh)
 		b = appendI(b, f.size)
 		b = appendU(b, c.Data(f.data))
 		b = appendU(b, f.change)
+		b = appendI(b, int64(f.mtime))
 		b = appendI(b, int64(f.dirtySince))
+		b = appendI(b, int64(f.attrAt))
+		b = appendI(b, int64(f.attrTimeo))
 	}
 	b = appendU(b, uint64(cl.next))
 	cur := &cl.cur
-	b = appendU(b, b2u(cur.active)|b2u(cur.flushed)<<1)
+	b = appendU(b, b2u(cur.active))
 	b = appendU(b, uint64(cur.stage))
-	b = appendU(b, uint64(cur.step))
-	b = appendI(b, int64(cur.start))
 	b = appendU(b, uint64(cur.attempts))
 	b = c.id(b, IDXID, me, cur.xid)
-	b = appendI(b, cur.size)
-	b = appendU(b, c.Data(cur.data))
-	b = appendU(b, cur.change)
-	b = appendU(b, uint64(cur.result))
+	b = c.id(b, IDStateid, ServerID, cur.sid)
+	if cur.active {
+		b = appendU(b, c.file(cur.ffile))
+	} else {
+		// No operation under way: finish zeroed cur, and begin sets it
+		// afresh; its zero file names no file.
+		b = appendU(b, uint64(cur.ffile))
+	}
+	b = appendI(b, int64(cur.start))
+	b = appendI(b, int64(cur.sent))
 	b = appendU(b, uint64(len(cl.rpcs)))
 	for _, r := range cl.rpcs {
+		b = appendI(b, int64(r.sent))
 		b = c.id(b, IDXID, me, r.xid)
 		b = appendU(b, uint64(r.why))
 		b = appendU(b, c.file(r.file))
 		b = appendU(b, c.Data(r.data))
+		b = c.id(b, IDStateid, ServerID, r.sid)
+		b = appendU(b, uint64(r.owner))
 	}
+	b = appendU(b, uint64(cl.recalls))
 	b = appendI(b, int64(cl.backoff))
 	b = appendU(b, uint64(cl.writes))
 	b = appendU(b, uint64(cl.seq))
-	return appendU(b, b2u(cl.crashed))
+	b = appendU(b, b2u(cl.crashed)|b2u(cl.bdiWritten)<<1|b2u(cl.recovering)<<2)
+	b = appendI(b, int64(cl.lastRenewal))
+	return appendI(b, int64(cl.flushAt))
 }
 
 // AppendCanon appends the process's canonical encoding under c.
 func (l *Local) AppendCanon(b []byte, c *Canon) []byte {
 	b = appendU(b, uint64(l.next))
-	b = appendU(b, b2u(l.active))
-	b = appendU(b, uint64(l.stage))
 	b = appendU(b, uint64(l.step))
-	b = appendI(b, int64(l.start))
 	b = appendU(b, uint64(l.attempt))
+	b = appendU(b, uint64(l.stage))
 	b = c.id(b, IDXID, l.cfg.ID, l.xid)
-	b = c.AppendMessageCanon(b, &l.statted)
 	b = appendU(b, uint64(l.seq))
-	return appendU(b, uint64(l.writes))
+	b = appendU(b, uint64(l.writes))
+	b = appendI(b, l.statted.Size)
+	b = appendU(b, l.statted.Change)
+	b = appendI(b, int64(l.statted.Mtime))
+	b = appendU(b, uint64(l.result.Status))
+	b = appendI(b, l.result.Size)
+	b = appendU(b, l.result.Change)
+	b = appendU(b, b2u(l.active))
+	return appendI(b, int64(l.start))
 }
 
 // WriterIndex returns the client's index in data values (DataValue).
@@ -417,12 +479,32 @@ func (cl *Client) Interchangeable(d *Client, file []FileID) bool {
 	a.ID, a.Name, a.Index, b.ID, b.Name, b.Index = 0, "", 0, 0, "", 0
 	a.Script = slices.Clone(a.Script)
 	for i := range a.Script {
-		if int(a.Script[i].File) >= len(file) {
+		st := &a.Script[i]
+		if !mapFile(&st.File, file) || (st.HasTarget && !mapFile(&st.Target, file)) {
 			return false
 		}
-		a.Script[i].File = file[a.Script[i].File]
+	}
+	// Tables by file move with their files.
+	if a.lastAttrUse != nil {
+		if len(a.lastAttrUse) != len(file) {
+			return false
+		}
+		use := make([]int, len(file))
+		for f, v := range a.lastAttrUse {
+			use[file[f]] = v
+		}
+		a.lastAttrUse = use
 	}
 	return reflect.DeepEqual(a, b)
+}
+
+// mapFile renames *f by file, and reports whether file names it.
+func mapFile(f *FileID, file []FileID) bool {
+	if *f < 0 || int(*f) >= len(file) {
+		return false
+	}
+	*f = file[*f]
+	return true
 }
 
 // Interchangeable reports whether d runs l's configuration once files are
@@ -432,10 +514,10 @@ func (l *Local) Interchangeable(d *Local, file []FileID) bool {
 	a.ID, a.Name, a.Index, b.ID, b.Name, b.Index = 0, "", 0, 0, "", 0
 	a.Script = slices.Clone(a.Script)
 	for i := range a.Script {
-		if int(a.Script[i].File) >= len(file) {
+		st := &a.Script[i]
+		if !mapFile(&st.File, file) || (st.HasTarget && !mapFile(&st.Target, file)) {
 			return false
 		}
-		a.Script[i].File = file[a.Script[i].File]
 	}
 	return reflect.DeepEqual(a, b)
 }

@@ -31,8 +31,36 @@ type ClientStep struct {
 	Access Access // OpOpen
 	Create bool   // OpOpen: O_CREAT
 	Excl   bool   // OpOpen: O_EXCL
-	Bytes  int64  // OpWrite
+	Trunc  bool   // OpOpen: O_TRUNC
+	Deny   Access // OpOpen: share deny
+	Want   Want   // OpOpen: delegation want
+	// Owner is the open-owner (the user) whose descriptor the step uses:
+	// opens of different owners are separate open state at the server.
+	Owner uint8
+	Bytes int64 // OpWrite
+	// Target is the new name of OpLink and of OpRename over an existing
+	// name (HasTarget).
+	Target    FileID
+	HasTarget bool
+	Attrs     SetAttrs // OpSetattr: what it sets (0: the times)
+	Size      int64    // OpSetattr of AttrSize: the new size
 }
+
+// MaxOwners is how many open-owners one client's script may use.
+const MaxOwners = 4
+
+// RecallAnswer is a client's scripted answer to a CB_RECALL of a
+// delegation it holds: the Linux client answers ok and returns the
+// delegation; other clients, or one in trouble, answer an error, answer
+// and never return, or never answer.
+type RecallAnswer struct {
+	Status Status // the reply's status
+	Return bool   // after an ok reply, return the delegation
+	Silent bool   // send no reply at all
+}
+
+// LinuxRecallAnswer is what the Linux client does (nfs4_callback_recall).
+var LinuxRecallAnswer = RecallAnswer{Status: StatusOK, Return: true}
 
 // ClientConfig builds a Client.
 type ClientConfig struct {
@@ -42,18 +70,41 @@ type ClientConfig struct {
 	Minor  int      // NFSv4 minor version: 0, 1 or 2
 	Files  []string // the server's file table, by FileID
 	Script []ClientStep
+	// Profile is the kernel release the client runs (the same as the
+	// server's in every scenario): what it asks for in OPEN, the order of
+	// its recall answers, its flusher.
+	Profile Profile
 
-	Lease      Time      // the server's lease; renewd runs every 2/3 of it
-	RenewPhase Time      // first renewd run (the client mounted before the run began)
+	Lease Time // the server's lease
+	// RenewPhase is the renew daemon's first run: 2/3 lease after the
+	// mount established the lease (nfs4_schedule_state_renewal), so a
+	// client mounted at the start of the run has 60 s; one mounted earlier
+	// anything below.
+	RenewPhase Time
 	CloseFlush FlushMode // with a write delegation
 	// NFS4ERR_DELAY back-off (nfs4_update_delay): first delay, doubling
 	// up to the maximum.
 	DelayMin, DelayMax Time
-	// Writeback of dirty pages by the flusher: pages older than
-	// WritebackExpire (dirty_expire_centisecs) are written at the next
-	// flusher run; the flusher runs every WritebackInterval
-	// (dirty_writeback_centisecs).
+	// The flusher (fs/fs-writeback.c): it wakes WritebackInterval
+	// (dirty_writeback_centisecs) after the superblock's first dirty page
+	// and every interval while dirty pages remain, and writes back pages
+	// older than WritebackExpire (dirty_expire_centisecs), or everything
+	// when the bdi is over its background threshold.
 	WritebackExpire, WritebackInterval Time
+	// The attribute cache of files without a delegation: attributes are
+	// trusted for AttrMin after they changed, the timeout doubling up to
+	// AttrMax while they do not (acregmin 3 s, acregmax 60 s). NoAC sets
+	// both to zero (mount option noac; actimeo=T sets both to T).
+	AttrMin, AttrMax Time
+	NoAC             bool
+
+	// RecallAnswers are the answers to successive CB_RECALLs of held
+	// delegations, the last repeating; none: LinuxRecallAnswer.
+	RecallAnswers []RecallAnswer
+
+	// lastAttrUse is, per file, the index of the last script step that
+	// consults the attribute cache (stat, read), -1 if none.
+	lastAttrUse []int
 }
 
 // DefaultClientConfig fills the kernel defaults into c's zero fields.
@@ -73,41 +124,119 @@ func (c ClientConfig) withDefaults() ClientConfig {
 	if c.WritebackInterval == 0 {
 		c.WritebackInterval = 5 * time.Second
 	}
+	if c.NoAC {
+		c.AttrMin, c.AttrMax = 0, 0 // nfs_server_set_fsinfo: NFS_MOUNT_NOAC
+	} else {
+		if c.AttrMin == 0 {
+			c.AttrMin = 3 * time.Second // NFS_DEF_ACREGMIN
+		}
+		if c.AttrMax == 0 {
+			c.AttrMax = 60 * time.Second // NFS_DEF_ACREGMAX
+		}
+		c.AttrMax = max(c.AttrMax, c.AttrMin)
+	}
 	return c
 }
 
-// cfile is the client's view of one file: its opens, delegation and page
-// cache.
+// setAttrUse fills lastAttrUse into use, which has one entry per file.
+func (c *ClientConfig) setAttrUse(use []int) {
+	for i := range use {
+		use[i] = -1
+	}
+	for i, st := range c.Script {
+		if (st.Kind == OpStat || st.Kind == OpRead || st.Kind == OpLookup) && int(st.File) < len(use) {
+			use[st.File] = i
+		}
+	}
+	c.lastAttrUse = use
+}
+
+// cfile is the client's view of one file: its opens, delegation, page
+// cache and attribute cache.
 type cfile struct {
-	opens      int    // application opens
+	opens      int    // application opens, all owners
 	access     Access // union of the open files' access modes
-	rpcOpen    bool   // open state from a real OPEN (needs CLOSE)
-	stateid    uint32 // open stateid
+	own        [MaxOwners]ownerOpen
 	deleg      DelegType
 	delegID    uint32
 	delegCh    uint64 // change attribute when the delegation was granted
 	returning  bool   // DELEGRETURN under way
 	returnWhen bool   // return when closed (idle, still open)
-	referenced bool   // used since the last renewd run
+	referenced bool   // used since the last renewd run (NFS_DELEGATION_REFERENCED)
 	size       int64  // cached size
 	data       uint64 // cached contents
 	change     uint64 // cached change attribute
+	mtime      Time   // cached modify time; the client's own under a *_ATTRS_DELEG delegation
 	dirty      bool
 	dirtySince Time
-	// invalid: a GETATTR showed a change attribute the cached data does
-	// not have, so the next read goes to the server
-	// (nfs_update_inode → NFS_INO_INVALID_DATA).
-	invalid bool
+	// cached: the page cache holds the contents the cached change
+	// attribute describes. An attribute refresh that shows another change
+	// clears it (nfs_update_inode → NFS_INO_INVALID_DATA) and the next
+	// read goes to the server.
+	cached bool
+	// attrAt and attrTimeo are the attribute cache (read_cache_jiffies,
+	// attrtimeo): attributes fetched at attrAt are trusted until
+	// attrAt+attrTimeo. hasAttrs: fetched at all.
+	attrAt    Time
+	attrTimeo Time
+	hasAttrs  bool
+	claims    uint8 // CLAIM_DELEG_CUR opens still to be answered before DELEGRETURN
+	reopens   uint8 // OPENs of state recovery still to be answered
+	tested    bool  // TEST_STATEID found the delegation valid since the revoked flag rose
+	wbErr     bool  // a write-back error waits for the next close(2) or fsync(2) (AS_EIO)
+	stateLost bool  // open state could not be recovered: writes fail (NFS_STATE_RECOVERY_FAILED)
 }
 
-// writeStateid is the stateid a WRITE carries: the open stateid when the
-// file was opened with OPEN, else (opens done locally under a write
-// delegation) the delegation stateid (RFC 8881 §8.2.1, §10.4).
-func (cf *cfile) writeStateid() uint32 {
-	if cf.rpcOpen || cf.deleg == DelegNone {
-		return cf.stateid
+// ownerOpen is one open-owner's open of a file (an nfs4_state).
+type ownerOpen struct {
+	opens   int32  // the owner's application opens
+	access  Access // union of their access modes
+	rpcOpen bool   // open state from a real OPEN (needs CLOSE)
+	stateid uint32 // open stateid
+}
+
+// ioStateid is the stateid a READ or WRITE carries (nfs4_select_rw_stateid):
+// the delegation's while one covering the access is held
+// (nfs4_copy_delegation_stateid: the 6.12 captures' WRITE carries the
+// delegation stateid although the OPEN gave an open stateid), else the
+// open-owner's open stateid, else any owner's.
+func (cf *cfile) ioStateid(owner uint8, write bool) uint32 {
+	if cf.deleg.Held() && !cf.returning && (cf.deleg.Writes() || !write) {
+		return cf.delegID
 	}
-	return cf.delegID
+	if o := cf.own[owner]; o.rpcOpen {
+		return o.stateid
+	}
+	for _, o := range cf.own {
+		if o.rpcOpen && (o.access&AccessWrite != 0 || !write) {
+			return o.stateid
+		}
+	}
+	return 0
+}
+
+// closeOwner drops one application open of owner o and recomputes the
+// file's access.
+func (cf *cfile) closeOwner(o uint8) {
+	cf.own[o].opens--
+	cf.opens--
+	if cf.own[o].opens == 0 {
+		cf.own[o].access = 0
+	}
+	cf.access = 0
+	for _, oo := range cf.own {
+		if oo.opens > 0 {
+			cf.access |= oo.access
+		}
+	}
+}
+
+// openOwner records one application open of owner o.
+func (cf *cfile) openOwner(o uint8, a Access) {
+	cf.own[o].opens++
+	cf.own[o].access |= a
+	cf.opens++
+	cf.access |= a
 }
 
 // purpose says why a background RPC was sent.
@@ -120,13 +249,20 @@ const (
 	forClaim
 	forRenew
 	forCommit
+	forRecovery // SETCLIENTID, CREATE_SESSION, BIND_CONN_TO_SESSION
+	forTest     // TEST_STATEID of a delegation
+	forFree     // FREE_STATEID of a revoked delegation
+	forReopen   // OPEN of state recovery after a lost delegation
 )
 
 type rpc struct {
-	xid  uint32
-	why  purpose
-	file FileID
-	data uint64 // WRITE: the contents sent
+	xid   uint32
+	why   purpose
+	file  FileID
+	data  uint64 // WRITE: the contents sent
+	sent  Time   // when it was sent: a successful reply renews the lease from then
+	sid   uint32 // the stateid it carried
+	owner uint8  // the open-owner of an OPEN
 }
 
 // appOp is the application operation in progress.
@@ -137,16 +273,25 @@ type appOp struct {
 	attempts int
 	stage    uint8
 	xid      uint32
+	sent     Time
 	flushed  bool
 	size     int64
 	data     uint64
 	change   uint64
+	mtime    Time
 	result   Status
+	cached   bool // stat answered from the attribute cache, fetched at attrsAt
+	attrsAt  Time
+	sid      uint32     // the stateid its READ or WRITE carried
+	ffile    FileID     // the file its flush writes back (a rename's target may be another)
+	deleg    DelegType  // OPEN: the delegation granted
+	why      WhyNoDeleg // OPEN: OPEN_DELEGATE_NONE_EXT's reason
 }
 
 // Client is the Linux NFSv4 client of one host running one application
-// script: page cache, open and delegation state, callback service, the
-// state manager's DELEGRETURN, renewd and the flusher.
+// script: page and attribute cache, open and delegation state, callback
+// service, the state manager's DELEGRETURN and recovery, renewd and the
+// flusher.
 type Client struct {
 	cfg     *ClientConfig // shared between clones: never modified
 	files   []cfile
@@ -158,6 +303,22 @@ type Client struct {
 	writes  int
 	seq     int
 	crashed bool
+	// lastRenewal is cl_last_renewal: when the latest request that renewed
+	// the lease was sent (do_renew_lease).
+	lastRenewal Time
+	// flushAt is when the flusher's delayed work is due, 0 if not queued
+	// (wb_wakeup_delayed).
+	flushAt Time
+	// bdiWritten: the superblock's bdi has completed writeback since the
+	// mount, so it has a share of the background threshold.
+	bdiWritten bool
+	// recovering: the state manager is re-establishing the callback path
+	// (NFS4CLNT_LEASE_EXPIRED, NFS4CLNT_SESSION_RESET or
+	// NFS4CLNT_BIND_CONN_TO_SESSION set).
+	recovering bool
+	// recalls counts the CB_RECALLs of held delegations answered, which
+	// picks the next scripted answer.
+	recalls int
 }
 
 // NewClient returns a client ready for InStart.
@@ -169,12 +330,18 @@ func NewClient(c ClientConfig) *Client {
 		c     Client
 		cfg   ClientConfig
 		files [2]cfile
+		use   [2]int
 	}{cfg: c.withDefaults()}
 	a.c = Client{cfg: &a.cfg, nextXID: 1}
 	if n := len(c.Files); n <= len(a.files) {
 		a.c.files = a.files[:n:n]
+		a.cfg.setAttrUse(a.use[:n:n])
 	} else {
 		a.c.files = make([]cfile, n)
+		a.cfg.setAttrUse(make([]int, n))
+	}
+	for i := range a.c.files {
+		a.c.files[i].attrTimeo = a.cfg.AttrMin
 	}
 	return &a.c
 }
@@ -189,8 +356,8 @@ func (c *Client) Delegation(f FileID) DelegType { return c.files[f].deleg }
 func (c *Client) Dirty(f FileID) bool { return c.files[f].dirty }
 
 // Quiescent reports whether the client has nothing left to do that the
-// server would see: no dirty pages and no write-back or delegation return
-// in flight (lease renewals go on for ever and do not count).
+// server would see: no dirty pages and no write-back, delegation return
+// or recovery in flight (lease renewals go on for ever and do not count).
 func (c *Client) Quiescent() bool {
 	if c.crashed {
 		return true
@@ -222,6 +389,9 @@ func (c *Client) Step(now Time, in Input, out *Output) {
 	switch in.Kind {
 	case InStart:
 		c.schedule(now, out)
+		// The lease was last renewed when the mount (or renewd's run
+		// before the run began) scheduled this first run.
+		c.lastRenewal = c.cfg.RenewPhase - 2*c.cfg.Lease/3
 		out.arm(TimerKey{Kind: TimerRenew}, c.cfg.RenewPhase)
 	case InCrash:
 		c.crash(out)
@@ -254,7 +424,7 @@ func (c *Client) timer(now Time, k TimerKey, out *Output) {
 	case TimerRenew:
 		c.renewd(now, out)
 	case TimerWriteback:
-		c.writeback(now, FileID(k.Arg), out)
+		c.flusher(now, out)
 	}
 }
 
@@ -284,7 +454,14 @@ func (c *Client) finish(now Time, st Status, out *Output) {
 	c.seq++
 	op := Op{Actor: c.cfg.Name, Seq: c.seq, Kind: step.Kind, File: c.cfg.Files[step.File], Start: c.cur.start, End: now,
 		Result: st.String(), Attempts: c.cur.attempts, Size: c.cur.size, Data: c.cur.data,
-		Change: c.cur.change, Flushed: c.cur.flushed}
+		Change: c.cur.change, Mtime: c.cur.mtime, Flushed: c.cur.flushed, FromCache: c.cur.cached, AttrsAt: c.cur.attrsAt,
+		Deleg: c.cur.deleg, Why: c.cur.why}
+	if step.HasTarget {
+		op.Target = c.cfg.Files[step.Target]
+	}
+	if step.Kind == OpSetattr {
+		op.Sets = step.Attrs
+	}
 	if step.Kind.ReadsData() {
 		op.Bytes = c.cur.size
 	}
@@ -293,184 +470,39 @@ func (c *Client) finish(now Time, st Status, out *Output) {
 	c.schedule(now, out)
 }
 
-func (c *Client) send(m Message, why purpose, out *Output) uint32 {
+func (c *Client) send(now Time, m Message, why purpose, out *Output) uint32 {
 	m.From, m.To, m.XID = c.cfg.ID, ServerID, c.nextXID
 	c.nextXID++
 	if why == forApp {
-		c.cur.xid = m.XID
+		c.cur.xid, c.cur.sent, c.cur.sid = m.XID, now, m.Stateid
 	} else {
-		c.rpcs = append(c.rpcs, rpc{xid: m.XID, why: why, file: m.File, data: m.Data})
+		c.rpcs = append(c.rpcs, rpc{xid: m.XID, why: why, file: m.File, data: m.Data, sent: now, sid: m.Stateid, owner: m.Owner})
 	}
 	out.send(m)
 	return m.XID
 }
 
 // retryLater backs off after NFS4ERR_DELAY (nfs4_delay): 100 ms, doubling
-// to 15 s.
+// to 15 s; the delay lives in the system call's nfs4_exception, so every
+// call starts again from 100 ms.
 func (c *Client) retryLater(now Time, out *Output) {
 	out.arm(TimerKey{Kind: TimerRetry}, now+c.backoff)
 	c.backoff = min(2*c.backoff, c.cfg.DelayMax)
 }
 
-// markDirty notes that f's page cache holds data the server lacks and arms
-// the flusher for when those pages expire.
-func (c *Client) markDirty(now Time, f FileID, out *Output) {
-	cf := &c.files[f]
-	if cf.dirty {
+// renewed is do_renew_lease: a request renews the lease from the time it
+// was sent. v4.1+: every reply whose SEQUENCE succeeded, whatever the
+// later operations answered (nfs41_sequence_process). v4.0: renew_lease
+// on an operation's success, and RENEW answered NFS4ERR_CB_PATH_DOWN
+// (nfs4_renew_done).
+func (c *Client) renewed(sent Time, st Status) {
+	switch {
+	case st == NFS4ErrExpired:
+		return
+	case c.cfg.Minor == 0 && st != StatusOK && st != NFS4ErrCBPathDown:
 		return
 	}
-	cf.dirty, cf.dirtySince = true, now
-	iv := c.cfg.WritebackInterval
-	due := now + c.cfg.WritebackExpire
-	at := (due + iv - 1) / iv * iv // the flusher's next run at or after expiry
-	out.arm(TimerKey{TimerWriteback, uint32(f)}, at)
-}
-
-// writeback is the flusher writing expired dirty pages: WRITE then COMMIT,
-// in the background.
-func (c *Client) writeback(now Time, f FileID, out *Output) {
-	cf := &c.files[f]
-	if !cf.dirty {
-		return
-	}
-	out.event(Event{Kind: EvWriteback, Actor: c.cfg.ID, File: f, Client: c.cfg.ID, Why: "flusher: dirty pages older than dirty_expire written back"})
-	c.send(Message{Kind: MsgWrite, File: f, Stateid: cf.writeStateid(), Size: cf.size, Data: cf.data, Bytes: cf.size}, forWriteback, out)
-}
-
-// renewd is the client's renew daemon (nfs4_renew_state): every 2/3 lease
-// it renews the lease if the client holds state, then returns
-// delegations unused since its previous run
-// (nfs_expire_unreferenced_delegations).
-func (c *Client) renewd(now Time, out *Output) {
-	out.arm(TimerKey{Kind: TimerRenew}, now+2*c.cfg.Lease/3)
-	holds := false
-	for i := range c.files {
-		cf := &c.files[i]
-		if cf.opens > 0 || cf.deleg != DelegNone {
-			holds = true
-		}
-		if cf.deleg == DelegNone || cf.returning {
-			continue
-		}
-		if cf.referenced {
-			cf.referenced = false
-			continue
-		}
-		out.event(Event{Kind: EvIdleReturn, Actor: c.cfg.ID, File: FileID(i), Client: c.cfg.ID, Deleg: cf.deleg, Why: "nfs_expire_unreferenced_delegations: delegation unused since the last renewd run"})
-		if cf.opens > 0 {
-			cf.returnWhen = true
-			continue
-		}
-		c.returnDeleg(FileID(i), out)
-	}
-	if holds {
-		c.send(Message{Kind: MsgRenew}, forRenew, out)
-	}
-}
-
-// returnDeleg starts the state manager's delegation return
-// (nfs_end_delegation_return with issync=0): reclaim opens made locally
-// under the delegation (OPEN with CLAIM_DELEG_CUR_FH), then DELEGRETURN.
-// Dirty pages are not flushed first.
-func (c *Client) returnDeleg(f FileID, out *Output) {
-	cf := &c.files[f]
-	cf.returning = true
-	if cf.opens > 0 && !cf.rpcOpen {
-		c.send(Message{Kind: MsgOpen, File: f, Access: AccessBoth, Stateid: cf.delegID}, forClaim, out)
-		return
-	}
-	c.send(Message{Kind: MsgDelegReturn, File: f, Stateid: cf.delegID}, forReturn, out)
-}
-
-// callback serves CB_RECALL and CB_GETATTR (nfs4_callback_recall,
-// nfs4_callback_getattr). The answer goes at once; the state manager
-// sends DELEGRETURN right behind it.
-func (c *Client) callback(now Time, m *Message, out *Output) {
-	r := Message{Kind: m.Kind, Reply: true, From: c.cfg.ID, To: ServerID, XID: m.XID, File: m.File}
-	cf := &c.files[m.File]
-	held := cf.deleg != DelegNone && cf.delegID == m.Stateid
-	switch m.Kind {
-	case MsgCBRecall:
-		if !held || cf.returning {
-			r.Status = NFS4ErrBadStateid
-			out.send(r)
-			return
-		}
-		out.send(r)
-		c.returnDeleg(m.File, out)
-	case MsgCBGetattr:
-		if !held || cf.deleg != DelegWrite {
-			r.Status = NFS4ErrBadHandle
-			out.send(r)
-			return
-		}
-		r.Size, r.Change, r.Dirty = cf.size, cf.delegCh, cf.dirty
-		if cf.dirty {
-			r.Change++ // nfs_have_writebacks: report a change
-		}
-		out.send(r)
-	}
-}
-
-func (c *Client) reply(now Time, m *Message, out *Output) {
-	if m.Revoked != 0 {
-		c.revoked(m.Revoked, out)
-	}
-	if m.XID == c.cur.xid && c.cur.active {
-		c.cur.xid = 0
-		c.appReply(now, m, out)
-		return
-	}
-	i := slices.IndexFunc(c.rpcs, func(r rpc) bool { return r.xid == m.XID })
-	if i < 0 {
-		return
-	}
-	r := c.rpcs[i]
-	c.rpcs = slices.Delete(c.rpcs, i, i+1)
-	cf := &c.files[r.file]
-	switch r.why {
-	case forWriteback:
-		c.written(r.file, r.data, m, out)
-		if m.Status == StatusOK {
-			c.send(Message{Kind: MsgCommit, File: r.file}, forCommit, out)
-		}
-	case forClaim:
-		if m.Status == StatusOK {
-			cf.rpcOpen, cf.stateid = true, m.Stateid
-		}
-		c.send(Message{Kind: MsgDelegReturn, File: r.file, Stateid: cf.delegID}, forReturn, out)
-	case forReturn:
-		cf.deleg, cf.delegID, cf.returning, cf.returnWhen = DelegNone, 0, false, false
-	}
-}
-
-// written applies a WRITE reply: the pages are clean if nothing newer was
-// written meanwhile.
-func (c *Client) written(f FileID, data uint64, m *Message, out *Output) {
-	cf := &c.files[f]
-	if cf.data != data || !cf.dirty {
-		return
-	}
-	switch m.Status {
-	case StatusOK:
-		cf.change = m.Change
-	case NFS4ErrBadStateid: // the state is gone: the server refused the data
-	default:
-		return
-	}
-	cf.dirty = false
-	out.cancel(TimerKey{TimerWriteback, uint32(f)})
-}
-
-// revoked: the SEQUENCE flags said a delegation was revoked; the client
-// finds it (TEST_STATEID) and forgets it (FREE_STATEID).
-func (c *Client) revoked(id uint32, out *Output) {
-	for i := range c.files {
-		if cf := &c.files[i]; cf.deleg != DelegNone && cf.delegID == id {
-			out.event(Event{Kind: EvRevokeSeen, Actor: c.cfg.ID, File: FileID(i), Client: c.cfg.ID, Deleg: cf.deleg, Why: "SEQ4_STATUS_RECALLABLE_STATE_REVOKED: delegation dropped"})
-			cf.deleg, cf.delegID, cf.returning, cf.returnWhen = DelegNone, 0, false, false
-		}
-	}
+	c.lastRenewal = max(c.lastRenewal, sent)
 }
 
 // Clone implements Actor.
@@ -494,33 +526,55 @@ func (c *Client) AppendState(b []byte) []byte {
 	for _, f := range c.files {
 		u(uint64(f.opens))
 		u(uint64(f.access))
-		u(bit(f.rpcOpen)<<0 | bit(f.returning)<<1 | bit(f.returnWhen)<<2 | bit(f.referenced)<<3 | bit(f.dirty)<<4 | bit(f.invalid)<<5)
-		u(uint64(f.stateid))
+		for _, o := range f.own {
+			u(uint64(o.opens))
+			u(uint64(o.access))
+			u(bit(o.rpcOpen))
+			u(uint64(o.stateid))
+		}
+		u(bit(f.returning)<<1 | bit(f.returnWhen)<<2 | bit(f.referenced)<<3 | bit(f.dirty)<<4 | bit(f.cached)<<5 | bit(f.hasAttrs)<<6 |
+			bit(f.tested)<<7 | bit(f.wbErr)<<8 | bit(f.stateLost)<<9)
+		u(uint64(f.claims))
+		u(uint64(f.reopens))
 		u(uint64(f.deleg))
 		u(uint64(f.delegID))
 		u(f.delegCh)
 		i(f.size)
 		u(f.data)
 		u(f.change)
+		i(int64(f.mtime))
 		i(int64(f.dirtySince))
+		i(int64(f.attrAt))
+		i(int64(f.attrTimeo))
 	}
 	u(uint64(c.next))
 	u(bit(c.cur.active))
 	u(uint64(c.cur.stage))
 	u(uint64(c.cur.attempts))
 	u(uint64(c.cur.xid))
+	u(uint64(c.cur.sid))
+	u(uint64(c.cur.ffile))
 	i(int64(c.cur.start))
+	// When an RPC left decides when its reply renews the lease
+	// (lastRenewal): states that differ there behave differently.
+	i(int64(c.cur.sent))
 	u(uint64(len(c.rpcs)))
 	for _, r := range c.rpcs {
+		i(int64(r.sent))
 		u(uint64(r.xid))
 		u(uint64(r.why))
 		u(uint64(r.file))
 		u(r.data)
+		u(uint64(r.sid))
+		u(uint64(r.owner))
 	}
+	u(uint64(c.recalls))
 	u(uint64(c.nextXID))
 	i(int64(c.backoff))
 	u(uint64(c.writes))
 	u(uint64(c.seq))
-	u(bit(c.crashed))
+	u(bit(c.crashed) | bit(c.bdiWritten)<<1 | bit(c.recovering)<<2)
+	i(int64(c.lastRenewal))
+	i(int64(c.flushAt))
 	return b
 }

@@ -23,6 +23,17 @@ func (r Retry) sleep(n int) Time {
 	return Time(d)
 }
 
+// Poll is a program's loop around a local operation's system call: it
+// repeats the call every Every until the call's result is Until, or
+// Timeout has passed since the first try (0: no limit). Unlike Retry it
+// does not restart the program: start-up and lsattr's stat() happen once.
+type Poll struct {
+	Until   Status
+	Every   Time
+	Timeout Time
+	Active  bool
+}
+
 // LocalStep is one operation in a local process's script.
 type LocalStep struct {
 	At    Time // absolute start, if HasAt
@@ -36,6 +47,22 @@ type LocalStep struct {
 	Startup []Time
 	Bytes   int64 // OpOpenWrite: bytes written after the open
 	Retry   Retry
+	Poll    Poll
+	// Hold keeps the descriptor of a successful open open this long
+	// before closing it (cat, open-read, open-write, nginx). A writer
+	// holding it counts in i_writecount, which keeps nfsd from granting
+	// delegations (nfsd4_check_conflicting_opens).
+	Hold Time
+	For  Time // OpSleep: how long
+	// Target is the new name of OpLocalLink and of OpLocalRename over an
+	// existing name (HasTarget).
+	Target    FileID
+	HasTarget bool
+	Size      int64 // OpTruncate: the new size
+	// Blocking: the program (lsattr, nginx) opens without O_NONBLOCK, as
+	// a patched e2fsprogs or nginx would; the open then waits for the
+	// recall like any blocking open (__break_lease).
+	Blocking bool
 }
 
 // LocalConfig builds a Local.
@@ -47,6 +74,16 @@ type LocalConfig struct {
 	Script []LocalStep
 }
 
+// Stages of a local operation.
+const (
+	localStat    uint8 = iota // lsattr's stat() sent
+	localStartup              // starting up, before the call
+	localCall                 // the lease-breaking call sent
+	localIoctl                // chattr's FS_IOC_SETFLAGS sent
+	localHold                 // holding the descriptor open
+	localClose                // close(2) sent
+)
+
 // Local is a process on the server host running a script of system calls
 // (lsattr, stat, cat, nginx, a writer, unlink...). Its calls go straight
 // to the server's VFS.
@@ -57,10 +94,11 @@ type Local struct {
 	step    int
 	start   Time // this operation's first attempt began
 	attempt int
-	stage   uint8 // 0: before the stat, 1: stat answered, 2: waiting for the open/call
+	stage   uint8
 	xid     uint32
 	nextXID uint32
 	statted Message // lsattr's stat() answer
+	result  Message // the call's answer, kept while the descriptor is held
 	seq     int
 	writes  int
 }
@@ -95,9 +133,17 @@ func (l *Local) Step(now Time, in Input, out *Output) {
 			l.begin(now, out)
 		case TimerAppRetry:
 			l.attempt++
+			if l.cfg.Script[l.step].Poll.Active {
+				l.call(now, out) // the loop repeats the system call only
+				return
+			}
 			l.begin(now, out)
 		case TimerOpen:
-			l.call(out)
+			if l.stage == localHold {
+				l.closeHeld(out)
+				return
+			}
+			l.call(now, out)
 		}
 	case InDeliver:
 		if in.Msg.XID == l.xid && l.active {
@@ -126,12 +172,18 @@ func (l *Local) startup() Time {
 	return st.Startup[min(l.attempt, len(st.Startup))-1]
 }
 
-// begin starts one attempt: lsattr stats first (lsattr → stat(), which
-// breaks no lease), then every operation makes its call after start-up.
+// begin starts one attempt: lsattr, lsattr -v and chattr stat first
+// (e2fsprogs: stat(), which breaks no lease), then every operation makes
+// its call after start-up. A sleep only waits.
 func (l *Local) begin(now Time, out *Output) {
 	st := &l.cfg.Script[l.step]
-	l.stage = 0
-	if st.Kind == OpLsattr {
+	switch st.Kind {
+	case OpSleep:
+		l.stage = localStartup
+		out.arm(TimerKey{Kind: TimerOpen}, now+st.For)
+		return
+	case OpLsattr, OpLsattrV, OpChattr:
+		l.stage = localStat
 		l.sys(Message{Kind: MsgSysStat, File: st.File}, out)
 		return
 	}
@@ -139,23 +191,29 @@ func (l *Local) begin(now Time, out *Output) {
 }
 
 func (l *Local) afterStartup(now Time, out *Output) {
-	l.stage = 1
+	l.stage = localStartup
 	if d := l.startup(); d > 0 {
 		out.arm(TimerKey{Kind: TimerOpen}, now+d)
 		return
 	}
-	l.call(out)
+	l.call(now, out)
 }
 
 // call makes the operation's lease-breaking system call.
-func (l *Local) call(out *Output) {
+func (l *Local) call(now Time, out *Output) {
 	st := &l.cfg.Script[l.step]
-	l.stage = 2
+	if st.Kind == OpSleep {
+		l.finish(now, out)
+		return
+	}
+	l.stage = localCall
 	m := Message{File: st.File}
 	switch st.Kind {
-	case OpLsattr, OpNginx:
-		// e2p fgetflags / nginx ngx_open_cached_file: O_RDONLY|O_NONBLOCK.
-		m.Kind, m.Access, m.NonBlk = MsgSysOpen, AccessRead, true
+	case OpLsattr, OpLsattrV, OpChattr, OpNginx:
+		// e2p fgetflags/fgetversion/fsetflags open with OPEN_FLAGS,
+		// O_RDONLY|O_NONBLOCK (lib/e2p); nginx ngx_open_cached_file
+		// likewise.
+		m.Kind, m.Access, m.NonBlk = MsgSysOpen, AccessRead, !st.Blocking
 	case OpCat, OpOpenRead:
 		m.Kind, m.Access = MsgSysOpen, AccessRead
 	case OpOpenWrite:
@@ -169,9 +227,25 @@ func (l *Local) call(out *Output) {
 	case OpUnlink:
 		m.Kind = MsgSysUnlink
 	case OpLocalRename:
-		m.Kind = MsgSysRename
+		m.Kind, m.Target = MsgSysRename, st.File
+		if st.HasTarget {
+			m.Target = st.Target
+		}
+	case OpLocalLink:
+		m.Kind, m.Target = MsgSysLink, st.Target
+	case OpTruncate:
+		m.Kind, m.Size = MsgSysTruncate, st.Size
+		if st.Size > 0 {
+			l.writes++
+			m.Data = DataValue(l.cfg.Index, l.writes)
+		}
+	case OpUtimes:
+		m.Kind = MsgSysUtimes
 	default: // OpChmod
 		m.Kind = MsgSysChmod
+	}
+	if m.Kind == MsgSysOpen && st.Hold > 0 {
+		m.Flags |= FlagKeepOpen
 	}
 	l.sys(m, out)
 }
@@ -185,7 +259,8 @@ func (l *Local) sys(m Message, out *Output) {
 
 func (l *Local) answer(now Time, m *Message, out *Output) {
 	st := &l.cfg.Script[l.step]
-	if l.stage == 0 { // lsattr's stat()
+	switch l.stage {
+	case localStat:
 		if m.Status != StatusOK {
 			l.done(now, m, out)
 			return
@@ -193,32 +268,79 @@ func (l *Local) answer(now Time, m *Message, out *Output) {
 		l.statted = *m
 		l.afterStartup(now, out)
 		return
+	case localIoctl:
+		// chattr reports what it saw at stat(); the ioctl's own answer
+		// only says it worked.
+		l.result.Status = m.Status
+		l.done(now, &l.result, out)
+		return
+	case localClose:
+		l.finish(now, out)
+		return
+	}
+	if p := &st.Poll; p.Active && m.Status != p.Until && (p.Timeout == 0 || now+p.Every-l.start <= p.Timeout) {
+		out.arm(TimerKey{Kind: TimerAppRetry}, now+p.Every)
+		return
 	}
 	if m.Status != StatusOK && l.attempt < st.Retry.Attempts {
 		out.arm(TimerKey{Kind: TimerAppRetry}, now+st.Retry.sleep(l.attempt))
 		return
 	}
-	if st.Kind == OpLsattr && m.Status == StatusOK {
-		m.Size, m.Change = l.statted.Size, l.statted.Change
+	if m.Status == StatusOK && (st.Kind == OpLsattr || st.Kind == OpLsattrV || st.Kind == OpChattr) {
+		m.Size, m.Change, m.Mtime = l.statted.Size, l.statted.Change, l.statted.Mtime
+	}
+	if m.Status == StatusOK && st.Kind == OpChattr {
+		l.result = *m
+		l.stage = localIoctl
+		l.sys(Message{Kind: MsgSysSetflags, File: st.File}, out)
+		return
 	}
 	l.done(now, m, out)
 }
 
+// done records the operation; a descriptor kept open is closed Hold
+// later, and the next step waits for the close.
 func (l *Local) done(now Time, m *Message, out *Output) {
 	st := &l.cfg.Script[l.step]
 	l.seq++
 	op := Op{Actor: l.cfg.Name, Seq: l.seq, Kind: st.Kind, File: l.cfg.Files[st.File], Start: l.start,
 		End: now, Result: m.Status.String(), Attempts: l.attempt}
+	if st.HasTarget {
+		op.Target = l.cfg.Files[st.Target]
+	}
 	if m.Status == StatusOK {
-		op.Size, op.Change = m.Size, m.Change
+		op.Size, op.Change, op.Mtime = m.Size, m.Change, m.Mtime
 		if st.Kind.ReadsData() {
 			op.Bytes, op.Data = m.Bytes, m.Data
 		}
 		if st.Kind == OpOpenWrite && st.Bytes > 0 {
 			op.Size, op.Data = m.Size, m.Data
 		}
+		if st.Kind == OpTruncate {
+			op.Size, op.Data = m.Size, m.Data
+		}
 	}
 	out.op(op)
+	if m.Status == StatusOK && m.Kind == MsgSysOpen && st.Hold > 0 {
+		l.stage = localHold
+		out.arm(TimerKey{Kind: TimerOpen}, now+st.Hold)
+		return
+	}
+	l.finish(now, out)
+}
+
+func (l *Local) closeHeld(out *Output) {
+	st := &l.cfg.Script[l.step]
+	l.stage = localClose
+	access := AccessRead
+	if st.Kind == OpOpenWrite {
+		access = AccessWrite
+	}
+	l.sys(Message{Kind: MsgSysClose, File: st.File, Access: access}, out)
+}
+
+// finish ends the current step and schedules the next.
+func (l *Local) finish(now Time, out *Output) {
 	l.active = false
 	l.schedule(now, out)
 }
@@ -229,7 +351,8 @@ func (l *Local) Clone() Actor { c := *l; return &c }
 // AppendState implements Actor.
 func (l *Local) AppendState(b []byte) []byte {
 	for _, v := range []uint64{uint64(l.next), uint64(l.step), uint64(l.attempt), uint64(l.stage),
-		uint64(l.xid), uint64(l.nextXID), uint64(l.seq), uint64(l.writes), uint64(l.statted.Size), l.statted.Change} {
+		uint64(l.xid), uint64(l.nextXID), uint64(l.seq), uint64(l.writes), uint64(l.statted.Size), l.statted.Change,
+		uint64(l.statted.Mtime), uint64(l.result.Status), uint64(l.result.Size), l.result.Change} {
 		b = binary.AppendUvarint(b, v)
 	}
 	if l.active {

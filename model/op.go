@@ -37,6 +37,15 @@ const (
 	OpUnlink    // unlink(2) on the server: break, wait, unlink
 	OpLocalRename
 	OpChmod
+	OpChattr  // chattr: stat(), open(O_RDONLY|O_NONBLOCK), ioctl(FS_IOC_SETFLAGS)
+	OpLsattrV // lsattr -v: as lsattr, plus FS_IOC_GETVERSION on the same descriptor
+	OpSleep   // sleep(1): the process waits; not an operation in the history
+	// Appended after the first release.
+	OpLink      // client: link(2) over NFS (LINK)
+	OpLocalLink // link(2) on the server
+	OpTruncate  // truncate(2) on the server
+	OpUtimes    // utimes(2) on the server
+	OpLookup    // client: a path walk that revalidates the directory (ls -d, umount)
 	opKindCount
 )
 
@@ -45,7 +54,8 @@ var opKindNames = [...]string{
 	OpStat: "stat", OpRead: "read", OpSetattr: "setattr", OpRemove: "remove", OpRename: "rename",
 	OpLsattr: "lsattr", OpLocalStat: "local-stat", OpCat: "cat", OpOpenRead: "open-read",
 	OpOpenWrite: "open-write", OpNginx: "nginx", OpUnlink: "unlink", OpLocalRename: "local-rename",
-	OpChmod: "chmod",
+	OpChmod: "chmod", OpChattr: "chattr", OpLsattrV: "lsattr-v", OpSleep: "sleep",
+	OpLink: "link", OpLocalLink: "local-link", OpTruncate: "truncate", OpUtimes: "utimes", OpLookup: "lookup",
 }
 
 func (k OpKind) String() string {
@@ -69,13 +79,19 @@ func ParseOpKind(s string) (OpKind, bool) {
 func OpKindNames() []string { return append([]string(nil), opKindNames[1:]...) }
 
 // IsLocal reports whether the operation runs on the server host.
-func (k OpKind) IsLocal() bool { return k >= OpLsattr && k < opKindCount }
+func (k OpKind) IsLocal() bool {
+	switch k {
+	case OpLink, OpLookup:
+		return false
+	}
+	return k >= OpLsattr && k < opKindCount
+}
 
 // Reads reports whether a successful operation observed the file's
 // attributes (Op.Size and Op.Change are meaningful).
 func (k OpKind) ReadsAttrs() bool {
 	switch k {
-	case OpStat, OpLsattr, OpLocalStat:
+	case OpStat, OpLsattr, OpLocalStat, OpLsattrV, OpChattr:
 		return true
 	}
 	return false
@@ -103,20 +119,37 @@ type Op struct {
 	Seq      int    // the actor's n-th operation, from 1
 	Kind     OpKind
 	File     string
-	Start    Time // invocation
-	End      Time // response; End >= Start
+	Target   string // a link's new name, or the name a rename replaced
+	Start    Time   // invocation
+	End      Time   // response; End >= Start
 	Result   string
 	Attempts int // system calls or RPC rounds made (retries included); 0 if none
 
 	// Observed or produced values. For OpWrite, Size and Data are the
 	// file's size and contents after the write in the writer's cache; for
 	// OpClose and OpFsync, what was flushed to the server (Flushed true);
-	// for reads, what was seen.
+	// for reads, what was seen. Mtime is the modify time an attribute read
+	// reported.
 	Size    int64
 	Change  uint64
+	Mtime   Time
 	Data    uint64
 	Bytes   int64
 	Flushed bool
+	// FromCache: a client's stat answered from its attribute cache, with
+	// attributes fetched from the server at AttrsAt (nfs_getattr within
+	// acregmin..acregmax, no delegation). NFS promises no more than that
+	// (nfs(5), "attribute caching"): under close-to-open the read may show
+	// the file as it was then.
+	FromCache bool
+	AttrsAt   Time
+	// Deleg is what an OPEN's reply granted; Why, for an OPEN granted
+	// none, the reason an OPEN_DELEGATE_NONE_EXT reply gave.
+	Deleg DelegType
+	Why   WhyNoDeleg
+	// Sets is what an OpSetattr set; with AttrSize, Size and Data are
+	// what the truncation left.
+	Sets SetAttrs
 }
 
 // OK reports whether the operation succeeded.
@@ -135,7 +168,7 @@ func (o Op) String() string {
 	if o.OK() {
 		switch {
 		case o.Kind.ReadsAttrs():
-			fmt.Fprintf(&b, " size=%d change=%d", o.Size, o.Change)
+			fmt.Fprintf(&b, " size=%d change=%d mtime=%s", o.Size, o.Change, fmtTime(o.Mtime))
 		case o.Kind.ReadsData():
 			fmt.Fprintf(&b, " bytes=%d data=%d", o.Bytes, o.Data)
 		case o.Kind == OpWrite || o.Flushed:

@@ -3,6 +3,7 @@ package model
 import (
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -196,8 +197,9 @@ func (kernelPolicy) Name() string                     { return "kernel" }
 func (kernelPolicy) Grant(g GrantInfo) DelegType      { return g.Kernel }
 func (kernelPolicy) Conflict(c ConflictInfo) Decision { return c.Kernel }
 
-// seedGetattrExempt is the bug report's proposal: server-local GETATTR
-// (stat) never recalls. The kernel already never recalls on a local stat,
+// seedGetattrExempt is the "local GETATTR exemption" proposed in a
+// written analysis of the bug (not by its reporter, who proposed no fix):
+// server-local GETATTR (stat) never recalls. The kernel already never recalls on a local stat,
 // so this changes nothing, and lsattr, which fails in open(2), still fails.
 // In nfsd it would live in nfsd4_deleg_getattr_conflict, which local
 // processes never reach.
@@ -274,7 +276,7 @@ func (p cbGetattrGate) Conflict(c ConflictInfo) Decision {
 	// Once the recall is under way the delegation is going anyway: asking
 	// the holder again would only let readers through a lease in
 	// mid-break.
-	if c.Access != AccessLocalOpen || c.Write || c.Holder != DelegWrite || c.Recalling {
+	if c.Access != AccessLocalOpen || c.Write || !c.Holder.Writes() || c.Recalling {
 		return c.Kernel
 	}
 	return Decision{Action: ActCBGetattr, Wait: p.wait,
@@ -330,8 +332,10 @@ func LookupPolicy(name string, o PolicyOptions) (Policy, error) {
 		return noWriteDeleg{}, nil
 	case "exempt-all-local":
 		return exemptAllLocal{}, nil
+	case "no-deleg":
+		return noDeleg{}, nil
 	}
-	names := PolicyNames()
+	names := append(PolicyNames(), ConfigPolicyNames()...)
 	sort.Strings(names)
-	return nil, fmt.Errorf("unknown policy %q (allowed: %v)", name, names)
+	return nil, fmt.Errorf("unknown policy %q (allowed: %s)", name, strings.Join(names, ", "))
 }

@@ -278,7 +278,8 @@ func TestDelayBackoffDoubles(t *testing.T) {
 
 // TestReturnDoesNotFlush: a recall of a delegation over a file still open
 // with dirty pages returns it without writing them (nfs_end_delegation_return,
-// issync=0): a local reader sees the old contents.
+// issync=0): a local reader sees the old contents, and the data comes
+// later with the flusher (TestFlusherByRelease).
 func TestReturnDoesNotFlush(t *testing.T) {
 	res := run(t, header+`clients:
   - name: c1
@@ -292,12 +293,9 @@ locals:
 	if cat := op(t, res, "l1#1"); cat.Bytes != 0 || cat.Data != 0 {
 		t.Fatalf("cat %v: want the old, empty file", cat)
 	}
-	if res.Sent[model.MsgWrite] != 1 {
-		t.Fatalf("%d WRITEs, want 1 (the flusher's, 30+ s later)", res.Sent[model.MsgWrite])
-	}
 	wb := events(res, model.EvWriteback)
-	if len(wb) != 1 || wb[0].At < 30*time.Second || wb[0].At > 35*time.Second {
-		t.Fatalf("writeback %v: want one at 30–35 s", wb)
+	if res.Sent[model.MsgWrite] != 1 || len(wb) != 1 || wb[0].At < time.Second {
+		t.Fatalf("%d WRITEs, writeback %v: want one, the flusher's, after the return", res.Sent[model.MsgWrite], wb)
 	}
 }
 
@@ -366,3 +364,5 @@ func TestWriteNeedsWriteAccess(t *testing.T) {
 		t.Fatal("a WRITE was sent")
 	}
 }
+
+func sprintf(format string, a ...any) string { return fmt.Sprintf(format, a...) }

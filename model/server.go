@@ -19,6 +19,21 @@ type File struct {
 	// broken, so no new delegation until the nfs4_file goes away (when no
 	// open or delegation references it).
 	HadConflict bool
+	// Aliased is nfsd's fi_aliased: the inode is reachable through another
+	// filehandle (another export of the same filesystem), so
+	// nfsd4_check_conflicting_opens cannot count its writers and refuses
+	// every delegation while anyone has it open for write.
+	Aliased bool
+	// Setuid: the mode has S_ISUID or S_ISGID; an OPEN for write gets no
+	// delegation (nfsd4_verify_setuid_write).
+	Setuid bool
+	// Writers counts the descriptors local processes hold open for write:
+	// their share of i_writecount, which nfsd4_check_conflicting_opens
+	// sees as non-NFSv4 writers.
+	Writers int
+	// Dir: this entry is the directory every other file lives in (the
+	// export's root), the object of directory delegations.
+	Dir bool
 }
 
 // Deleg is one delegation together with the VFS lease that implements it.
@@ -32,10 +47,19 @@ type Deleg struct {
 	Type      DelegType // what nfsd believes it granted
 	Recalling bool      // CB_RECALL issued (nfsd_break_one_deleg)
 	RecallAt  Time
+	// cbRunning: the delegation's recall callback is in flight, or waits
+	// to be resent (NFSD4_CALLBACK_RUNNING from 6.15).
+	cbRunning bool
 	// What the holder knew at grant (ncf_initial_cinfo, ncf_cur_fsize):
 	// CB_GETATTR answers are compared with these.
 	ChangeAtGrant uint64
 	SizeAtGrant   int64
+	// Delegated timestamps (*_ATTRS_DELEG): the mtime at grant (dl_mtime),
+	// whether the file was written through nfsd since (dl_written) and
+	// whether the client set its mtime with SETATTR (dl_setattr).
+	MtimeAtGrant Time
+	written      bool
+	setattr      bool
 
 	retries int // dl_retries: BAD_STATEID answers to CB_RECALL still to retry
 
@@ -46,7 +70,7 @@ type Deleg struct {
 }
 
 // LeaseAgrees reports whether the VFS lease still matches nfsd's record.
-func (d Deleg) LeaseAgrees() bool { return d.LeaseType == d.Type }
+func (d Deleg) LeaseAgrees() bool { return d.LeaseType == d.Type.Lease() }
 
 type clientRec struct {
 	minor     int
@@ -55,16 +79,42 @@ type clientRec struct {
 	courtesy  bool // lease ran out but state kept (NFSD4_COURTESY)
 	expirable bool // a conflict hit a courtesy client (NFSD4_EXPIRABLE)
 	lastRenew Time
-	cbUp      bool
-	confirmed bool   // v4.0 open-owner confirmed (OPEN_CONFIRM done)
-	revoked   uint32 // a revoked delegation the client has not yet been told of
+	cb        cbState
+	// confirmed has bit o set once the v4.0 open-owner o is confirmed
+	// (OPEN_CONFIRM done, NFS4_OO_CONFIRMED): each open-owner is
+	// confirmed on its own (RFC 7530 §16.18).
+	confirmed uint8
 }
+
+// revokedDeleg is a v4.1+ delegation the laundromat revoked and the
+// client has not yet freed: nfsd keeps it on cl_revoked, answers its
+// stateid NFS4ERR_DELEG_REVOKED and sets
+// SEQ4_STATUS_RECALLABLE_STATE_REVOKED until FREE_STATEID
+// (revoke_delegation, nfsd4_free_stateid).
+type revokedDeleg struct {
+	id     uint32
+	client ActorID
+	file   FileID
+}
+
+// cbState is nfsd's cl_cb_state: what it believes of the client's
+// callback path.
+type cbState uint8
+
+const (
+	cbUnknown cbState = iota // NFSD4_CB_UNKNOWN: being probed
+	cbUp                     // NFSD4_CB_UP
+	cbDown                   // NFSD4_CB_DOWN: no path (v4.0 timeout, failed probe)
+	cbFault                  // NFSD4_CB_FAULT: the v4.1+ backchannel failed a callback
+)
 
 type openState struct {
 	client  ActorID
 	file    FileID
 	stateid uint32
 	access  Access
+	deny    Access // share deny (OPEN4_SHARE_DENY_*)
+	owner   uint8  // the client's open-owner
 }
 
 type pendingCB struct {
@@ -83,9 +133,12 @@ type ClientInfo struct {
 
 // FileSpec is a file as it exists at the start of a run.
 type FileSpec struct {
-	Name   string
-	Exists bool
-	Size   int64
+	Name    string
+	Exists  bool
+	Size    int64
+	Aliased bool // reachable through another filehandle (fi_aliased)
+	Setuid  bool // S_ISUID or S_ISGID set
+	Dir     bool // the directory the other files live in
 }
 
 // ServerConfig builds a Server.
@@ -114,6 +167,12 @@ type Server struct {
 	waiters []waiter
 	cbs     []pendingCB
 	block   bloom
+	revoked []revokedDeleg
+	// names maps each name (a FileID as scripts use it) to the inode that
+	// holds its file (a FileID too): itself until a link or rename over
+	// an existing name makes names share or swap inodes. nil: every name
+	// is its own inode.
+	names []FileID
 
 	nextStateid uint32
 	nextXID     uint32
@@ -139,7 +198,7 @@ func NewServer(c ServerConfig) *Server {
 		s.files = a.files[:0:n]
 	}
 	for _, f := range c.Files {
-		s.files = append(s.files, File{Name: f.Name, Exists: f.Exists, Size: f.Size})
+		s.files = append(s.files, File{Name: f.Name, Exists: f.Exists || f.Dir, Size: f.Size, Aliased: f.Aliased, Setuid: f.Setuid, Dir: f.Dir})
 	}
 	if c.Actors <= len(a.clients) {
 		s.clients = a.clients[:c.Actors:c.Actors]
@@ -147,7 +206,11 @@ func NewServer(c ServerConfig) *Server {
 		s.clients = make([]clientRec, c.Actors)
 	}
 	for _, ci := range c.Clients {
-		s.clients[ci.ID] = clientRec{minor: ci.Minor, isClient: true, alive: true, cbUp: ci.CBUp}
+		c := clientRec{minor: ci.Minor, isClient: true, alive: true, cb: cbDown}
+		if ci.CBUp {
+			c.cb = cbUp
+		}
+		s.clients[ci.ID] = c
 	}
 	return s
 }
@@ -194,6 +257,13 @@ func (s *Server) Step(now Time, in Input, out *Output) {
 // Step's own copy, and passing it down by value would copy it at every
 // call.
 func (s *Server) deliver(now Time, m *Message, out *Output) {
+	// Requests name files; nfsd and the VFS act on inodes. Replies carry
+	// the inode, which their receivers do not look at (they match replies
+	// by xid). Requests that change names keep the name: they need it
+	// (reqIno finds their inode).
+	if !m.Kind.byName() {
+		m.File = s.ino(m.File)
+	}
 	if m.Kind.Channel() == ChanLocal {
 		s.syscall(now, m, out)
 		return
@@ -243,6 +313,8 @@ func (s *Server) Clone() Actor {
 	c.waiters = slices.Clone(s.waiters)
 	c.cbs = slices.Clone(s.cbs)
 	c.block = s.block.clone()
+	c.revoked = slices.Clone(s.revoked)
+	c.names = slices.Clone(s.names)
 	return &c
 }
 
@@ -265,15 +337,27 @@ func (s *Server) AppendState(b []byte) []byte {
 		i(int64(f.Mtime))
 		u(f.Data)
 		flag(f.HadConflict)
+		flag(f.Aliased)
+		flag(f.Setuid)
+		u(uint64(f.Writers))
 	}
 	for _, c := range s.clients {
 		flag(c.alive)
 		flag(c.courtesy)
 		flag(c.expirable)
 		i(int64(c.lastRenew))
-		flag(c.cbUp)
-		flag(c.confirmed)
-		u(uint64(c.revoked))
+		u(uint64(c.cb))
+		u(uint64(c.confirmed))
+	}
+	u(uint64(len(s.revoked)))
+	for _, r := range s.revoked {
+		u(uint64(r.id))
+		u(uint64(r.client))
+		u(uint64(r.file))
+	}
+	u(uint64(len(s.names)))
+	for _, n := range s.names {
+		u(uint64(n))
 	}
 	u(uint64(len(s.delegs)))
 	for _, d := range s.delegs {
@@ -282,10 +366,14 @@ func (s *Server) AppendState(b []byte) []byte {
 		u(uint64(d.Client))
 		u(uint64(d.Type))
 		flag(d.Recalling)
+		flag(d.cbRunning)
 		u(uint64(d.retries))
 		i(int64(d.RecallAt))
 		u(d.ChangeAtGrant)
 		i(d.SizeAtGrant)
+		i(int64(d.MtimeAtGrant))
+		flag(d.written)
+		flag(d.setattr)
 		u(uint64(d.LeaseType))
 		flag(d.UnlockPending)
 		flag(d.DowngradePending)
@@ -297,6 +385,8 @@ func (s *Server) AppendState(b []byte) []byte {
 		u(uint64(o.file))
 		u(uint64(o.stateid))
 		u(uint64(o.access))
+		u(uint64(o.deny))
+		u(uint64(o.owner))
 	}
 	u(uint64(len(s.waiters)))
 	for _, w := range s.waiters {

@@ -28,16 +28,18 @@ func b2u(v bool) uint64 {
 // appendMessageSnapshot encodes every field of a message.
 func appendMessageSnapshot(b []byte, m *Message) []byte {
 	flags := b2u(m.Reply) | b2u(m.Create)<<1 | b2u(m.Excl)<<2 | b2u(m.NonBlk)<<3 | b2u(m.Confirm)<<4 | b2u(m.Dirty)<<5
-	b = append(b, byte(m.Kind), byte(flags), byte(m.Status), byte(m.Access), byte(m.Deleg))
+	b = append(b, byte(m.Kind), byte(flags), byte(m.Status), byte(m.Access), byte(m.Deleg), byte(m.Seq), byte(m.Flags),
+		byte(m.Deny), byte(m.Want), byte(m.Why), m.Owner, byte(m.Attrs))
 	b = appendU(b, uint64(m.From))
 	b = appendU(b, uint64(m.To))
 	b = appendU(b, uint64(m.XID))
 	b = appendU(b, uint64(m.File))
 	b = appendU(b, uint64(m.Stateid))
 	b = appendU(b, uint64(m.DelegID))
-	b = appendU(b, uint64(m.Revoked))
+	b = appendI(b, int64(m.Target))
 	b = appendI(b, m.Size)
 	b = appendU(b, m.Change)
+	b = appendI(b, int64(m.Mtime))
 	b = appendU(b, m.Data)
 	return appendI(b, m.Bytes)
 }
@@ -47,6 +49,7 @@ func appendMessageSnapshot(b []byte, m *Message) []byte {
 func (s *Server) CopyFrom(src *Server) {
 	files, clients, delegs, opens := s.files[:0], s.clients[:0], s.delegs[:0], s.opens[:0]
 	waiters, cbs, cur, old := s.waiters[:0], s.cbs[:0], s.block.cur[:0], s.block.old[:0]
+	revoked, names := s.revoked[:0], s.names[:0]
 	*s = *src
 	s.files = append(files, src.files...)
 	s.clients = append(clients, src.clients...)
@@ -56,6 +59,12 @@ func (s *Server) CopyFrom(src *Server) {
 	s.cbs = append(cbs, src.cbs...)
 	s.block.cur = append(cur, src.block.cur...)
 	s.block.old = append(old, src.block.old...)
+	s.revoked = append(revoked, src.revoked...)
+	if src.names == nil {
+		s.names = nil
+	} else {
+		s.names = append(names, src.names...)
+	}
 }
 
 // AppendSnapshot appends an encoding of everything in the server's state
@@ -65,7 +74,8 @@ func (s *Server) AppendSnapshot(b []byte) []byte {
 	b = appendU(b, uint64(len(s.files)))
 	for i := range s.files {
 		f := &s.files[i]
-		b = appendU(b, b2u(f.Exists)|b2u(f.HadConflict)<<1)
+		b = appendU(b, b2u(f.Exists)|b2u(f.HadConflict)<<1|b2u(f.Aliased)<<2|b2u(f.Setuid)<<3|b2u(f.Dir)<<4)
+		b = appendU(b, uint64(f.Writers))
 		b = appendI(b, f.Size)
 		b = appendU(b, f.Change)
 		b = appendI(b, int64(f.Mtime))
@@ -74,10 +84,21 @@ func (s *Server) AppendSnapshot(b []byte) []byte {
 	b = appendU(b, uint64(len(s.clients)))
 	for i := range s.clients {
 		c := &s.clients[i]
-		b = appendU(b, b2u(c.isClient)|b2u(c.alive)<<1|b2u(c.courtesy)<<2|b2u(c.expirable)<<3|b2u(c.cbUp)<<4|b2u(c.confirmed)<<5)
+		b = appendU(b, b2u(c.isClient)|b2u(c.alive)<<1|b2u(c.courtesy)<<2|b2u(c.expirable)<<3)
+		b = appendU(b, uint64(c.confirmed))
+		b = appendU(b, uint64(c.cb))
 		b = appendU(b, uint64(c.minor))
 		b = appendI(b, int64(c.lastRenew))
-		b = appendU(b, uint64(c.revoked))
+	}
+	b = appendU(b, uint64(len(s.revoked)))
+	for _, r := range s.revoked {
+		b = appendU(b, uint64(r.id))
+		b = appendU(b, uint64(r.client))
+		b = appendU(b, uint64(r.file))
+	}
+	b = appendU(b, uint64(len(s.names)))
+	for _, n := range s.names {
+		b = appendU(b, uint64(n))
 	}
 	b = appendU(b, uint64(len(s.delegs)))
 	for i := range s.delegs {
@@ -87,10 +108,12 @@ func (s *Server) AppendSnapshot(b []byte) []byte {
 		b = appendU(b, uint64(d.Client))
 		b = appendU(b, uint64(d.Type))
 		b = appendU(b, uint64(d.LeaseType))
-		b = appendU(b, b2u(d.Recalling)|b2u(d.UnlockPending)<<1|b2u(d.DowngradePending)<<2)
+		b = appendU(b, b2u(d.Recalling)|b2u(d.UnlockPending)<<1|b2u(d.DowngradePending)<<2|b2u(d.cbRunning)<<3)
 		b = appendI(b, int64(d.RecallAt))
 		b = appendU(b, d.ChangeAtGrant)
 		b = appendI(b, d.SizeAtGrant)
+		b = appendI(b, int64(d.MtimeAtGrant))
+		b = appendU(b, b2u(d.written)|b2u(d.setattr)<<1)
 		b = appendU(b, uint64(d.retries))
 		b = appendI(b, int64(d.DowngradeAt))
 	}
@@ -100,6 +123,8 @@ func (s *Server) AppendSnapshot(b []byte) []byte {
 		b = appendU(b, uint64(o.file))
 		b = appendU(b, uint64(o.stateid))
 		b = appendU(b, uint64(o.access))
+		b = appendU(b, uint64(o.deny))
+		b = appendU(b, uint64(o.owner))
 	}
 	b = appendU(b, uint64(len(s.waiters)))
 	for i := range s.waiters {
@@ -118,6 +143,8 @@ func (s *Server) AppendSnapshot(b []byte) []byte {
 		b = appendI(b, int64(w.since))
 		b = appendU(b, uint64(w.cbXID))
 		b = appendI(b, w.cbSize)
+		b = appendI(b, int64(w.cbMtime))
+		b = appendI(b, int64(w.ino))
 	}
 	b = appendU(b, uint64(len(s.cbs)))
 	for _, c := range s.cbs {
@@ -135,6 +162,8 @@ func (s *Server) AppendSnapshot(b []byte) []byte {
 		b = appendU(b, uint64(f))
 	}
 	b = appendI(b, int64(s.block.swapAt))
+	b = appendU(b, uint64(s.block.entries))
+	b = appendU(b, uint64(s.block.oldEntries))
 	b = appendU(b, uint64(s.nextStateid))
 	b = appendU(b, uint64(s.nextXID))
 	return appendU(b, uint64(s.nextWaiter))
@@ -158,9 +187,20 @@ func (c *Client) AppendSnapshot(b []byte) []byte {
 		f := &c.files[i]
 		b = appendU(b, uint64(f.opens))
 		b = appendU(b, uint64(f.access))
+		for _, o := range f.own {
+			b = appendU(b, uint64(o.opens))
+			b = appendU(b, uint64(o.access))
+			b = appendU(b, b2u(o.rpcOpen))
+			b = appendU(b, uint64(o.stateid))
+		}
 		b = appendU(b, uint64(f.deleg))
-		b = appendU(b, b2u(f.rpcOpen)|b2u(f.returning)<<1|b2u(f.returnWhen)<<2|b2u(f.referenced)<<3|b2u(f.dirty)<<4|b2u(f.invalid)<<5)
-		b = appendU(b, uint64(f.stateid))
+		b = appendU(b, b2u(f.returning)<<1|b2u(f.returnWhen)<<2|b2u(f.referenced)<<3|b2u(f.dirty)<<4|b2u(f.cached)<<5|b2u(f.hasAttrs)<<6|
+			b2u(f.tested)<<7|b2u(f.wbErr)<<8|b2u(f.stateLost)<<9)
+		b = appendU(b, uint64(f.claims))
+		b = appendU(b, uint64(f.reopens))
+		b = appendI(b, int64(f.mtime))
+		b = appendI(b, int64(f.attrAt))
+		b = appendI(b, int64(f.attrTimeo))
 		b = appendU(b, uint64(f.delegID))
 		b = appendU(b, f.delegCh)
 		b = appendI(b, f.size)
@@ -174,24 +214,38 @@ func (c *Client) AppendSnapshot(b []byte) []byte {
 	b = appendU(b, uint64(cur.stage))
 	b = appendU(b, uint64(cur.step))
 	b = appendI(b, int64(cur.start))
+	b = appendI(b, int64(cur.sent))
+	b = appendI(b, int64(cur.mtime))
+	b = appendU(b, b2u(cur.cached))
+	b = appendI(b, int64(cur.attrsAt))
 	b = appendU(b, uint64(cur.attempts))
 	b = appendU(b, uint64(cur.xid))
 	b = appendI(b, cur.size)
 	b = appendU(b, cur.data)
 	b = appendU(b, cur.change)
 	b = appendU(b, uint64(cur.result))
+	b = appendU(b, uint64(cur.sid))
+	b = appendU(b, uint64(cur.ffile))
+	b = appendU(b, uint64(cur.deleg))
+	b = appendU(b, uint64(cur.why))
 	b = appendU(b, uint64(len(c.rpcs)))
 	for _, r := range c.rpcs {
 		b = appendU(b, uint64(r.xid))
 		b = appendU(b, uint64(r.why))
 		b = appendU(b, uint64(r.file))
 		b = appendU(b, r.data)
+		b = appendI(b, int64(r.sent))
+		b = appendU(b, uint64(r.sid))
+		b = appendU(b, uint64(r.owner))
 	}
+	b = appendU(b, uint64(c.recalls))
 	b = appendU(b, uint64(c.nextXID))
 	b = appendI(b, int64(c.backoff))
 	b = appendU(b, uint64(c.writes))
 	b = appendU(b, uint64(c.seq))
-	return appendU(b, b2u(c.crashed))
+	b = appendI(b, int64(c.lastRenewal))
+	b = appendI(b, int64(c.flushAt))
+	return appendU(b, b2u(c.crashed)|b2u(c.bdiWritten)<<1|b2u(c.recovering)<<2)
 }
 
 // CopyFrom makes l a copy of src, a process of the same run.
@@ -210,6 +264,7 @@ func (l *Local) AppendSnapshot(b []byte) []byte {
 	b = appendU(b, uint64(l.xid))
 	b = appendU(b, uint64(l.nextXID))
 	b = appendMessageSnapshot(b, &l.statted)
+	b = appendMessageSnapshot(b, &l.result)
 	b = appendU(b, uint64(l.seq))
 	return appendU(b, uint64(l.writes))
 }

@@ -34,8 +34,12 @@ func ExampleWriteAll() {
 	// Output:
 	// fail.png
 	// fail.svg
+	// fail-by-policy.png
+	// fail-by-policy.svg
 	// latency.png
 	// latency.svg
+	// latency-by-policy.png
+	// latency-by-policy.svg
 	// stale.png
 	// stale.svg
 	// cost.png

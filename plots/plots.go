@@ -39,7 +39,25 @@ const (
 	Latency = "latency"
 	Stale   = "stale"
 	Cost    = "cost"
+	// FailByPolicy and LatencyByPolicy repeat fail and latency with one
+	// panel per policy, drawn when two policies' curves coincide there
+	// (kernel and seed-getattr-exempt on bz219278): nested strokes tell
+	// coinciding curves apart, but one panel each leaves no doubt.
+	FailByPolicy    = "fail-by-policy"
+	LatencyByPolicy = "latency-by-policy"
 )
+
+// Options choose how the figures are drawn.
+type Options struct {
+	// LogLatency draws latency on a logarithmic axis: a policy that waits
+	// seconds and one that answers in microseconds then both stay
+	// readable. Latencies of 0 are drawn at LogFloorMs.
+	LogLatency bool
+}
+
+// LogFloorMs is where a log-scale latency axis starts: the resolution of
+// results.csv's latencies (a microsecond).
+const LogFloorMs = 0.001
 
 // MaxCombos bounds the sets of line figures drawn for a grid of more than
 // one parameter; results.csv has every point regardless.
@@ -49,6 +67,11 @@ const MaxCombos = 12
 // the files written. The stale figure is left out when the sweep did not
 // check consistency.
 func WriteAll(dir string, res *sweep.Results) ([]string, error) {
+	return WriteAllOptions(dir, res, Options{})
+}
+
+// WriteAllOptions is WriteAll with drawing options.
+func WriteAllOptions(dir string, res *sweep.Results, o Options) ([]string, error) {
 	var paths []string
 	save := func(f *figure, name string) error {
 		ps, err := f.save(dir, name)
@@ -67,8 +90,18 @@ func WriteAll(dir string, res *sweep.Results) ([]string, error) {
 		if err := save(failFigure(res, c), Fail+suffix); err != nil {
 			return paths, err
 		}
-		if err := save(latencyFigure(res, c), Latency+suffix); err != nil {
+		if overlapping(res, c, failMetrics(&res.Meta), 0.005, false) {
+			if err := save(failByPolicyFigure(res, c), FailByPolicy+suffix); err != nil {
+				return paths, err
+			}
+		}
+		if err := save(latencyFigure(res, c, o), Latency+suffix); err != nil {
 			return paths, err
+		}
+		if overlapping(res, c, latencyMetrics(&res.Meta), 0.01, true) {
+			if err := save(latencyByPolicyFigure(res, c, o), LatencyByPolicy+suffix); err != nil {
+				return paths, err
+			}
 		}
 		if res.Meta.Consistency != sweep.ConsistencyNone {
 			if err := save(staleFigure(res, c), Stale+suffix); err != nil {
@@ -303,17 +336,18 @@ func wrap(ps []*plot.Plot, cols int) [][]*plot.Plot {
 	return out
 }
 
-func failFigure(res *sweep.Results, c combo) *figure {
-	m := &res.Meta
-	var panels []*plot.Plot
-	add := func(title string, get func(*sweep.Row) sweep.Rate) {
-		p := newPanel(title, xLabel(m), "P(fails)")
-		drawCurves(p, m.Policies, curves(m, c.rows, get), true)
-		p.Y.Min, p.Y.Max = 0, 1
-		panels = append(panels, p)
-	}
+// metric is one panel's quantity: a title and the value of a row.
+type metric struct {
+	title, short string // short: for a y axis, "l1#1", "all"
+	get          func(*sweep.Row) sweep.Rate
+}
+
+// failMetrics are the fail figure's panels: each local operation, and all
+// of them together when there are several.
+func failMetrics(m *sweep.Meta) []metric {
+	var out []metric
 	for i := range m.Ops {
-		add(opTitle(m.Ops, i)+" fails", func(r *sweep.Row) sweep.Rate { return r.Ops[i].Fail })
+		out = append(out, metric{opTitle(m.Ops, i) + " fails", m.Ops[i].Name, func(r *sweep.Row) sweep.Rate { return r.Ops[i].Fail }})
 	}
 	if len(m.Ops) > 1 {
 		names := make([]string, len(m.Ops))
@@ -324,10 +358,112 @@ func failFigure(res *sweep.Results, c combo) *figure {
 		if len(m.Ops) > 2 {
 			t = fmt.Sprintf("all %d local operations fail", len(m.Ops))
 		}
-		add(t, func(r *sweep.Row) sweep.Rate { return r.All })
+		out = append(out, metric{t, "all", func(r *sweep.Row) sweep.Rate { return r.All }})
+	}
+	return out
+}
+
+// latencyMetrics are each local operation's latency percentiles.
+func latencyMetrics(m *sweep.Meta) []metric {
+	var out []metric
+	for _, pc := range percentiles {
+		for i := range m.Ops {
+			out = append(out, metric{opTitle(m.Ops, i) + ": " + pc.name, m.Ops[i].Name, func(r *sweep.Row) sweep.Rate {
+				return sweep.Rate{P: pc.get(r.Ops[i]), Lo: math.NaN(), Hi: math.NaN()}
+			}})
+		}
+	}
+	return out
+}
+
+var percentiles = []struct {
+	name string
+	get  func(o sweep.OpStats) float64
+}{
+	{"p50", func(o sweep.OpStats) float64 { return o.P50 }},
+	{"p90", func(o sweep.OpStats) float64 { return o.P90 }},
+	{"p99", func(o sweep.OpStats) float64 { return o.P99 }},
+}
+
+// overlapping reports whether, in some panel of metrics, two policies'
+// curves coincide: the same points, values within tol (relative to the
+// larger value if relative is set).
+func overlapping(res *sweep.Results, c combo, ms []metric, tol float64, relative bool) bool {
+	pols := res.Meta.Policies
+	for _, mt := range ms {
+		cs := curves(&res.Meta, c.rows, mt.get)
+		for i, a := range pols {
+			for _, b := range pols[i+1:] {
+				if ca, cb := cs[a], cs[b]; ca != nil && cb != nil && len(ca.x) > 0 && coincide(ca, cb, tol, relative) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+func coincide(a, b *curve, tol float64, relative bool) bool {
+	if !slices.Equal(a.x, b.x) {
+		return false
+	}
+	for k := range a.y {
+		d, scale := math.Abs(a.y[k]-b.y[k]), 1.0
+		if relative {
+			scale = math.Max(math.Abs(a.y[k]), math.Abs(b.y[k]))
+		}
+		if d > tol*scale {
+			return false
+		}
+	}
+	return true
+}
+
+// noteEmpty marks a panel with no data, so an empty chart says why it is
+// empty instead of looking like a drawing error.
+func noteEmpty(p *plot.Plot, why string) {
+	p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = 0, 1, 0, 1
+	p.Y.Scale, p.Y.Tick.Marker = plot.LinearScale{}, niceTicks{}
+	l, err := plotter.NewLabels(plotter.XYLabels{XYs: plotter.XYs{{X: 0.5, Y: 0.5}}, Labels: []string{"no data: " + why}})
+	if err != nil {
+		return
+	}
+	l.TextStyle[0] = textStyle(10)
+	l.TextStyle[0].XAlign, l.TextStyle[0].YAlign = draw.XCenter, draw.YCenter
+	l.TextStyle[0].Color = color.Gray{Y: 90}
+	p.Add(l)
+}
+
+// emptyWhy says why a panel of c has no curve, or "" if it has one.
+func emptyWhy(c combo, cs map[string]*curve) string {
+	if len(c.rows) == 0 {
+		return "no grid point finished"
+	}
+	for _, cv := range cs {
+		if len(cv.x) > 0 {
+			return ""
+		}
+	}
+	return "the operation returned in no trial"
+}
+
+func failFigure(res *sweep.Results, c combo) *figure {
+	m := &res.Meta
+	var panels []*plot.Plot
+	for _, mt := range failMetrics(m) {
+		p := newPanel(mt.title, xLabel(m), "P(fails)")
+		cs := curves(m, c.rows, mt.get)
+		drawCurves(p, m.Policies, cs, true)
+		p.Y.Min, p.Y.Max = 0, 1
+		if why := emptyWhy(c, cs); why != "" {
+			noteEmpty(p, why)
+		}
+		panels = append(panels, p)
 	}
 	if len(panels) == 0 {
-		add("(the scenario has no local operations)", func(r *sweep.Row) sweep.Rate { return r.Any })
+		p := newPanel("local operations", xLabel(m), "P(fails)")
+		noteEmpty(p, "the scenario has no server-local operation")
+		panels = append(panels, p)
 	}
 	return &figure{
 		title:    m.Title() + " — failure probability of the server-local operations",
@@ -336,42 +472,215 @@ func failFigure(res *sweep.Results, c combo) *figure {
 	}
 }
 
-func latencyFigure(res *sweep.Results, c combo) *figure {
+// failByPolicyFigure is the fail figure with one column per policy: each
+// panel draws that policy's curve and interval, the other policies'
+// curves thin and grey behind it. Titles name the policy; the y axis
+// names the operation; only the bottom row names the parameter.
+func failByPolicyFigure(res *sweep.Results, c combo) *figure {
 	m := &res.Meta
-	pcts := []struct {
-		name string
-		get  func(o sweep.OpStats) float64
-	}{
-		{"p50", func(o sweep.OpStats) float64 { return o.P50 }},
-		{"p90", func(o sweep.OpStats) float64 { return o.P90 }},
-		{"p99", func(o sweep.OpStats) float64 { return o.P99 }},
+	ms := failMetrics(m)
+	var rows [][]*plot.Plot
+	for k, mt := range ms {
+		cs := curves(m, c.rows, mt.get)
+		var row []*plot.Plot
+		for _, pol := range m.Policies {
+			xl := ""
+			if k == len(ms)-1 {
+				xl = shortXLabel(m)
+			}
+			p := newPanel(pol, xl, "P("+mt.short+" fails)")
+			drawContext(p, m.Policies, cs, pol)
+			drawCurves(p, []string{pol}, map[string]*curve{pol: cs[pol]}, true)
+			p.Y.Min, p.Y.Max = 0, 1
+			if cs[pol] == nil || len(cs[pol].x) == 0 {
+				noteEmpty(p, emptyWhyOr(c, "the operation returned in no trial"))
+			}
+			row = append(row, p)
+		}
+		rows = append(rows, row)
 	}
+	return &figure{
+		title:    m.Title() + " — failure probability, one panel per policy",
+		subtitle: subtitle(m, "shaded: 95% Wilson interval; grey: the other policies; x: "+xLabel(m), c),
+		panels:   rows, panelW: 230,
+	}
+}
+
+// shortXLabel is the parameter's path and unit, for narrow panels.
+func shortXLabel(m *sweep.Meta) string {
+	if vs := m.VaryParams(); len(vs) > 0 {
+		return vs[0].Label()
+	}
+	return xLabel(m)
+}
+
+func emptyWhyOr(c combo, why string) string {
+	if len(c.rows) == 0 {
+		return "no grid point finished"
+	}
+	return why
+}
+
+// drawContext draws every policy but pol thin and grey.
+func drawContext(p *plot.Plot, pols []string, cs map[string]*curve, pol string) {
+	for _, other := range pols {
+		c := cs[other]
+		if other == pol || c == nil || len(c.x) == 0 {
+			continue
+		}
+		pts := make(plotter.XYs, len(c.x))
+		for k := range c.x {
+			pts[k] = plotter.XY{X: c.x[k], Y: c.y[k]}
+		}
+		line := &plotter.Line{XYs: pts}
+		line.LineStyle = draw.LineStyle{Color: color.Gray{Y: 200}, Width: 1}
+		p.Add(line)
+	}
+}
+
+func latencyFigure(res *sweep.Results, c combo, o Options) *figure {
+	m := &res.Meta
 	var panels [][]*plot.Plot
-	for k, pc := range pcts {
+	for k, pc := range percentiles {
 		var row []*plot.Plot
 		for i := range m.Ops {
 			xl := ""
-			if k == len(pcts)-1 {
+			if k == len(percentiles)-1 {
 				xl = xLabel(m)
 			}
 			p := newPanel(opTitle(m.Ops, i)+": "+pc.name, xl, pc.name+" latency (ms)")
 			cs := curves(m, c.rows, func(r *sweep.Row) sweep.Rate {
-				v := pc.get(r.Ops[i])
-				return sweep.Rate{P: v, Lo: math.NaN(), Hi: math.NaN()}
+				return sweep.Rate{P: pc.get(r.Ops[i]), Lo: math.NaN(), Hi: math.NaN()}
 			})
+			if o.LogLatency {
+				floorCurves(cs)
+			}
 			drawCurves(p, m.Policies, cs, false)
-			p.Y.Min = 0
+			latencyAxis(p, o, values(cs))
+			if why := emptyWhy(c, cs); why != "" {
+				noteEmpty(p, why)
+			}
 			row = append(row, p)
 		}
 		panels = append(panels, row)
 	}
 	if len(m.Ops) == 0 {
-		panels = [][]*plot.Plot{{newPanel("(the scenario has no local operations)", xLabel(m), "latency (ms)")}}
+		p := newPanel("local operations", xLabel(m), "latency (ms)")
+		noteEmpty(p, "the scenario has no server-local operation")
+		panels = [][]*plot.Plot{{p}}
 	}
 	return &figure{
 		title:    m.Title() + " — latency of the server-local operations",
-		subtitle: subtitle(m, "latency = return − start of the operation (lsattr: from its stat() to its open()), nearest-rank percentiles", c),
+		subtitle: subtitle(m, latencyNote(o), c),
 		panels:   panels, legend: policyLegend(m.Policies), hasLegend: true,
+	}
+}
+
+func latencyNote(o Options) string {
+	s := "latency = return − start of the operation (lsattr: from its stat() to its open()), nearest-rank percentiles"
+	if o.LogLatency {
+		s += fmt.Sprintf("; log scale, 0 ms drawn at %g ms", LogFloorMs)
+	}
+	return s
+}
+
+// latencyAxis makes p's y axis a latency axis for the values ys: from 0,
+// or logarithmic over the decades the values span (down to LogFloorMs,
+// where latencies of 0 are drawn).
+func latencyAxis(p *plot.Plot, o Options, ys []float64) {
+	if !o.LogLatency {
+		p.Y.Min = 0
+		return
+	}
+	lo, hi := math.Inf(1), LogFloorMs
+	for _, y := range ys {
+		if !math.IsNaN(y) {
+			lo, hi = math.Min(lo, math.Max(y, LogFloorMs)), math.Max(hi, y)
+		}
+	}
+	if math.IsInf(lo, 1) {
+		lo = LogFloorMs
+	}
+	p.Y.Scale = plot.LogScale{}
+	p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+	p.Y.Min = math.Pow(10, math.Floor(math.Log10(lo)))
+	p.Y.Max = math.Pow(10, math.Max(math.Ceil(math.Log10(hi)), math.Log10(p.Y.Min)+1))
+}
+
+// values lists the y values of curves.
+func values(cs map[string]*curve) []float64 {
+	var ys []float64
+	for _, c := range cs {
+		ys = append(ys, c.y...)
+	}
+	return ys
+}
+
+// floorCurves raises values below LogFloorMs to it: a log axis has no 0.
+func floorCurves(cs map[string]*curve) {
+	for _, c := range cs {
+		for k := range c.y {
+			c.y[k] = max(c.y[k], LogFloorMs)
+		}
+	}
+}
+
+// latencyByPolicyFigure is the latency figure with one panel per policy
+// and operation, p50, p90 and p99 as three lines in the policy's colour.
+func latencyByPolicyFigure(res *sweep.Results, c combo, o Options) *figure {
+	m := &res.Meta
+	dashes := [][]vg.Length{nil, {5, 3}, {1.5, 2}}
+	var rows [][]*plot.Plot
+	for i := range m.Ops {
+		var row []*plot.Plot
+		for j, pol := range m.Policies {
+			xl := ""
+			if i == len(m.Ops)-1 {
+				xl = shortXLabel(m)
+			}
+			p := newPanel(pol, xl, m.Ops[i].Name+" "+m.Ops[i].Kind+" latency (ms)")
+			st := styleOf(pol, j)
+			drawn := false
+			var ys []float64
+			for k, pc := range percentiles {
+				cs := curves(m, c.rows, func(r *sweep.Row) sweep.Rate {
+					return sweep.Rate{P: pc.get(r.Ops[i]), Lo: math.NaN(), Hi: math.NaN()}
+				})
+				if o.LogLatency {
+					floorCurves(cs)
+				}
+				cv := cs[pol]
+				if cv == nil || len(cv.x) == 0 {
+					continue
+				}
+				pts := make(plotter.XYs, len(cv.x))
+				for n := range cv.x {
+					pts[n] = plotter.XY{X: cv.x[n], Y: cv.y[n]}
+				}
+				line := &plotter.Line{XYs: pts}
+				line.LineStyle = draw.LineStyle{Color: st.color, Width: 1.8, Dashes: dashes[k]}
+				p.Add(line)
+				drawn = true
+				ys = append(ys, cv.y...)
+			}
+			latencyAxis(p, o, ys)
+			if !drawn {
+				noteEmpty(p, emptyWhyOr(c, "the operation returned in no trial"))
+			}
+			row = append(row, p)
+		}
+		rows = append(rows, row)
+	}
+	l := newLegend()
+	for k, pc := range percentiles {
+		line := &plotter.Line{}
+		line.LineStyle = draw.LineStyle{Color: black, Width: 1.8, Dashes: dashes[k]}
+		l.Add(pc.name, line)
+	}
+	return &figure{
+		title:    m.Title() + " — latency, one panel per policy",
+		subtitle: subtitle(m, latencyNote(o)+"; x: "+xLabel(m), c),
+		panels:   rows, legend: l, hasLegend: true, panelW: 230,
 	}
 }
 
@@ -387,6 +696,9 @@ func staleFigure(res *sweep.Results, c combo) *figure {
 		}
 	}
 	p.Y.Min, p.Y.Max = 0, min(top, 1)
+	if why := emptyWhy(c, cs); why != "" {
+		noteEmpty(p, strings.Replace(why, "the operation returned in no trial", "no trial was checked", 1))
+	}
 	return &figure{
 		title:    m.Title() + " — stale reads found by the checker (" + m.Consistency + ")",
 		subtitle: subtitle(m, "shaded: 95% Wilson interval", c),

@@ -52,7 +52,9 @@ func TestWriteAllDrawsEveryFigure(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"fail.png", "fail.svg", "latency.png", "latency.svg", "stale.png", "stale.svg", "cost.png", "cost.svg"}
+	// kernel and seed-getattr-exempt coincide: the by-policy figures too.
+	want := []string{"fail.png", "fail.svg", "fail-by-policy.png", "fail-by-policy.svg", "latency.png", "latency.svg",
+		"latency-by-policy.png", "latency-by-policy.svg", "stale.png", "stale.svg", "cost.png", "cost.svg"}
 	if got := baseNames(paths); !slices.Equal(got, want) {
 		t.Fatalf("wrote %v, want %v", got, want)
 	}
@@ -75,6 +77,13 @@ func TestWriteAllDrawsEveryFigure(t *testing.T) {
 		for _, s := range []string{"bz219278 on linux-6.12", "kernel", "no-write-deleg"} {
 			if !strings.Contains(svg, s) {
 				t.Errorf("%s does not say %q", p, s)
+			}
+		}
+		if strings.Contains(p, "by-policy") {
+			for _, pol := range res.Meta.Policies {
+				if !strings.Contains(svg, ">"+pol+"<") {
+					t.Errorf("%s has no panel titled %s", p, pol)
+				}
 			}
 		}
 		if !strings.Contains(p, "cost") && !strings.Contains(svg, "clients.c1.latency (ms)") {
@@ -157,6 +166,66 @@ func TestDescribe(t *testing.T) {
 	for path, want := range tests {
 		if got := describe(path); got != want {
 			t.Errorf("describe(%q) = %q, want %q", path, got, want)
+		}
+	}
+}
+
+// TestOverlap: curves that coincide are found; curves that differ
+// anywhere are not.
+func TestOverlap(t *testing.T) {
+	a := &curve{x: []float64{0, 1, 2}, y: []float64{0, 0.5, 1}}
+	tests := []struct {
+		b        *curve
+		tol      float64
+		relative bool
+		want     bool
+	}{
+		{&curve{x: []float64{0, 1, 2}, y: []float64{0, 0.5, 1}}, 0.005, false, true},
+		{&curve{x: []float64{0, 1, 2}, y: []float64{0.004, 0.5, 1}}, 0.005, false, true},
+		{&curve{x: []float64{0, 1, 2}, y: []float64{0, 0.6, 1}}, 0.005, false, false},
+		{&curve{x: []float64{0, 1}, y: []float64{0, 0.5}}, 0.005, false, false},
+		{&curve{x: []float64{0, 1, 2}, y: []float64{0, 0.504, 1.009}}, 0.01, true, true},
+	}
+	for i, tt := range tests {
+		if got := coincide(a, tt.b, tt.tol, tt.relative); got != tt.want {
+			t.Errorf("case %d: coincide = %v, want %v", i, got, tt.want)
+		}
+	}
+}
+
+// TestLogLatency: the log-scale option draws latency on a log axis, says
+// so, and where it draws 0.
+func TestLogLatency(t *testing.T) {
+	res := sweepOf(t, func(s *sweep.Spec) { s.Policies = []string{"kernel", "nonblock-wait"} }, "clients.c1.latency=0ms:100ms:50ms")
+	dir := t.TempDir()
+	if _, err := WriteAllOptions(dir, res, Options{LogLatency: true}); err != nil {
+		t.Fatal(err)
+	}
+	svg, _ := os.ReadFile(filepath.Join(dir, "latency.svg"))
+	if !strings.Contains(string(svg), "log scale, 0 ms drawn at 0.001 ms") {
+		t.Error("the latency figure does not say it is log-scale")
+	}
+	lin := t.TempDir()
+	WriteAll(lin, res)
+	if b, _ := os.ReadFile(filepath.Join(lin, "latency.svg")); strings.Contains(string(b), "log scale") {
+		t.Error("the default latency figure claims a log scale")
+	}
+}
+
+// TestEmptyChartsSayWhy: a sweep interrupted before any point finished
+// still draws its figures (merge --allow-partial can produce one), each
+// panel saying why it is empty.
+func TestEmptyChartsSayWhy(t *testing.T) {
+	res := sweepOf(t, nil, "clients.c1.latency=0ms:100ms:50ms")
+	res.Rows, res.Meta.Complete = nil, false
+	dir := t.TempDir()
+	if _, err := WriteAll(dir, res); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"fail.svg", "latency.svg", "stale.svg"} {
+		svg, _ := os.ReadFile(filepath.Join(dir, name))
+		if !strings.Contains(string(svg), "no data: no grid point finished") {
+			t.Errorf("%s does not say why it is empty", name)
 		}
 	}
 }

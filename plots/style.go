@@ -36,6 +36,14 @@ var policyStyles = map[string]style{
 	"cb-getattr-gate":     {blue, []vg.Length{6, 2, 1.5, 2}, draw.CrossGlyph{}},
 	"no-write-deleg":      {black, []vg.Length{1.5, 2}, draw.RingGlyph{}},
 	"exempt-all-local":    {purple, []vg.Length{3, 3}, draw.PlusGlyph{}},
+	// The fixes that exist today (package compare's options): the same
+	// palette, told apart by dash and glyph.
+	"app-retry":       {purple, []vg.Length{8, 2, 2, 2}, draw.TriangleGlyph{}},
+	"blocking-open":   {yellow, []vg.Length{8, 3}, draw.BoxGlyph{}},
+	"mount-v4.0":      {skyBlue, []vg.Length{2, 2}, draw.RingGlyph{}},
+	"leases-disabled": {black, []vg.Length{6, 3}, draw.SquareGlyph{}},
+	"no-deleg":        {black, []vg.Length{6, 3}, draw.SquareGlyph{}},
+	"wronly-writer":   {orange, []vg.Length{1, 3}, draw.PlusGlyph{}},
 }
 
 var spare = []style{

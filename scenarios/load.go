@@ -1,16 +1,19 @@
 package scenarios
 
 import (
+	"bytes"
 	"embed"
 	"encoding"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"reflect"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -25,16 +28,20 @@ var ErrInvalid = errors.New("invalid scenario")
 // Error is a problem in a scenario file: where, which field, what.
 type Error struct {
 	File  string
-	Line  int // 0: the field came from a --set override
+	Line  int // 0: no line (a --set override, or the file as a whole)
 	Field string
 	Msg   string
+	// Override marks a problem in a --set override rather than in the
+	// file.
+	Override bool
 }
 
 func (e *Error) Error() string {
 	loc := e.File
-	if e.Line > 0 {
+	switch {
+	case e.Line > 0:
 		loc += ":" + strconv.Itoa(e.Line)
-	} else {
+	case e.Override:
 		loc += " (--set)"
 	}
 	if e.Field == "" {
@@ -68,11 +75,15 @@ func Names() []string {
 // argument containing a path separator or ending in .yaml or .yml).
 func Open(arg string) (*Source, error) {
 	if strings.ContainsRune(arg, os.PathSeparator) || strings.HasSuffix(arg, ".yaml") || strings.HasSuffix(arg, ".yml") {
-		data, err := os.ReadFile(arg)
+		f, err := os.Open(arg)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
 		}
-		return Parse(arg, data)
+		defer f.Close()
+		if st, err := f.Stat(); err == nil && st.IsDir() {
+			return nil, &Error{File: arg, Msg: "is a directory, not a scenario file"}
+		}
+		return Read(arg, f)
 	}
 	data, err := builtin.ReadFile(arg + ".yaml")
 	if err != nil {
@@ -82,16 +93,64 @@ func Open(arg string) (*Source, error) {
 	return Parse("scenarios/"+arg+".yaml", data)
 }
 
-// Parse reads scenario YAML; file names it in errors.
+// Read reads scenario YAML from r (a file, or standard input for the
+// argument "-"), refusing more than MaxFileSize bytes; file names it in
+// errors.
+func Read(file string, r io.Reader) (*Source, error) {
+	data, err := io.ReadAll(io.LimitReader(r, MaxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %w", ErrInvalid, file, err)
+	}
+	if len(data) > MaxFileSize {
+		return nil, &Error{File: file, Msg: fmt.Sprintf("larger than %d bytes: a scenario file describes a few hosts and their scripts", MaxFileSize)}
+	}
+	return Parse(file, data)
+}
+
+// Parse reads scenario YAML; file names it in errors. The data must be
+// text and hold one YAML document.
 func Parse(file string, data []byte) (*Source, error) {
+	if len(data) > MaxFileSize {
+		return nil, &Error{File: file, Msg: fmt.Sprintf("larger than %d bytes: a scenario file describes a few hosts and their scripts", MaxFileSize)}
+	}
+	if i := bytes.IndexByte(data, 0); i >= 0 || !utf8.Valid(data) {
+		if i < 0 {
+			i = invalidUTF8(data)
+		}
+		return nil, &Error{File: file, Msg: fmt.Sprintf("not a YAML scenario: binary data at byte %d (a scenario file is UTF-8 text)", i)}
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, &Error{File: file, Line: 1, Msg: "empty scenario file"}
+		}
 		return nil, &Error{File: file, Line: yamlErrLine(err), Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
 	}
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
 		return nil, &Error{File: file, Line: 1, Msg: "empty scenario file"}
 	}
+	var next yaml.Node
+	switch err := dec.Decode(&next); {
+	case err == nil:
+		return nil, &Error{File: file, Line: max(next.Line, 1), Msg: "a second YAML document (after ---): a scenario file holds exactly one scenario"}
+	case !errors.Is(err, io.EOF):
+		return nil, &Error{File: file, Line: yamlErrLine(err), Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
+	}
 	return &Source{File: file, root: doc.Content[0]}, nil
+}
+
+// invalidUTF8 returns the offset of the first byte of data that is not
+// valid UTF-8.
+func invalidUTF8(data []byte) int {
+	for i := 0; i < len(data); {
+		r, n := utf8.DecodeRune(data[i:])
+		if r == utf8.RuneError && n <= 1 {
+			return i
+		}
+		i += n
+	}
+	return len(data)
 }
 
 func yamlErrLine(err error) int {
@@ -121,11 +180,11 @@ func cloneNode(n *yaml.Node) *yaml.Node {
 func (s *Source) Set(assign string) error {
 	path, value, ok := strings.Cut(assign, "=")
 	if !ok || path == "" {
-		return &Error{File: s.File, Msg: fmt.Sprintf("override %q is not KEY=VALUE", assign)}
+		return &Error{File: s.File, Override: true, Msg: fmt.Sprintf("override %q is not KEY=VALUE", assign)}
 	}
 	var v yaml.Node
 	if err := yaml.Unmarshal([]byte(value), &v); err != nil {
-		return &Error{File: s.File, Field: path, Msg: fmt.Sprintf("bad value %q: %v", value, err)}
+		return &Error{File: s.File, Override: true, Field: path, Msg: fmt.Sprintf("bad value %q: %v", value, err)}
 	}
 	val := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Value: ""}
 	if len(v.Content) > 0 {
@@ -155,7 +214,7 @@ func (s *Source) Set(assign string) error {
 		case yaml.SequenceNode:
 			j := seqIndex(n, seg)
 			if j < 0 {
-				return &Error{File: s.File, Field: strings.Join(segs[:i+1], "."),
+				return &Error{File: s.File, Override: true, Field: strings.Join(segs[:i+1], "."),
 					Msg: fmt.Sprintf("no element named %q (have: %s)", seg, strings.Join(seqNames(n), ", "))}
 			}
 			if last {
@@ -163,7 +222,7 @@ func (s *Source) Set(assign string) error {
 			}
 			n = n.Content[j]
 		default:
-			return &Error{File: s.File, Field: strings.Join(segs[:i], "."), Msg: "is a value, not a mapping or list"}
+			return &Error{File: s.File, Override: true, Field: strings.Join(segs[:i], "."), Msg: "is a value, not a mapping or list"}
 		}
 	}
 	return nil
@@ -317,19 +376,58 @@ func join(path, key string) string {
 
 // Scenario decodes and validates the source.
 func (s *Source) Scenario() (*Scenario, error) {
+	if err := s.checkLimits(); err != nil {
+		return nil, err
+	}
 	lines := map[string]int{}
 	if err := s.check(s.root, reflect.TypeFor[Spec](), "", lines); err != nil {
+		var e *Error
+		if errors.As(err, &e) && e.Line == 0 {
+			e.Override = true // every node read from the file has a line
+		}
 		return nil, err
 	}
 	var spec Spec
 	if err := s.root.Decode(&spec); err != nil {
 		return nil, &Error{File: s.File, Line: yamlErrLine(err), Msg: err.Error()}
 	}
-	sc := &Scenario{Spec: spec, File: s.File, lines: lines}
+	sc := &Scenario{Spec: spec, File: s.File, lines: lines, src: s.Clone()}
 	if err := sc.validate(); err != nil {
 		return nil, err
 	}
 	return sc, nil
+}
+
+// YAML returns the scenario's source as YAML, with its comments and the
+// --set overrides it was loaded with: what a report shows as "the
+// scenario".
+func (sc *Scenario) YAML() ([]byte, error) {
+	if sc.src == nil {
+		return nil, fmt.Errorf("%s: not loaded from a source", sc.Name())
+	}
+	var b bytes.Buffer
+	enc := yaml.NewEncoder(&b)
+	enc.SetIndent(2)
+	if err := enc.Encode(sc.src.root); err != nil {
+		return nil, fmt.Errorf("%s: %w", sc.Name(), err)
+	}
+	return b.Bytes(), enc.Close()
+}
+
+// With returns the scenario with more --set overrides applied to its
+// source, decoded and validated afresh: the same workload under a change
+// of configuration or application (see package compare's fixes).
+func (sc *Scenario) With(sets ...string) (*Scenario, error) {
+	if sc.src == nil {
+		return nil, fmt.Errorf("%w: %s: not loaded from a source, cannot apply %v", ErrInvalid, sc.Name(), sets)
+	}
+	s := sc.src.Clone()
+	for _, a := range sets {
+		if err := s.Set(a); err != nil {
+			return nil, err
+		}
+	}
+	return s.Scenario()
 }
 
 // Load opens a scenario, applies overrides and validates it.
@@ -338,6 +436,22 @@ func Load(arg string, sets []string) (*Scenario, error) {
 	if err != nil {
 		return nil, err
 	}
+	return src.Load(sets)
+}
+
+// LoadFrom reads a scenario from r (standard input, say), applies
+// overrides and validates it; file names it in errors.
+func LoadFrom(file string, r io.Reader, sets []string) (*Scenario, error) {
+	src, err := Read(file, r)
+	if err != nil {
+		return nil, err
+	}
+	return src.Load(sets)
+}
+
+// Load applies overrides to a copy of the source and validates it.
+func (s *Source) Load(sets []string) (*Scenario, error) {
+	src := s.Clone()
 	for _, a := range sets {
 		if err := src.Set(a); err != nil {
 			return nil, err

@@ -32,9 +32,12 @@ type PolicyOptsSpec struct {
 
 // FileSpec is a file on the server at the start.
 type FileSpec struct {
-	Name   string `yaml:"name"`
-	Exists bool   `yaml:"exists"`
-	Size   int64  `yaml:"size"`
+	Name    string `yaml:"name"`
+	Exists  bool   `yaml:"exists"`
+	Size    int64  `yaml:"size"`
+	Aliased bool   `yaml:"aliased"` // reachable through another filehandle (fi_aliased)
+	Setuid  bool   `yaml:"setuid"`  // S_ISUID or S_ISGID set
+	Dir     bool   `yaml:"dir"`     // the directory the other files live in
 }
 
 // ServerSpec overrides nfsd's timers and processing times.
@@ -46,9 +49,14 @@ type ServerSpec struct {
 	DelegReturnWait Dur       `yaml:"delegreturn_wait"`
 	BlockPeriod     Dur       `yaml:"block_period"`
 	Grace           Dur       `yaml:"grace"`
+	NFSv3           bool      `yaml:"nfsv3"`
+	Started         *Dur      `yaml:"started"`
+	LockdGrace      Dur       `yaml:"lockd_grace"`
 	RPC             *sim.Dist `yaml:"rpc"`
 	CBQueue         *sim.Dist `yaml:"cb_queue"`
 	DelegReturn     *sim.Dist `yaml:"delegreturn"`
+	Setattr         *sim.Dist `yaml:"setattr"`
+	DelegReturnRep  *sim.Dist `yaml:"delegreturn_reply"`
 	Syscall         *sim.Dist `yaml:"syscall"`
 }
 
@@ -71,7 +79,9 @@ type ClientSpec struct {
 	Version           string       `yaml:"version"`
 	CloseFlush        string       `yaml:"close_flush"`
 	Reaction          *sim.Dist    `yaml:"reaction"`
-	Latency           *sim.Dist    `yaml:"latency"` // both channels, unless set per channel
+	Latency           *sim.Dist    `yaml:"latency"`    // both channels, unless set per channel
+	Loss              float64      `yaml:"loss"`       // the client's network: both channels
+	Partitions        []WindowSpec `yaml:"partitions"` // the client's network: both channels
 	Fore              LinkSpec     `yaml:"fore"`
 	Callback          LinkSpec     `yaml:"callback"`
 	CallbackDown      bool         `yaml:"callback_down"` // callback path not up at start
@@ -81,7 +91,14 @@ type ClientSpec struct {
 	DelayMax          Dur          `yaml:"delay_max"`
 	WritebackExpire   Dur          `yaml:"writeback_expire"`
 	WritebackInterval Dur          `yaml:"writeback_interval"`
-	Script            []ClientStep `yaml:"script"`
+	NoAC              bool         `yaml:"noac"`
+	Actimeo           *Dur         `yaml:"actimeo"`
+	ACRegMin          *Dur         `yaml:"acregmin"`
+	ACRegMax          *Dur         `yaml:"acregmax"`
+	// RecallAnswers script the answers to successive CB_RECALLs (the
+	// last repeats): ok, keep, none or an NFS4ERR_* status.
+	RecallAnswers []string     `yaml:"recall_answers"`
+	Script        []ClientStep `yaml:"script"`
 }
 
 // ClientStep is one application call on a client.
@@ -92,6 +109,12 @@ type ClientStep struct {
 	File  string   `yaml:"file"`
 	Flags []string `yaml:"flags"`
 	Bytes int64    `yaml:"bytes"`
+	To    string   `yaml:"to"`    // rename, link: the new name
+	Owner string   `yaml:"owner"` // the open-owner whose descriptor the step uses
+	Deny  string   `yaml:"deny"`  // open: share deny
+	Want  string   `yaml:"want"`  // open: delegation want
+	Set   []string `yaml:"set"`   // setattr: size, mode, times
+	Size  *int64   `yaml:"size"`  // setattr of size: the new size
 }
 
 // LocalSpec is a process (or a shell running commands) on the server.
@@ -109,6 +132,22 @@ type LocalStep struct {
 	Startup *sim.Dist `yaml:"startup"`
 	Bytes   int64     `yaml:"bytes"`
 	Retry   RetrySpec `yaml:"retry"`
+	Poll    *PollSpec `yaml:"poll"`
+	Hold    Dur       `yaml:"hold"`
+	For     Dur       `yaml:"for"`
+	To      string    `yaml:"to"`   // local-rename, local-link: the new name
+	Size    *int64    `yaml:"size"` // truncate: the new size
+	// Blocking: lsattr or nginx opens without O_NONBLOCK (a patched
+	// program).
+	Blocking bool `yaml:"blocking"`
+}
+
+// PollSpec repeats a local operation's system call until it gives a
+// result.
+type PollSpec struct {
+	Until   string `yaml:"until"`
+	Every   Dur    `yaml:"every"`
+	Timeout Dur    `yaml:"timeout"`
 }
 
 // RetrySpec is an application retry loop.
@@ -132,6 +171,8 @@ type ExpectSpec struct {
 	LatencyMin *Dur    `yaml:"latency_min"`
 	LatencyMax *Dur    `yaml:"latency_max"`
 	Attempts   *int    `yaml:"attempts"`
+	Deleg      string  `yaml:"deleg"` // an OPEN's granted delegation
+	Why        string  `yaml:"why"`   // an OPEN's OPEN_DELEGATE_NONE_EXT reason
 	// Count expectations: how often an event or a request happened.
 	Count string `yaml:"count"`
 	Eq    *int   `yaml:"eq"`

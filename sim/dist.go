@@ -51,8 +51,66 @@ const (
 // Fixed returns the constant distribution d.
 func Fixed(d model.Time) Dist { return Dist{kind: distFixed, a: float64(d)} }
 
-// ParseDist parses the text form of a distribution.
+// MaxDelay is the largest duration a distribution may draw. A sampled
+// delay is added to the clock, so an unbounded one (lognormal:3ms,1e308)
+// would overflow model.Time and run the clock backwards. A day is far
+// beyond any latency, processing or start-up time delegsim models, and
+// far below the ~292 years model.Time holds, so adding one to any time a
+// run reaches (sim's MaxTime) cannot overflow.
+const MaxDelay = model.Time(24 * time.Hour)
+
+// tailZ is the standard normal quantile beyond which a draw counts as
+// impossible when bounding a distribution: P(Z > 6) ≈ 1e-9. Draws past
+// MaxDelay are clamped (Sample), so the bound decides only what is
+// rejected as a mistake, not what is safe.
+const tailZ = 6.0
+
+// ParseDist parses the text form of a distribution. It refuses
+// parameters whose draws could exceed MaxDelay (past the 1e-9 tail of
+// an unbounded family).
 func ParseDist(s string) (Dist, error) {
+	d, err := parseDist(s)
+	if err != nil {
+		return Dist{}, err
+	}
+	if err := d.checkRange(); err != nil {
+		return Dist{}, err
+	}
+	return d, nil
+}
+
+// checkRange reports parameters whose draws can exceed MaxDelay.
+func (d Dist) checkRange() error {
+	limit := float64(MaxDelay)
+	var hi float64 // the largest draw that counts, see tailZ
+	var fix string
+	switch d.kind {
+	case distZero, distFixed:
+		hi, fix = d.a, fmt.Sprintf("a delay must be at most %v", MaxDelay)
+	case distUniform:
+		hi, fix = d.b, fmt.Sprintf("MAX must be at most %v", MaxDelay)
+	case distNormal:
+		hi, fix = d.a+tailZ*d.b, fmt.Sprintf("MEAN + 6 × SD must be at most %v", MaxDelay)
+	case distLognormal:
+		hi = d.a * math.Exp(tailZ*d.b)
+		fix = fmt.Sprintf("median × e^(6 × sigma) must be at most %v: with median %v, sigma at most %.3g",
+			MaxDelay, model.Time(d.a), math.Log(limit/math.Max(d.a, 1))/tailZ)
+	case distExponential:
+		hi = d.a * math.Log(1e9)
+		fix = fmt.Sprintf("the mean must be at most %v", model.Time(limit/math.Log(1e9)).Round(time.Second))
+	case distEmpirical:
+		for _, x := range d.samples {
+			hi = math.Max(hi, float64(x))
+		}
+		fix = fmt.Sprintf("every value must be at most %v", MaxDelay)
+	}
+	if hi > limit || math.IsNaN(hi) {
+		return fmt.Errorf("%s can draw delays beyond %v (allowed: 0 to %v): %s", d, MaxDelay, MaxDelay, fix)
+	}
+	return nil
+}
+
+func parseDist(s string) (Dist, error) {
 	s = strings.TrimSpace(s)
 	kind, args, found := strings.Cut(s, ":")
 	if !found {
@@ -156,7 +214,7 @@ func parseDur(s string) (model.Time, error) {
 	return d, nil
 }
 
-// Sample draws one value.
+// Sample draws one value, in [0, MaxDelay].
 func (d Dist) Sample(r *rand.Rand) model.Time { return d.sample(r) }
 
 // sample is Sample without copying d, for the engine's every event.
@@ -167,14 +225,20 @@ func (d *Dist) sample(r *rand.Rand) model.Time {
 	case distUniform:
 		return model.Time(d.a + r.Float64()*(d.b-d.a))
 	case distNormal:
-		return model.Time(math.Max(0, d.a+r.NormFloat64()*d.b))
+		return clamp(d.a + r.NormFloat64()*d.b)
 	case distLognormal:
-		return model.Time(d.a * math.Exp(r.NormFloat64()*d.b))
+		return clamp(d.a * math.Exp(r.NormFloat64()*d.b))
 	case distExponential:
-		return model.Time(r.ExpFloat64() * d.a)
+		return clamp(r.ExpFloat64() * d.a)
 	default: // empirical
 		return d.samples[r.IntN(len(d.samples))]
 	}
+}
+
+// clamp converts a draw of an unbounded family to a time in [0,
+// MaxDelay]: converting a float beyond int64's range is undefined in Go.
+func clamp(x float64) model.Time {
+	return model.Time(math.Max(0, math.Min(x, float64(MaxDelay))))
 }
 
 // Median is the distribution's median: the value untimed explorers and

@@ -29,6 +29,15 @@ func TestParseDist(t *testing.T) {
 		{"lognormal:3ms,NaN", "error: sigma"},
 		{"normal:20ms", "error: two parameters"},
 		{"gamma:1ms", "error: unknown distribution"},
+		// Issue 16: draws that overflow model.Time ran the clock backwards.
+		{"lognormal:3ms,1e308", "error: can draw delays beyond 24h0m0s (allowed: 0 to 24h0m0s): median × e^(6 × sigma) must be at most 24h0m0s: with median 3ms, sigma at most 2.86"},
+		{"lognormal:3ms,2.8", "lognormal:3ms,2.8"},
+		{"25h", "error: a delay must be at most 24h0m0s"},
+		{"uniform:0..25h", "error: MAX must be at most 24h"},
+		{"normal:1h,4h", "error: MEAN + 6 × SD"},
+		{"exponential:2h", "error: the mean must be at most 1h9m29s"},
+		{"exponential:1h", "exponential:1h0m0s"},
+		{"empirical:1ms,9999h", "error: every value must be at most 24h"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
@@ -139,4 +148,48 @@ func ExampleParseDist() {
 	r := NewStreams(1).Get("example")
 	fmt.Println(d, d.Median(), d.Sample(r) > 0)
 	// Output: lognormal:3ms,0.3 3ms true
+}
+
+// TestSamplesStayInRange: whatever the parameters (even ones ParseDist
+// refuses), a draw is a time in [0, MaxDelay], never an overflowed,
+// negative one.
+func TestSamplesStayInRange(t *testing.T) {
+	r := NewStreams(1).Get("range")
+	for _, d := range []Dist{
+		{kind: distLognormal, a: 3e6, b: 1e308},
+		{kind: distLognormal, a: 1e300, b: 1},
+		{kind: distNormal, a: 0, b: 1e300},
+		{kind: distExponential, a: 1e300},
+	} {
+		for range 1000 {
+			if x := d.Sample(r); x < 0 || x > MaxDelay {
+				t.Fatalf("%v drew %v", d, x)
+			}
+		}
+	}
+}
+
+// FuzzParseDist: a distribution that parses draws only times in [0,
+// MaxDelay], and its text form parses back to the same distribution.
+func FuzzParseDist(f *testing.F) {
+	for _, s := range []string{"20ms", "0", "uniform:10ms..30ms", "normal:20ms,5ms", "lognormal:3ms,0.4",
+		"lognormal:3ms,1e308", "exponential:10ms", "empirical:1ms,2ms,5ms", "fixed:24h", "normal:1h,3h"} {
+		f.Add(s)
+	}
+	r := NewStreams(1).Get("fuzz")
+	f.Fuzz(func(t *testing.T, s string) {
+		d, err := ParseDist(s)
+		if err != nil {
+			return
+		}
+		for range 50 {
+			if x := d.Sample(r); x < 0 || x > MaxDelay {
+				t.Fatalf("%q drew %v", s, x)
+			}
+		}
+		back, err := ParseDist(d.String())
+		if err != nil || back.String() != d.String() {
+			t.Fatalf("%q: String %q parses to %v, %v", s, d.String(), back, err)
+		}
+	})
 }

@@ -378,6 +378,11 @@ func (e *Engine) reset(cfg Config) {
 // push queues an event at time at and returns it for the caller to fill
 // in; the pointer is good until the next push.
 func (e *Engine) push(at model.Time, kind evKind, actor model.ActorID) *event {
+	if at < e.now {
+		// An invariant, not an input check: dists are bounded (MaxDelay)
+		// and timers are clamped to now, so only a bug gets here.
+		panic(fmt.Sprintf("sim: time went backwards: an event for actor %d queued at %v, before the clock's %v", actor, at, e.now))
+	}
 	if e.seq >= maxSeq {
 		e.renumber()
 	}
@@ -582,6 +587,8 @@ func (e *Engine) send(m *model.Message) {
 		link = &cn.Callback
 	}
 	switch {
+	case fromServer && m.Reply && m.Kind == model.MsgDelegReturn:
+		at += e.sample(&e.cfg.Server.DelegReturnReply, &e.proc)
 	case fromServer && m.Reply:
 		at += e.sample(&e.cfg.Server.RPC, &e.proc)
 	case fromServer: // a callback leaves through nfsd's callback workqueue
@@ -602,9 +609,16 @@ func (e *Engine) send(m *model.Message) {
 	at += e.sample(&link.Latency, &cs.lazyRand)
 	if m.Kind == model.MsgDelegReturn && !m.Reply {
 		at += e.sample(&e.cfg.Server.DelegReturn, &e.proc)
+		if m.Flags&model.FlagSetattrTimes != 0 {
+			at += e.sample(&e.cfg.Server.Setattr, &e.proc)
+		}
 	}
-	at = max(at, cs.last)
-	cs.last = at
+	fifo := cs // the connection's order; the draws stay the channel's own
+	if cn.SharedConn && ch == model.ChanCallback {
+		fifo = e.channel(client, model.ChanFore, fromServer)
+	}
+	at = max(at, fifo.last)
+	fifo.last = at
 	e.deliver(at, m)
 }
 

@@ -105,7 +105,9 @@ locals:
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Dropped == 0 || res.EventCount(model.EvCBPathDown) != 1 {
+	// Each lost CB_RECALL marks the v4.2 backchannel faulty; the client's
+	// session reset brings it up and the resent recall is lost again.
+	if res.Dropped == 0 || res.EventCount(model.EvCBPathDown) == 0 {
 		t.Fatalf("dropped %d, cb-path-down %d", res.Dropped, res.EventCount(model.EvCBPathDown))
 	}
 }

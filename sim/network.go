@@ -60,14 +60,27 @@ type ClientNet struct {
 	// CrashAt crashes the client host at this time, if HasCrash.
 	CrashAt  model.Time
 	HasCrash bool
+	// SharedConn: callbacks travel on the fore channel's TCP connection
+	// (the NFSv4.1+ backchannel, RFC 8881 §2.10.3.1), so each direction
+	// keeps one order for requests, replies and callbacks alike. A v4.0
+	// client's callbacks have a connection of their own.
+	SharedConn bool
 }
 
-// ServerTiming is the server's processing time.
+// ServerTiming is the server's processing time. A request's state change
+// takes effect when it arrives and its reply leaves RPC later, except for
+// DELEGRETURN, whose cost is split around the lease removal where nfsd
+// spends it: the compound's operations before DELEGRETURN
+// (SEQUENCE, PUTFH, GETATTR; plus SETATTR of delegated times, with the
+// metadata commit of a sync export) delay the removal, and only encoding
+// the reply follows it.
 type ServerTiming struct {
-	RPC         Dist // from a request's arrival to its reply
-	CBQueue     Dist // from nfsd's decision to recall to CB_RECALL on the wire (callback workqueue)
-	DelegReturn Dist // extra time to process DELEGRETURN and remove the lease
-	Syscall     Dist // a local system call's round trip into the VFS
+	RPC              Dist // from a request's arrival to its reply
+	CBQueue          Dist // from nfsd's decision to recall to CB_RECALL on the wire (callback workqueue)
+	DelegReturn      Dist // DELEGRETURN's compound up to generic_delete_lease
+	Setattr          Dist // the SETATTR of delegated times in a DELEGRETURN compound (nfsd_setattr, commit_metadata)
+	DelegReturnReply Dist // from the lease removal to DELEGRETURN's reply leaving
+	Syscall          Dist // a local system call's round trip into the VFS
 }
 
 // channelState keeps a direction of a link in order: TCP delivers in

@@ -101,8 +101,15 @@ func (r *Row) record() []string {
 	return append(rec, strconv.Itoa(r.Unfinished))
 }
 
-// WriteCSV writes rows as results.csv.
+// WriteCSV writes rows as results.csv: a comment line naming the
+// delegsim that computed them ("# delegsim v1.2.0"; CSV readers skip it
+// with comment='#'), the header, then the rows.
 func WriteCSV(w io.Writer, m *Meta, rows []Row) error {
+	if m.Version != "" {
+		if _, err := fmt.Fprintf(w, "# delegsim %s\n", strings.ReplaceAll(m.Version, "\n", " ")); err != nil {
+			return err
+		}
+	}
 	cw := csv.NewWriter(w)
 	cw.Write(Columns(m))
 	for i := range rows {
@@ -115,6 +122,7 @@ func WriteCSV(w io.Writer, m *Meta, rows []Row) error {
 // ReadCSV reads results.csv written for the sweep m, checking its header.
 func ReadCSV(r io.Reader, name string, m *Meta) ([]Row, error) {
 	cr := csv.NewReader(r)
+	cr.Comment = '#'
 	want := Columns(m)
 	cr.FieldsPerRecord = len(want)
 	recs, err := cr.ReadAll()

@@ -235,9 +235,9 @@ func ParseShard(s string) (Shard, error) {
 func (s Shard) validate() error {
 	switch {
 	case s.Count < 1:
-		return fmt.Errorf("N must be >= 1, got %d", s.Count)
+		return fmt.Errorf("the shard count N must be >= 1, got %d", s.Count)
 	case s.Index < 0 || s.Index >= s.Count:
-		return fmt.Errorf("I must be in [0, %d), got %d (shards count from 0)", s.Count, s.Index)
+		return fmt.Errorf("the shard index I must be in [0, %d), got %d (shards count from 0)", s.Count, s.Index)
 	}
 	return nil
 }

@@ -61,6 +61,9 @@ func Merge(dirs []string, allowPartial bool) (*Results, error) {
 	complete := true
 	for i, r := range parts {
 		m := &r.Meta
+		if m.Version != first.Version {
+			return nil, invalidf("%s was computed by delegsim %s, %s by %s: shards must come from one version", dirs[0], first.Version, dirs[i], m.Version)
+		}
 		if !first.sameSweep(m) {
 			return nil, invalidf("%s and %s are not shards of the same sweep (their %s differ beyond the shard)", dirs[0], dirs[i], MetaFile)
 		}

@@ -22,6 +22,9 @@ const (
 // shards belong together and figures can say what they show. It is
 // written as sweep.json next to results.csv.
 type Meta struct {
+	// Version is the delegsim that computed the results; shards of
+	// different versions are not merged.
+	Version     string   `json:"delegsim_version,omitempty"`
 	Format      int      `json:"format"`
 	Scenario    string   `json:"scenario"`      // as given: a built-in name or a path
 	Name        string   `json:"scenario_name"` // the scenario's own name
@@ -39,6 +42,9 @@ type Meta struct {
 	// Complete is false when the run was interrupted: results.csv then
 	// holds only the points that finished.
 	Complete bool `json:"complete"`
+	// Variants describes the rows (after Policies' own) that run with
+	// their own overrides or a policy value; see Spec.Variants.
+	Variants []VariantMeta `json:"variants,omitempty"`
 
 	vary []Vary
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/delegsim/delegsim/checker"
+	"github.com/delegsim/delegsim/internal/version"
 	"github.com/delegsim/delegsim/model"
 	"github.com/delegsim/delegsim/scenarios"
 )
@@ -26,6 +27,29 @@ type Spec struct {
 	Trials      int      // per point and policy
 	Seed        uint64   // base seed; trial seeds are derived from it
 	Consistency string   // stale-read check: "close-to-open", "linearizable" or "none"
+	// Variants are rows beyond Policies, each with its own overrides and
+	// policy: a fix that changes the workload or the configuration (an
+	// application retry, an NFSv4.0 mount), or a policy given as a value
+	// (a policy file). They come after the Policies' rows.
+	Variants []Variant
+}
+
+// Variant is a row of a sweep that runs the scenario with more overrides
+// or a policy value.
+type Variant struct {
+	Name string   // the row's name; unique among the sweep's rows
+	Sets []string // applied after Spec.Sets, before the point's --vary values
+	// Policy names a built-in policy ("" = kernel); Value, if set, is used
+	// instead.
+	Policy string
+	Value  model.Policy
+}
+
+// VariantMeta records a variant in sweep.json.
+type VariantMeta struct {
+	Name   string   `json:"name"`
+	Sets   []string `json:"sets"`
+	Policy string   `json:"policy"`
 }
 
 // Default returns the built-in sweep, the bz219278 question: how often do
@@ -70,12 +94,13 @@ type Plan struct {
 	check  bool
 }
 
-// point is one grid point's scenario, resolved once per policy.
+// point is one grid point's scenario, resolved once per row.
 type point struct {
 	index    int
 	x        []float64
-	sc       *scenarios.Scenario
-	resolved []scenarios.Resolved // per Plan.pols
+	sc       *scenarios.Scenario   // the scenario with Spec.Sets and the point's values
+	rows     []*scenarios.Scenario // per Plan.pols: sc, or a variant's own
+	resolved []scenarios.Resolved  // per Plan.pols
 }
 
 // NewPlan validates spec and builds every grid point. Errors wrap
@@ -85,7 +110,7 @@ func NewPlan(spec Spec) (*Plan, error) {
 	if spec.Trials < 1 {
 		return nil, invalidf("--trials must be >= 1, got %d", spec.Trials)
 	}
-	pols, err := checkPolicies(spec.Policies)
+	pols, err := checkPolicies(spec.Policies, spec.Variants)
 	if err != nil {
 		return nil, err
 	}
@@ -122,14 +147,21 @@ func NewPlan(spec Spec) (*Plan, error) {
 	}
 	sc := p.points[0].sc
 	p.Meta = Meta{
-		Format: FormatVersion, Scenario: spec.Scenario, Name: sc.Name(),
-		Profile: p.points[0].resolved[0].Profile.Name, Policies: slices.Clone(spec.Policies),
+		Version: version.String(), Format: FormatVersion, Scenario: spec.Scenario, Name: sc.Name(),
+		Profile: p.points[0].resolved[0].Profile.Name, Policies: rowNames(spec),
 		Baseline: Baseline, Sets: append([]string{}, spec.Sets...), Trials: spec.Trials, Seed: spec.Seed,
 		Consistency: cons, Points: n, Shard: Whole, Complete: true,
 		Vary: []string{},
 	}
 	for _, v := range spec.Vary {
 		p.Meta.Vary = append(p.Meta.Vary, v.String())
+	}
+	for _, v := range spec.Variants {
+		pol := v.Policy
+		if v.Value != nil {
+			pol = v.Value.Name()
+		}
+		p.Meta.Variants = append(p.Meta.Variants, VariantMeta{Name: v.Name, Sets: append([]string{}, v.Sets...), Policy: pol})
 	}
 	p.Meta.vary = slices.Clone(spec.Vary)
 	p.Meta.Ops = append([]OpMeta{}, localOps(sc)...)
@@ -140,8 +172,8 @@ func NewPlan(spec Spec) (*Plan, error) {
 	return p, nil
 }
 
-func checkPolicies(names []string) ([]string, error) {
-	if len(names) == 0 {
+func checkPolicies(names []string, variants []Variant) ([]string, error) {
+	if len(names)+len(variants) == 0 {
 		return nil, invalidf("--policies is empty (built-ins: %s)", strings.Join(model.PolicyNames(), ", "))
 	}
 	seen := map[string]bool{}
@@ -154,11 +186,40 @@ func checkPolicies(names []string) ([]string, error) {
 		}
 		seen[n] = true
 	}
+	for _, v := range variants {
+		if v.Name == "" || v.Name == Baseline && !seen[Baseline] {
+			return nil, invalidf("a variant needs a name other than %q", Baseline)
+		}
+		if seen[v.Name] {
+			return nil, invalidf("two rows named %q", v.Name)
+		}
+		seen[v.Name] = true
+		if v.Value == nil && v.Policy != "" {
+			if _, err := model.LookupPolicy(v.Policy, model.PolicyOptions{}); err != nil {
+				return nil, invalidf("variant %s: %v", v.Name, err)
+			}
+		}
+	}
 	pols := slices.Clone(names)
+	for _, v := range variants {
+		pols = append(pols, v.Name)
+	}
 	if !seen[Baseline] {
 		pols = append(pols, Baseline)
 	}
 	return pols, nil
+}
+
+// rowNames lists the rows of a sweep: its policies, then its variants.
+func rowNames(spec Spec) []string {
+	names := slices.Clone(spec.Policies)
+	for _, v := range spec.Variants {
+		names = append(names, v.Name)
+	}
+	if names == nil {
+		names = []string{}
+	}
+	return names
 }
 
 func checkPaths(spec Spec) error {
@@ -173,42 +234,83 @@ func checkPaths(spec Spec) error {
 		}
 		seen[v.Path] = "another --vary"
 	}
+	for _, va := range spec.Variants {
+		for _, s := range va.Sets {
+			path, _, _ := strings.Cut(s, "=")
+			if by := seen[path]; by == "another --vary" {
+				return invalidf("%s sets %s, which the grid varies", va.Name, path)
+			}
+		}
+	}
 	return nil
 }
 
 // buildPoint applies the sets and point i's values to a clone of the
-// source and resolves every policy.
+// source and resolves every row: policies on that scenario, variants on
+// their own, with their overrides applied before the point's values.
 func buildPoint(src *scenarios.Source, spec Spec, i int, pols []string) (*point, error) {
-	s := src.Clone()
-	for _, a := range spec.Sets {
-		if err := s.Set(a); err != nil {
-			return nil, err
-		}
-	}
 	pt := &point{index: i, x: make([]float64, len(spec.Vary))}
-	rest := i
-	for k := len(spec.Vary) - 1; k >= 0; k-- {
-		v := spec.Vary[k]
-		j := rest % len(v.Values)
-		rest /= len(v.Values)
-		pt.x[k] = v.Values[j]
-		if err := s.Set(v.Set(j)); err != nil {
-			return nil, err
+	build := func(extra []string) (*scenarios.Scenario, error) {
+		s := src.Clone()
+		for _, a := range append(slices.Clone(spec.Sets), extra...) {
+			if err := s.Set(a); err != nil {
+				return nil, err
+			}
 		}
+		rest := i
+		for k := len(spec.Vary) - 1; k >= 0; k-- {
+			v := spec.Vary[k]
+			j := rest % len(v.Values)
+			rest /= len(v.Values)
+			pt.x[k] = v.Values[j]
+			if err := s.Set(v.Set(j)); err != nil {
+				return nil, err
+			}
+		}
+		sc, err := s.Scenario()
+		if err != nil {
+			return nil, fmt.Errorf("grid point %s: %w", pointName(spec.Vary, pt.x), err)
+		}
+		return sc, nil
 	}
-	sc, err := s.Scenario()
+	sc, err := build(nil)
 	if err != nil {
-		return nil, fmt.Errorf("grid point %s: %w", pointName(spec.Vary, pt.x), err)
+		return nil, err
 	}
 	pt.sc = sc
+	variants := map[string]Variant{}
+	for _, v := range spec.Variants {
+		variants[v.Name] = v
+	}
 	for _, name := range pols {
-		r, err := sc.Resolve(scenarios.Options{Profile: spec.Profile, Policy: name})
+		o := scenarios.Options{Profile: spec.Profile, Policy: name}
+		row := sc
+		if v, ok := variants[name]; ok {
+			o.Policy, o.PolicyValue = firstNonEmpty(v.Policy, "kernel"), v.Value
+			if len(v.Sets) > 0 {
+				if row, err = build(v.Sets); err != nil {
+					return nil, fmt.Errorf("%s: %w", v.Name, err)
+				}
+				if !slices.Equal(localOps(row), localOps(sc)) {
+					return nil, invalidf("%s changes the scenario's local operations: its rows could not share columns", v.Name)
+				}
+			}
+		}
+		r, err := row.Resolve(o)
 		if err != nil {
 			return nil, err
 		}
+		pt.rows = append(pt.rows, row)
 		pt.resolved = append(pt.resolved, r)
 	}
 	return pt, nil
+}
+
+func firstNonEmpty(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }
 
 func pointName(vs []Vary, x []float64) string {

@@ -23,6 +23,9 @@ type RunOptions struct {
 	// Progress, if set, is called from one goroutine after each batch of
 	// trials with the trials done so far and the total.
 	Progress func(done, total int)
+	// Skip, if set, names grid points not to run (those an interrupted
+	// run already finished, for Resume); the results then lack them.
+	Skip func(point int) bool
 }
 
 // chunkTrials is how many trials a worker takes at a time: large enough
@@ -97,6 +100,9 @@ func (p *Plan) Run(ctx context.Context, o RunOptions) *Results {
 	var pts []*point
 	for _, i := range sh.Points(len(p.points)) {
 		pt := p.points[i]
+		if o.Skip != nil && o.Skip(i) {
+			continue
+		}
 		pts = append(pts, pt)
 		for k := range p.pols {
 			c := &cell{opFail: make([]int, len(p.Meta.Ops))}
@@ -184,7 +190,7 @@ func (r *runner) runJob(rn *sim.Runner, j job) {
 	base := opBase(p.Meta.Ops)
 	failed := make([]bool, len(p.Meta.Ops))
 	for t := j.lo; t < j.hi; t++ {
-		res := rn.Run(j.pt.sc.Config(withSeed(j.pt.resolved[j.pol], TrialSeed(p.Meta.Seed, j.pt.index, t)), scenarios.Options{}))
+		res := rn.Run(j.pt.rows[j.pol].Config(withSeed(j.pt.resolved[j.pol], TrialSeed(p.Meta.Seed, j.pt.index, t)), scenarios.Options{}))
 		for k := range failed {
 			failed[k] = true // an operation that never ran failed
 			lat[k][t] = math.NaN()

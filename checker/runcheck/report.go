@@ -152,6 +152,9 @@ func (rep *Report) WriteText(w io.Writer, replay func(seed uint64) string) error
 	if len(findings) > 0 {
 		fmt.Fprintf(&b, "; findings: %s", strings.Join(findings, ", "))
 	}
+	if rep.Interrupted {
+		fmt.Fprintf(&b, "; INTERRUPTED after %d of %d runs", rep.Runs, rep.Asked)
+	}
 	b.WriteString("\n")
 	_, err := io.WriteString(w, b.String())
 	return err

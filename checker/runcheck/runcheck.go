@@ -10,6 +10,7 @@
 package runcheck
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -40,6 +41,13 @@ type Options struct {
 	Consistency []checker.Consistency
 	Timeout     time.Duration // per run and model; 0 means DefaultTimeout
 	Workers     int           // parallel runs; 0 means GOMAXPROCS
+	// Context, if set, stops the check early: no run starts once it is
+	// done, and the report covers the runs before the first one that did
+	// not (Report.Runs says how many, Report.Interrupted that it stopped).
+	Context context.Context
+	// Progress, if set, is called after each run from the goroutine that
+	// ran it; it must be safe for concurrent use.
+	Progress func()
 }
 
 // Kinds of property.
@@ -83,6 +91,10 @@ type Report struct {
 	// Notes explain verdicts, such as a history that violates
 	// linearizability but holds under close-to-open.
 	Notes []string `json:"notes,omitempty"`
+	// Interrupted: Options.Context stopped the check before all the runs
+	// asked for (Asked); Runs counts those that were made.
+	Interrupted bool `json:"interrupted,omitempty"`
+	Asked       int  `json:"runs_asked,omitempty"`
 
 	sc   *scenarios.Scenario
 	opts Options
@@ -145,10 +157,20 @@ func Check(sc *scenarios.Scenario, o Options) (*Report, error) {
 	rep := &Report{Scenario: sc.Name(), Policy: r.Policy.Name(), Profile: r.Profile.Name, Runs: o.Runs,
 		Seed: r.Seed, sc: sc, opts: o}
 
+	ctx := o.Context
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	results := make([]runResult, o.Runs)
-	parallel.For(o.Runs, o.Workers, func(i int) {
+	done := parallel.ForContext(ctx, o.Runs, o.Workers, func(i int) {
 		results[i] = checkRun(sc, r, o, r.Seed+uint64(i))
+		if o.Progress != nil {
+			o.Progress()
+		}
 	})
+	if done < o.Runs {
+		results, rep.Runs, rep.Interrupted, rep.Asked = results[:done], done, true, o.Runs
+	}
 
 	rep.aggregate(results)
 	return rep, nil

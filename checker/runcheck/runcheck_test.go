@@ -2,8 +2,11 @@ package runcheck
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/delegsim/delegsim/checker"
@@ -266,5 +269,42 @@ func BenchmarkCheck100Runs(b *testing.B) {
 		if _, err := Check(sc, Options{Runs: 100}); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestInterruptedCheckCoversAPrefix: a check whose context is cancelled
+// mid-way reports on the runs made, seeds Seed..Seed+Runs-1, and says it
+// was interrupted; the verdicts are those of a check of that many runs.
+func TestInterruptedCheckCoversAPrefix(t *testing.T) {
+	sc, err := scenarios.Load("dirty-recall-stale-read", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var n atomic.Int32
+	rep, err := Check(sc, Options{Runs: 200, Workers: 2, Context: ctx, Progress: func() {
+		if n.Add(1) == 10 {
+			cancel()
+		}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.Interrupted || rep.Asked != 200 || rep.Runs < 10 || rep.Runs >= 200 {
+		t.Fatalf("interrupted %v, %d of %d runs", rep.Interrupted, rep.Runs, rep.Asked)
+	}
+	full, err := Check(sc, Options{Runs: rep.Runs, Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := json.Marshal(rep.Properties)
+	b, _ := json.Marshal(full.Properties)
+	if string(a) != string(b) {
+		t.Errorf("partial report differs from a check of %d runs:\n%s\n%s", rep.Runs, a, b)
+	}
+	var text strings.Builder
+	rep.WriteText(&text, nil)
+	if want := fmt.Sprintf("INTERRUPTED after %d of 200 runs", rep.Runs); !strings.Contains(text.String(), want) {
+		t.Errorf("text lacks %q:\n%s", want, text.String())
 	}
 }

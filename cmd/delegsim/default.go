@@ -42,8 +42,9 @@ func runDefault(stdout, stderr io.Writer) int {
 			res.Sent[model.MsgCBRecall], res.Sent[model.MsgCBGetattr], held, len(outcomes))
 	}
 	tw.Flush()
-	fmt.Fprintln(stdout, "\nThe first lsattr's open(O_NONBLOCK) itself starts the recall and fails with EAGAIN; the bug report's")
-	fmt.Fprintln(stdout, "GETATTR exemption (seed-getattr-exempt) changes nothing. `delegsim run bz219278 --trace FILE` shows every step.")
+	fmt.Fprintln(stdout, "\nThe first lsattr's open(O_NONBLOCK) itself starts the recall and fails with EAGAIN; the GETATTR exemption")
+	fmt.Fprintln(stdout, "of a written analysis of the bug (seed-getattr-exempt) changes nothing. `delegsim run bz219278 --trace FILE`")
+	fmt.Fprintln(stdout, "shows every step; `delegsim compare` adds the fixes deployable today and what each breaks.")
 	return status
 }
 

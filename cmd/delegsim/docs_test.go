@@ -28,7 +28,7 @@ import (
 //
 // Commands run in-process through dispatch. Arguments are split on
 // spaces; documented commands use no quoting.
-var docFiles = []string{"docs/tutorial.md", "docs/scenarios.md", "docs/checking.md", "docs/sweep.md", "README.md"}
+var docFiles = []string{"docs/tutorial.md", "docs/scenarios.md", "docs/checking.md", "docs/sweep.md", "docs/policies.md", "README.md"}
 
 const repoRoot = "../.."
 
@@ -115,8 +115,15 @@ func matchLines(want []string, got string) (missing string, ok bool) {
 }
 
 func TestDocs(t *testing.T) {
+	// Documented commands run from the repository's root, as a reader
+	// would run them (paths such as docs/examples/gate-5ms.yaml).
+	blocks := map[string][]docBlock{}
 	for _, file := range docFiles {
-		for _, b := range readBlocks(t, file) {
+		blocks[file] = readBlocks(t, file)
+	}
+	t.Chdir(repoRoot)
+	for _, file := range docFiles {
+		for _, b := range blocks[file] {
 			where := func() string { return file + ":" + strconv.Itoa(b.line) }
 			switch {
 			case b.lang == "console":
@@ -128,7 +135,7 @@ func TestDocs(t *testing.T) {
 				}
 			case strings.HasPrefix(b.marker, "from "):
 				path := strings.TrimSpace(strings.TrimPrefix(b.marker, "from "))
-				src, err := os.ReadFile(filepath.Join(repoRoot, path))
+				src, err := os.ReadFile(path)
 				if err != nil {
 					t.Errorf("%s: %v", where(), err)
 					continue

@@ -5,7 +5,7 @@ import (
 	"io"
 
 	"github.com/delegsim/delegsim/explain"
-	"github.com/delegsim/delegsim/internal/atomicfile"
+	"github.com/delegsim/delegsim/explore"
 )
 
 func init() {
@@ -16,23 +16,35 @@ func explainCmd(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("explain", "SCENARIO [flags]", stderr)
 	var rf runFlags
 	rf.add(fs)
-	format := fs.String("format", "text", "output format: text (narrated timeline), mermaid (sequence diagram for GitHub markdown) or html (self-contained page)")
-	out := fs.String("out", "", "write the output to this file instead of standard output")
+	format := fs.String("format", "text", "output `FORMAT`: text (narrated timeline), mermaid (sequence diagram for GitHub markdown) or html (self-contained page)")
+	out := fs.String("out", "", "write the output to `FILE` instead of standard output")
+	schedule := fs.String("schedule", "", "tell the schedule `FILE` (written by: delegsim explore --out) instead of a simulated run")
 	pos, code, ok := parse(fs, args)
 	if !ok {
 		return code
 	}
 	if len(pos) != 1 {
-		return fail(stderr, usageErr("explain takes one scenario (a built-in name or a .yaml path); see `delegsim list`"))
+		return fail(stderr, usageErr("explain takes one scenario (a built-in name, a .yaml path, or - for standard input); see `delegsim list`"))
 	}
 	if err := checkFormat(*format, "text", "mermaid", "html"); err != nil {
+		return fail(stderr, err)
+	}
+	if err := checkOutputs("out", *out); err != nil {
 		return fail(stderr, err)
 	}
 	sc, o, err := rf.load(pos[0])
 	if err != nil {
 		return fail(stderr, err)
 	}
-	st, err := explain.Build(sc, o)
+	var st *explain.Story
+	if *schedule != "" {
+		var sch *explore.Schedule
+		if sch, o, err = explore.ReadScheduleFor(sc, o, rf.sets, *schedule); err == nil {
+			st, err = explain.BuildSchedule(sc, o, sch)
+		}
+	} else {
+		st, err = explain.Build(sc, o)
+	}
 	if err != nil {
 		return fail(stderr, err)
 	}
@@ -49,7 +61,7 @@ func explainCmd(args []string, stdout, stderr io.Writer) int {
 		return fail(stderr, err)
 	}
 	if *out != "" {
-		err = atomicfile.WriteFile(*out, buf.Bytes())
+		err = writeOutput(*out, stdout, buf.Bytes())
 	} else {
 		_, err = stdout.Write(buf.Bytes())
 	}

@@ -1,10 +1,10 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 
+	"github.com/delegsim/delegsim/compare"
 	"github.com/delegsim/delegsim/model"
 	"github.com/delegsim/delegsim/scenarios"
 )
@@ -16,6 +16,7 @@ func init() {
 type listing struct {
 	Scenarios []scenarioInfo `json:"scenarios"`
 	Policies  []string       `json:"policies"`
+	Fixes     []string       `json:"fixes"` // deployable fixes beyond the policies (delegsim compare --fixes)
 	Profiles  []string       `json:"profiles"`
 }
 
@@ -26,7 +27,7 @@ type scenarioInfo struct {
 
 func listCmd(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("list", "[flags]", stderr)
-	format := fs.String("format", "text", "output format: text or json")
+	format := fs.String("format", "text", "output `FORMAT`: text or json")
 	pos, code, ok := parse(fs, args)
 	if !ok {
 		return code
@@ -45,12 +46,13 @@ func listCmd(args []string, stdout, stderr io.Writer) int {
 		}
 		l.Scenarios = append(l.Scenarios, scenarioInfo{Name: n, Description: sc.Spec.Description})
 	}
-	l.Policies = model.PolicyNames()
+	l.Policies = append(model.PolicyNames(), model.ConfigPolicyNames()...)
+	l.Fixes = compare.OptionNames()
 	l.Profiles = model.ProfileNames()
 	if *format == "json" {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		enc.Encode(l)
+		if err := writeJSON(stdout, l); err != nil {
+			return fail(stderr, err)
+		}
 		return exitOK
 	}
 	fmt.Fprintln(stdout, "scenarios:")
@@ -60,6 +62,11 @@ func listCmd(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintln(stdout, "\npolicies:")
 	for _, p := range l.Policies {
 		fmt.Fprintf(stdout, "  %-24s %s\n", p, policyDoc[p])
+	}
+	fmt.Fprintln(stdout, "\nfixes that exist today (delegsim compare --fixes, beside the policies):")
+	for _, n := range l.Fixes {
+		f, _ := compare.LookupFix(n)
+		fmt.Fprintf(stdout, "  %-24s %s: %s\n", n, f.Kind, f.Deploy)
 	}
 	fmt.Fprintln(stdout, "\nprofiles:")
 	for _, p := range l.Profiles {
@@ -80,9 +87,10 @@ func firstSentence(s string) string {
 // policyDoc is the one-line summary of each built-in policy.
 var policyDoc = map[string]string{
 	"kernel":              "what the chosen kernel profile does",
-	"seed-getattr-exempt": "the bug report's fix: local GETATTR never recalls (changes nothing: stat never recalled)",
+	"seed-getattr-exempt": "a written analysis's fix: local GETATTR never recalls (changes nothing: stat never recalled)",
 	"local-read-exempt":   "local read-only opens ignore write delegations (no EAGAIN; stale reads possible)",
 	"nonblock-wait":       "an O_NONBLOCK local open waits up to a bound (default 30ms) for DELEGRETURN",
 	"cb-getattr-gate":     "a local read open asks the holder with CB_GETATTR first; recalls only if modified",
 	"no-write-deleg":      "never grant write delegations",
+	"no-deleg":            "no delegations at all: a server with fs.leases-enable=0",
 }
