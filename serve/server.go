@@ -104,7 +104,7 @@ func New(o Options) (*Server, error) {
 // startOf is the path a schedule describes.
 func startOf(sch *explore.Schedule) Start {
 	st := Start{Run: Run{Scenario: sch.Scenario, Policy: sch.Policy, Profile: sch.Profile,
-		Seed: fmt.Sprint(sch.Seed), Sets: sch.Sets}, Steps: []string{}}
+		Seed: fmt.Sprint(sch.Seed), Sets: sch.Sets, ZeroMinDelay: !sch.MinDelay}, Steps: []string{}}
 	if sch.MaxDelay > 0 {
 		st.Run.MaxDelay = sch.MaxDelay.String()
 	}
