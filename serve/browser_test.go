@@ -105,6 +105,28 @@ func text(t *testing.T, ctx context.Context, sel string) string {
 	return s
 }
 
+// overlappingTexts lists the pairs of texts of the SVG element sel whose
+// boxes, as the browser lays them out, overlap by more than half a pixel.
+func overlappingTexts(t *testing.T, ctx context.Context, sel string) []string {
+	t.Helper()
+	pairs, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](fmt.Sprintf(`(() => {
+		const svg = document.querySelector(%q);
+		const texts = [...svg.querySelectorAll("text")].map(e => ({ b: e.getBBox(), s: e.textContent }));
+		const out = [];
+		if (texts.length < 10) out.push("only " + texts.length + " texts");
+		for (let i = 0; i < texts.length; i++) for (let j = i + 1; j < texts.length; j++) {
+			const a = texts[i].b, b = texts[j].b;
+			if (a.x + a.width - 0.5 > b.x && b.x + b.width - 0.5 > a.x && a.y + a.height - 0.5 > b.y && b.y + b.height - 0.5 > a.y)
+				out.push(JSON.stringify(texts[i].s) + " and " + JSON.stringify(texts[j].s));
+		}
+		return out;
+	})()`, sel)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pairs
+}
+
 func screenshot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
 	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
@@ -171,6 +193,9 @@ func TestBrowserLsattrRace(t *testing.T) {
 	}
 	if !strings.Contains(url, "path=") || !strings.Contains(url, "policy=kernel") || strings.Contains(url, "zero_min_delay") {
 		t.Errorf("the URL %s does not name the run and the path", url)
+	}
+	if overlaps := overlappingTexts(t, ctx, "#col-main .diagram svg"); len(overlaps) > 0 {
+		t.Errorf("texts of the diagram overlap as the browser draws them:\n%s", strings.Join(overlaps, "\n"))
 	}
 	screenshot(t, ctx, "eagain.png")
 	if *docsScreenshot {

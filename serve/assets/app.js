@@ -297,18 +297,10 @@ function renderState(div, s) {
 
 function renderDiagram(div, v, last, differs) {
   div.innerHTML = v.svg; // built by the server's html/template: every text escaped
-  // explain draws a message still in flight at the end of a run like a
-  // lost one; on a path that goes on, it is only on its way.
-  for (const g of div.querySelectorAll("g.arrow.dropped")) {
-    const title = g.querySelector("title");
-    if (!title || !title.textContent.includes("(in flight at the end)")) continue;
-    g.classList.add("inflight");
-    const label = title.textContent.split(" (in flight at the end)")[0];
-    for (const t of g.querySelectorAll("text")) {
-      if (t.textContent === "✕") t.classList.add("lost");
-      else t.textContent = label.length > 30 ? label.slice(0, 29) + "…" : label;
-    }
-    title.textContent = label + " (in flight)";
+  // explain draws a message still in flight at the end of a story as
+  // such; on a path that goes on, it is only on its way.
+  for (const title of div.querySelectorAll("g.arrow.inflight title")) {
+    title.textContent = title.textContent.replace(" (in flight at the end)", " (in flight)");
   }
   const bad = badSteps(v);
   const rows = new Set();
