@@ -16,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/delegsim/delegsim/explore"
+	"github.com/delegsim/delegsim/internal/version"
 	"github.com/delegsim/delegsim/scenarios"
 )
 
@@ -577,4 +578,23 @@ func pathViewNoFail(c *http.Client, base string, req PathRequest) *PathResponse 
 		return nil
 	}
 	return &v
+}
+
+// TestVersion: the catalog and every path's view name the delegsim that
+// computed them (internal/version), and the page shows it.
+func TestVersion(t *testing.T) {
+	h := testServer(t, Options{}).Handler()
+	code, body := call(t, h, "GET", "/api/catalog", "127.0.0.1:8080", nil, "")
+	var c Catalog
+	if code != 200 || json.Unmarshal([]byte(body), &c) != nil || c.Version != version.String() {
+		t.Errorf("catalog: %d, version %q, want %q", code, c.Version, version.String())
+	}
+	if v := pathView(t, h, PathRequest{Run: Run{Scenario: "bz219278"}}); v.Version != version.String() {
+		t.Errorf("path view: version %q, want %q", v.Version, version.String())
+	}
+	_, page := call(t, h, "GET", "/", "127.0.0.1:8080", nil, "")
+	_, script := call(t, h, "GET", "/app.js", "127.0.0.1:8080", nil, "")
+	if !strings.Contains(page, `<footer id="version">`) || !strings.Contains(script, `$("version").textContent = "delegsim " + c.delegsim_version`) {
+		t.Error("the page does not show the version")
+	}
 }

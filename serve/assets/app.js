@@ -434,6 +434,7 @@ async function main() {
     return;
   }
   const c = st.catalog;
+  $("version").textContent = "delegsim " + c.delegsim_version;
   for (const s of c.scenarios) {
     const o = el("option", s.file ? s.name + " (" + s.file + ")" : s.name);
     o.value = s.name;
