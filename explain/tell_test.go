@@ -128,6 +128,10 @@ func TestWriteSVG(t *testing.T) {
 		if !strings.HasPrefix(b.String(), `<svg xmlns="http://www.w3.org/2000/svg" class="delegsim-diagram static" id="left"`) {
 			t.Errorf("diagram starts %.80q", b.String())
 		}
+		// The layout measures text in the font the diagram names.
+		if !strings.Contains(b.String(), "svg.delegsim-diagram.static text { font-family: "+svgFontFamily+"; }") {
+			t.Errorf("the diagram does not name the font its labels are measured in, %s", svgFontFamily)
+		}
 	}
 	st := cursorStory(t, 3)
 	for _, bad := range []string{"", "1x", `x")`, "a b"} {
