@@ -48,14 +48,15 @@ func TestTraceStdinTellsWhatTheFileTells(t *testing.T) {
 }
 
 // writeHeavy is a capture of size bytes: a client streaming 4 KiB WRITEs
-// (or READs) on one connection, with the bz219278 reproducer (a write
-// delegation recalled for a local lsattr) replayed every 8 MB.
+// (a COMMIT after every 256) or READs on one connection, with the
+// bz219278 reproducer (a write delegation recalled for a local lsattr)
+// replayed every 8 MB.
 func writeHeavy(t testing.TB, size int64, reads bool) *tracetest.Synth {
 	seed, err := os.ReadFile(traceCapture)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := tracetest.New(tracetest.Options{Size: size, Seeds: [][]byte{seed}, WriteEvery: 8 << 20, WriteSize: 4 << 10, Reads: reads})
+	s, err := tracetest.New(tracetest.Options{Size: size, Seeds: [][]byte{seed}, WriteEvery: 8 << 20, WriteSize: 4 << 10, Reads: reads, CommitEvery: 256})
 	if err != nil {
 		t.Fatal(err)
 	}

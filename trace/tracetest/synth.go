@@ -38,6 +38,10 @@ type Options struct {
 	WriteSize int
 	// Reads makes the stream READs of WriteSize bytes instead of WRITEs.
 	Reads bool
+	// CommitEvery, if positive, follows every CommitEvery-th WRITE with
+	// a COMMIT of what was written since the last (the Linux client
+	// commits its UNSTABLE4 writes at writeback and close).
+	CommitEvery int
 	// LateReply, if positive, holds the reply to the LateReply-th WRITE
 	// back until LateBy more WRITEs have been answered.
 	LateReply, LateBy int
@@ -198,6 +202,12 @@ func (s *Synth) writePackets() {
 		add(false, ackFlag|pshFlag, s.late, 10*time.Microsecond)
 		s.late = nil
 	}
+	if k := s.o.CommitEvery; k > 0 && !s.o.Reads && s.writes%k == 0 {
+		call, reply := w.commit(s.writes, k)
+		add(true, ackFlag|pshFlag, call, 20*time.Microsecond)
+		add(false, ackFlag|pshFlag, reply, 300*time.Microsecond)
+		s.written += int64(len(call) + len(reply))
+	}
 	s.buf, s.rec = out, out
 	s.written += int64(len(call) + len(reply))
 }
@@ -275,6 +285,31 @@ func (w *writer) write(i int) (call, reply []byte) {
 	} else {
 		r = be32(r, 38, 0, uint32(len(w.data)), 0, 0x5eed, 0x5eed) // count, UNSTABLE4, verifier
 	}
+	binary.BigEndian.PutUint32(r, 0x80000000|uint32(len(r)-4))
+	w.reply = r
+	return w.call, w.reply
+}
+
+// commit returns the COMMIT after the i-th WRITE of the k written since
+// the last, record-marked.
+func (w *writer) commit(i, k int) (call, reply []byte) {
+	xid := uint32(0x7d000000 + i)
+	c := w.call[:0]
+	c = be32(c, 0, xid, 0, 2, 100003, 4, 1, 0, 0, 0, 0)
+	c = be32(c, 0, 2, 3, 53)
+	c = append(c, session[:]...)
+	c = be32(c, uint32(i), 0, 0, 0)
+	c = be32(c, 22, uint32(len(fh)))
+	c = append(c, fh...)
+	c = be32(c, 5) // COMMIT
+	c = binary.BigEndian.AppendUint64(c, uint64(i-k)*uint64(len(w.data)))
+	c = be32(c, uint32(k*len(w.data)))
+	binary.BigEndian.PutUint32(c, 0x80000000|uint32(len(c)-4))
+	w.call = c
+	r := w.reply[:0]
+	r = be32(r, 0, xid, 1, 0, 0, 0, 0, 0, 0, 3, 53, 0)
+	r = append(r, session[:]...)
+	r = be32(r, uint32(i), 0, 0, 0, 0, 22, 0, 5, 0, 0x5eed, 0x5eed)
 	binary.BigEndian.PutUint32(r, 0x80000000|uint32(len(r)-4))
 	w.reply = r
 	return w.call, w.reply
