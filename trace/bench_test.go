@@ -92,6 +92,7 @@ func report(b *testing.B, u tracetest.Usage, bytes int64, packets int) {
 	b.ReportMetric(float64(u.Allocs)/float64(packets), "allocs/packet")
 	b.ReportMetric(float64(u.AllocBytes)/float64(packets), "B/packet")
 	b.ReportMetric(float64(u.PeakHeap)/(1<<20), "peak-heap-MB")
+	b.ReportMetric(float64(u.PeakLive)/(1<<20), "peak-live-MB")
 }
 
 func sizeName(n int64) string {

@@ -227,9 +227,10 @@ type decoder struct {
 	slab []Exchange
 	free []*Exchange
 
-	// Exchanges called and not yet handed on, in call order; completions
-	// counts answers (for doneAt).
+	// Exchanges called and not yet handed on, in call order, from
+	// queue[head]; completions counts answers (for doneAt).
 	queue       []*Exchange
+	head        int
 	completions uint64
 	dropped     int // warnings over maxWarnings
 
@@ -432,7 +433,7 @@ func (d *decoder) Replaced(call *rpc.Pending) {
 		return
 	}
 	if !ex.gaveUp {
-		for i := len(d.queue) - 1; i >= 0; i-- {
+		for i := len(d.queue) - 1; i >= d.head; i-- {
 			if d.queue[i] == ex {
 				d.queue = slices.Delete(d.queue, i, i+1)
 				break
@@ -456,18 +457,20 @@ func (d *decoder) complete(ex *Exchange) {
 // stable sort of answered exchanges by call frame). Past maxHeld waiting
 // exchanges, the head goes on as it is.
 func (d *decoder) release() {
-	for len(d.queue) > 0 {
+	defer d.compact()
+	for d.head < len(d.queue) {
+		q := d.queue[d.head:]
 		n := 1
-		for n < len(d.queue) && d.queue[n].CallFrame == d.queue[0].CallFrame {
+		for n < len(q) && q[n].CallFrame == q[0].CallFrame {
 			n++
 		}
-		group := d.queue[:n]
+		group := q[:n]
 		ready := true
 		for _, ex := range group {
 			ready = ready && ex.done && d.resolved(ex)
 		}
 		if !ready {
-			if len(d.queue) <= maxHeld {
+			if len(q) <= maxHeld {
 				return
 			}
 			for _, ex := range group {
@@ -486,7 +489,21 @@ func (d *decoder) release() {
 			d.emit(ex)
 		}
 		clear(group)
-		d.queue = d.queue[n:]
+		d.head += n
+	}
+}
+
+// compact moves the queue's waiting exchanges to the front of its memory
+// once the ones handed on take half of it, so that the queue's memory is
+// reused, not reallocated as it slides.
+func (d *decoder) compact() {
+	switch {
+	case d.head == len(d.queue):
+		d.queue, d.head = d.queue[:0], 0
+	case d.head > 64 && 2*d.head >= len(d.queue):
+		n := copy(d.queue, d.queue[d.head:])
+		clear(d.queue[n:])
+		d.queue, d.head = d.queue[:n], 0
 	}
 }
 
@@ -561,7 +578,7 @@ func (d *decoder) compoundWarning(m *rpc.Msg, c *nfs4.Compound, what string) {
 // finish hands on what is left (every connection has closed by now) and
 // sorts the connections and warnings.
 func (d *decoder) finish() {
-	for _, ex := range d.queue {
+	for _, ex := range d.queue[d.head:] {
 		if !ex.done {
 			ex.done, ex.doneAt = true, d.completions
 			d.completions++

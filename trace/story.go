@@ -7,7 +7,7 @@ import "time"
 // callback, every error answer and the client's retries, inferred
 // server-local accesses, callback faults and session resets, and a
 // timeline of events that explains them. It is a pure function of the
-// decoded exchanges (Build).
+// decoded exchanges, taken in call order (Build, Tell).
 type Story struct {
 	File        string
 	Clients     []Client

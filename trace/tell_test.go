@@ -2,6 +2,7 @@ package trace
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -113,4 +114,27 @@ func TestTellTellsWhatBuildTells(t *testing.T) {
 			}
 		})
 	}
+}
+
+// ExampleTell tells the story of a capture as it streams: what
+// `delegsim trace --format json` does with a capture of any length.
+func ExampleTell() {
+	f, err := os.Open("testdata/k612-v42-rdwr-lsattr2-d0.pcap")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer f.Close()
+	c, st, err := Tell(f, "k612-v42-rdwr-lsattr2-d0.pcap", TellOptions{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Printf("%d exchanges told, none kept (%d)\n", c.Decoded, len(c.Exchanges))
+	for _, d := range st.Delegations {
+		fmt.Printf("%s %s: recalled after %.1f ms of holding; %s\n", st.Clients[d.Client].Name, d.Type, ms(*d.RecallAt-d.GrantedAt), d.Cause)
+	}
+	// Output:
+	// 31 exchanges told, none kept (0)
+	// c1 WRITE: recalled after 130.1 ms of holding; a server-local access (or a client not in the capture)
 }
