@@ -2,6 +2,7 @@ package checker
 
 import (
 	"cmp"
+	"fmt"
 	"maps"
 	"slices"
 
@@ -28,6 +29,7 @@ type aside struct {
 // under consistency model c, sorted by file name, plus the operations left
 // aside. Every file that appears in ops has a fileHistory, possibly empty.
 func buildHistories(ops []model.Op, init map[string]Value, c Consistency) ([]*fileHistory, []aside) {
+	ops = byInode(ops)
 	var horizon model.Time // after every operation: where unflushed writes end
 	byActor := make(map[string][]model.Op)
 	files := make(map[string]*fileHistory)
@@ -150,15 +152,19 @@ func buildHistories(ops []model.Op, init map[string]Value, c Consistency) ([]*fi
 // isWrite reports whether a successful operation sets the file's register:
 // a client's write(2) (into its page cache: it reaches the server later), a
 // server-local open-write that writes data (O_TRUNC then write: the server's
-// file changes before the call returns), or a removal, which leaves the
+// file changes before the call returns), a truncation (a local truncate, a
+// client's SETATTR of size: what it left is the new contents), or a
+// removal, which leaves the
 // empty file a later create finds (nfsd's and the VFS's unlink drop the
 // contents; the model's create starts from size 0, data 0).
 func isWrite(o *model.Op) bool {
 	switch o.Kind {
-	case model.OpWrite, model.OpRemove, model.OpUnlink:
+	case model.OpWrite, model.OpRemove, model.OpUnlink, model.OpTruncate:
 		return true
 	case model.OpOpenWrite:
 		return o.Data != 0
+	case model.OpSetattr:
+		return o.Sets&model.AttrSize != 0
 	}
 	return false
 }
@@ -170,4 +176,47 @@ func writtenValue(o *model.Op) Value {
 		return Value{}
 	}
 	return Value{o.Size, o.Data}
+}
+
+// byInode renames each operation's file to the file it reached: a link
+// gives a file a second name and a rename over a name moves the file to
+// it, so registers follow files, not names. Names are resolved in the
+// order the operations returned; a name a rename moved away from is a new,
+// empty file ("f#1") until something creates it.
+func byInode(ops []model.Op) []model.Op {
+	if !slices.ContainsFunc(ops, func(o model.Op) bool { return o.Target != "" && o.OK() }) {
+		return ops
+	}
+	out := slices.Clone(ops)
+	order := make([]int, len(out))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int {
+		return cmp.Or(cmp.Compare(out[a].End, out[b].End), cmp.Compare(out[a].ID, out[b].ID))
+	})
+	names := map[string]string{}
+	key := func(n string) string {
+		if k, ok := names[n]; ok {
+			return k
+		}
+		return n
+	}
+	fresh := 0
+	for _, i := range order {
+		o := &out[i]
+		f := key(o.File)
+		if o.OK() && o.Target != "" {
+			switch o.Kind {
+			case model.OpLink, model.OpLocalLink:
+				names[o.Target] = f
+			case model.OpRename, model.OpLocalRename:
+				names[o.Target] = f
+				fresh++
+				names[o.File] = fmt.Sprintf("%s#%d", o.File, fresh)
+			}
+		}
+		o.File = f
+	}
+	return out
 }

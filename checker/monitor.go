@@ -46,10 +46,13 @@ func (m *Monitor) Observe(now model.Time, actors []model.Actor) {
 	for len(m.last) < len(files) {
 		m.last = append(m.last, 0)
 	}
-	for i, f := range files {
+	for i := range files {
+		// What name i shows is the inode behind it (links and renames
+		// over a name make names share or swap inodes).
+		f := files[srv.Inode(model.FileID(i))]
 		if f.Data != m.last[i] {
 			m.last[i] = f.Data
-			m.held[fileData{f.Name, f.Data}] = true
+			m.held[fileData{files[i].Name, f.Data}] = true
 		}
 	}
 }

@@ -33,8 +33,8 @@ func msgLabel(m model.Message, file string) string {
 	} else {
 		b.WriteString(requestLabel(m, file))
 	}
-	if m.Revoked != 0 {
-		fmt.Fprintf(&b, " [deleg %d revoked]", m.Revoked)
+	if m.Seq&model.SeqStateRevoked != 0 {
+		b.WriteString(" [state revoked]")
 	}
 	if m.Seq&model.SeqBackchannelFault != 0 {
 		b.WriteString(" [backchannel fault]")

@@ -109,8 +109,8 @@ func (s *stepCtx) rpc(m model.Message) {
 	from, f := s.n.name(m.From), s.n.file(m.File)
 	r, replied := s.replyTo(m)
 	label := requestLabel(m, f)
-	if replied && r.Revoked != 0 {
-		s.say(fmt.Sprintf("the reply tells %s that delegation %d was revoked", from, r.Revoked), whyRevokedFlag)
+	if replied && r.Seq&model.SeqStateRevoked != 0 {
+		s.say(fmt.Sprintf("the reply tells %s that a delegation of its was revoked", from), whyRevokedFlag)
 	}
 	if replied && r.Seq&model.SeqBackchannelFault != 0 {
 		s.say(fmt.Sprintf("the reply tells %s its backchannel is faulty", from), whySeqFault)
@@ -121,8 +121,12 @@ func (s *stepCtx) rpc(m model.Message) {
 	case model.MsgOpen:
 		s.open(m, r, replied)
 		return
-	case model.MsgGetattr, model.MsgSetattr, model.MsgRemove, model.MsgRename:
+	case model.MsgGetattr, model.MsgSetattr, model.MsgRemove, model.MsgRename, model.MsgLink:
 		if s.remoteConflict(m, r, replied) {
+			return
+		}
+		if m.Kind == model.MsgLink && replied {
+			s.say(fmt.Sprintf("%s from %s → %s: the file has another name", label, from, r.Status), "nfsd_link → vfs_link (RFC 8881 §18.9)")
 			return
 		}
 		if m.Kind == model.MsgGetattr && r.Status == model.StatusOK {
@@ -190,7 +194,24 @@ func (s *stepCtx) rpc(m model.Message) {
 		s.say(fmt.Sprintf("COMMIT(%s) from %s: data stable", f, from), "nfsd4_commit (RFC 8881 §18.3)")
 		return
 	case model.MsgRead:
+		if r.Status != model.StatusOK {
+			s.say(fmt.Sprintf("READ(%s) from %s → %s: its stateid allows no READ", f, from, r.Status), "nfsd4_read: nfs4_preprocess_stateid_op (RFC 8881 §18.22)")
+			return
+		}
 		s.say(fmt.Sprintf("READ(%s) from %s: size %d, %s", f, from, r.Size, DataName(r.Data)), "nfsd4_read (RFC 8881 §18.22)")
+		return
+	case model.MsgTestStateid:
+		s.say(fmt.Sprintf("TEST_STATEID(%d) from %s → %s", m.Stateid, from, r.Status), "nfsd4_test_stateid (RFC 8881 §18.48)")
+		return
+	case model.MsgFreeStateid:
+		s.say(fmt.Sprintf("FREE_STATEID(%d) from %s → %s: the revoked delegation is released", m.Stateid, from, r.Status), "nfsd4_free_stateid (RFC 8881 §18.38)")
+		return
+	case model.MsgGetDirDeleg:
+		if r.Deleg.Held() {
+			s.say(fmt.Sprintf("GET_DIR_DELEGATION(%s) from %s: a read delegation on the directory", f, from), "nfsd_get_dir_deleg (RFC 8881 §18.39)")
+			return
+		}
+		s.say(fmt.Sprintf("GET_DIR_DELEGATION(%s) from %s: GDD4_UNAVAIL", f, from), "nfsd4_get_dir_delegation (RFC 8881 §18.39)")
 		return
 	case model.MsgOpenConfirm:
 		s.say("OPEN_CONFIRM from "+from+": open-owner confirmed", "RFC 7530 §16.18")

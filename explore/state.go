@@ -892,14 +892,15 @@ func hashTimers(ts []timer) uint64 {
 // appendMessage encodes every field of a message.
 func appendMessage(b []byte, m *model.Message) []byte {
 	flags := bit(m.Reply) | bit(m.Create)<<1 | bit(m.Excl)<<2 | bit(m.NonBlk)<<3 | bit(m.Confirm)<<4 | bit(m.Dirty)<<5
-	b = append(b, byte(m.Kind), flags, byte(m.Status), byte(m.Access), byte(m.Deleg))
+	b = append(b, byte(m.Kind), flags, byte(m.Status), byte(m.Access), byte(m.Deleg),
+		byte(m.Seq), byte(m.Flags), byte(m.Deny), byte(m.Want), byte(m.Why), m.Owner, byte(m.Attrs))
 	b = binary.AppendUvarint(b, uint64(m.From))
 	b = binary.AppendUvarint(b, uint64(m.To))
 	b = binary.AppendUvarint(b, uint64(m.XID))
 	b = binary.AppendUvarint(b, uint64(m.File))
 	b = binary.AppendUvarint(b, uint64(m.Stateid))
 	b = binary.AppendUvarint(b, uint64(m.DelegID))
-	b = binary.AppendUvarint(b, uint64(m.Revoked))
+	b = binary.AppendVarint(b, int64(m.Target))
 	b = binary.AppendVarint(b, m.Size)
 	b = binary.AppendUvarint(b, m.Change)
 	b = binary.AppendUvarint(b, m.Data)

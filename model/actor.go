@@ -146,12 +146,13 @@ func ParseEventKind(s string) (EventKind, bool) {
 // Event is a state change: who, which file, which delegation, and a short
 // reason naming the rule (a kernel function or RFC section).
 type Event struct {
-	Kind   EventKind
-	Deleg  DelegType
-	Actor  ActorID
-	File   FileID
-	Client ActorID // the client concerned (delegation holder), if any
-	Why    string
+	Kind    EventKind
+	Deleg   DelegType
+	Actor   ActorID
+	File    FileID
+	Client  ActorID // the client concerned (delegation holder), if any
+	Stateid uint32  // the delegation's stateid, if one is concerned
+	Why     string
 }
 
 // Output collects what one Step wants done. Drivers reset it between steps.

@@ -31,8 +31,36 @@ type ClientStep struct {
 	Access Access // OpOpen
 	Create bool   // OpOpen: O_CREAT
 	Excl   bool   // OpOpen: O_EXCL
-	Bytes  int64  // OpWrite
+	Trunc  bool   // OpOpen: O_TRUNC
+	Deny   Access // OpOpen: share deny
+	Want   Want   // OpOpen: delegation want
+	// Owner is the open-owner (the user) whose descriptor the step uses:
+	// opens of different owners are separate open state at the server.
+	Owner uint8
+	Bytes int64 // OpWrite
+	// Target is the new name of OpLink and of OpRename over an existing
+	// name (HasTarget).
+	Target    FileID
+	HasTarget bool
+	Attrs     SetAttrs // OpSetattr: what it sets (0: the times)
+	Size      int64    // OpSetattr of AttrSize: the new size
 }
+
+// MaxOwners is how many open-owners one client's script may use.
+const MaxOwners = 4
+
+// RecallAnswer is a client's scripted answer to a CB_RECALL of a
+// delegation it holds: the Linux client answers ok and returns the
+// delegation; other clients, or one in trouble, answer an error, answer
+// and never return, or never answer.
+type RecallAnswer struct {
+	Status Status // the reply's status
+	Return bool   // after an ok reply, return the delegation
+	Silent bool   // send no reply at all
+}
+
+// LinuxRecallAnswer is what the Linux client does (nfs4_callback_recall).
+var LinuxRecallAnswer = RecallAnswer{Status: StatusOK, Return: true}
 
 // ClientConfig builds a Client.
 type ClientConfig struct {
@@ -69,6 +97,10 @@ type ClientConfig struct {
 	// both to zero (mount option noac; actimeo=T sets both to T).
 	AttrMin, AttrMax Time
 	NoAC             bool
+
+	// RecallAnswers are the answers to successive CB_RECALLs of held
+	// delegations, the last repeating; none: LinuxRecallAnswer.
+	RecallAnswers []RecallAnswer
 
 	// lastAttrUse is, per file, the index of the last script step that
 	// consults the attribute cache (stat, read), -1 if none.
@@ -112,7 +144,7 @@ func (c *ClientConfig) setAttrUse(use []int) {
 		use[i] = -1
 	}
 	for i, st := range c.Script {
-		if (st.Kind == OpStat || st.Kind == OpRead) && int(st.File) < len(use) {
+		if (st.Kind == OpStat || st.Kind == OpRead || st.Kind == OpLookup) && int(st.File) < len(use) {
 			use[st.File] = i
 		}
 	}
@@ -122,10 +154,9 @@ func (c *ClientConfig) setAttrUse(use []int) {
 // cfile is the client's view of one file: its opens, delegation, page
 // cache and attribute cache.
 type cfile struct {
-	opens      int    // application opens
+	opens      int    // application opens, all owners
 	access     Access // union of the open files' access modes
-	rpcOpen    bool   // open state from a real OPEN (needs CLOSE)
-	stateid    uint32 // open stateid
+	own        [MaxOwners]ownerOpen
 	deleg      DelegType
 	delegID    uint32
 	delegCh    uint64 // change attribute when the delegation was granted
@@ -149,17 +180,63 @@ type cfile struct {
 	attrAt    Time
 	attrTimeo Time
 	hasAttrs  bool
+	claims    uint8 // CLAIM_DELEG_CUR opens still to be answered before DELEGRETURN
+	reopens   uint8 // OPENs of state recovery still to be answered
+	tested    bool  // TEST_STATEID found the delegation valid since the revoked flag rose
+	wbErr     bool  // a write-back error waits for the next close(2) or fsync(2) (AS_EIO)
+	stateLost bool  // open state could not be recovered: writes fail (NFS_STATE_RECOVERY_FAILED)
 }
 
-// writeStateid is the stateid a WRITE carries: the open stateid when the
-// file was opened with OPEN, else (opens done locally under a write
-// delegation, or an open-XOR-delegation OPEN) the delegation stateid
-// (RFC 8881 §8.2.1, §10.4).
-func (cf *cfile) writeStateid() uint32 {
-	if cf.rpcOpen || cf.deleg == DelegNone {
-		return cf.stateid
+// ownerOpen is one open-owner's open of a file (an nfs4_state).
+type ownerOpen struct {
+	opens   int32  // the owner's application opens
+	access  Access // union of their access modes
+	rpcOpen bool   // open state from a real OPEN (needs CLOSE)
+	stateid uint32 // open stateid
+}
+
+// ioStateid is the stateid a READ or WRITE carries (nfs4_select_rw_stateid):
+// the delegation's while one covering the access is held
+// (nfs4_copy_delegation_stateid: the 6.12 captures' WRITE carries the
+// delegation stateid although the OPEN gave an open stateid), else the
+// open-owner's open stateid, else any owner's.
+func (cf *cfile) ioStateid(owner uint8, write bool) uint32 {
+	if cf.deleg.Held() && !cf.returning && (cf.deleg.Writes() || !write) {
+		return cf.delegID
 	}
-	return cf.delegID
+	if o := cf.own[owner]; o.rpcOpen {
+		return o.stateid
+	}
+	for _, o := range cf.own {
+		if o.rpcOpen && (o.access&AccessWrite != 0 || !write) {
+			return o.stateid
+		}
+	}
+	return 0
+}
+
+// closeOwner drops one application open of owner o and recomputes the
+// file's access.
+func (cf *cfile) closeOwner(o uint8) {
+	cf.own[o].opens--
+	cf.opens--
+	if cf.own[o].opens == 0 {
+		cf.own[o].access = 0
+	}
+	cf.access = 0
+	for _, oo := range cf.own {
+		if oo.opens > 0 {
+			cf.access |= oo.access
+		}
+	}
+}
+
+// openOwner records one application open of owner o.
+func (cf *cfile) openOwner(o uint8, a Access) {
+	cf.own[o].opens++
+	cf.own[o].access |= a
+	cf.opens++
+	cf.access |= a
 }
 
 // purpose says why a background RPC was sent.
@@ -173,14 +250,19 @@ const (
 	forRenew
 	forCommit
 	forRecovery // SETCLIENTID, CREATE_SESSION, BIND_CONN_TO_SESSION
+	forTest     // TEST_STATEID of a delegation
+	forFree     // FREE_STATEID of a revoked delegation
+	forReopen   // OPEN of state recovery after a lost delegation
 )
 
 type rpc struct {
-	xid  uint32
-	why  purpose
-	file FileID
-	data uint64 // WRITE: the contents sent
-	sent Time   // when it was sent: a successful reply renews the lease from then
+	xid   uint32
+	why   purpose
+	file  FileID
+	data  uint64 // WRITE: the contents sent
+	sent  Time   // when it was sent: a successful reply renews the lease from then
+	sid   uint32 // the stateid it carried
+	owner uint8  // the open-owner of an OPEN
 }
 
 // appOp is the application operation in progress.
@@ -200,6 +282,10 @@ type appOp struct {
 	result   Status
 	cached   bool // stat answered from the attribute cache, fetched at attrsAt
 	attrsAt  Time
+	sid      uint32     // the stateid its READ or WRITE carried
+	ffile    FileID     // the file its flush writes back (a rename's target may be another)
+	deleg    DelegType  // OPEN: the delegation granted
+	why      WhyNoDeleg // OPEN: OPEN_DELEGATE_NONE_EXT's reason
 }
 
 // Client is the Linux NFSv4 client of one host running one application
@@ -230,6 +316,9 @@ type Client struct {
 	// (NFS4CLNT_LEASE_EXPIRED, NFS4CLNT_SESSION_RESET or
 	// NFS4CLNT_BIND_CONN_TO_SESSION set).
 	recovering bool
+	// recalls counts the CB_RECALLs of held delegations answered, which
+	// picks the next scripted answer.
+	recalls int
 }
 
 // NewClient returns a client ready for InStart.
@@ -365,7 +454,14 @@ func (c *Client) finish(now Time, st Status, out *Output) {
 	c.seq++
 	op := Op{Actor: c.cfg.Name, Seq: c.seq, Kind: step.Kind, File: c.cfg.Files[step.File], Start: c.cur.start, End: now,
 		Result: st.String(), Attempts: c.cur.attempts, Size: c.cur.size, Data: c.cur.data,
-		Change: c.cur.change, Mtime: c.cur.mtime, Flushed: c.cur.flushed, FromCache: c.cur.cached, AttrsAt: c.cur.attrsAt}
+		Change: c.cur.change, Mtime: c.cur.mtime, Flushed: c.cur.flushed, FromCache: c.cur.cached, AttrsAt: c.cur.attrsAt,
+		Deleg: c.cur.deleg, Why: c.cur.why}
+	if step.HasTarget {
+		op.Target = c.cfg.Files[step.Target]
+	}
+	if step.Kind == OpSetattr {
+		op.Sets = step.Attrs
+	}
 	if step.Kind.ReadsData() {
 		op.Bytes = c.cur.size
 	}
@@ -378,9 +474,9 @@ func (c *Client) send(now Time, m Message, why purpose, out *Output) uint32 {
 	m.From, m.To, m.XID = c.cfg.ID, ServerID, c.nextXID
 	c.nextXID++
 	if why == forApp {
-		c.cur.xid, c.cur.sent = m.XID, now
+		c.cur.xid, c.cur.sent, c.cur.sid = m.XID, now, m.Stateid
 	} else {
-		c.rpcs = append(c.rpcs, rpc{xid: m.XID, why: why, file: m.File, data: m.Data, sent: now})
+		c.rpcs = append(c.rpcs, rpc{xid: m.XID, why: why, file: m.File, data: m.Data, sent: now, sid: m.Stateid, owner: m.Owner})
 	}
 	out.send(m)
 	return m.XID
@@ -430,8 +526,16 @@ func (c *Client) AppendState(b []byte) []byte {
 	for _, f := range c.files {
 		u(uint64(f.opens))
 		u(uint64(f.access))
-		u(bit(f.rpcOpen)<<0 | bit(f.returning)<<1 | bit(f.returnWhen)<<2 | bit(f.referenced)<<3 | bit(f.dirty)<<4 | bit(f.cached)<<5 | bit(f.hasAttrs)<<6)
-		u(uint64(f.stateid))
+		for _, o := range f.own {
+			u(uint64(o.opens))
+			u(uint64(o.access))
+			u(bit(o.rpcOpen))
+			u(uint64(o.stateid))
+		}
+		u(bit(f.returning)<<1 | bit(f.returnWhen)<<2 | bit(f.referenced)<<3 | bit(f.dirty)<<4 | bit(f.cached)<<5 | bit(f.hasAttrs)<<6 |
+			bit(f.tested)<<7 | bit(f.wbErr)<<8 | bit(f.stateLost)<<9)
+		u(uint64(f.claims))
+		u(uint64(f.reopens))
 		u(uint64(f.deleg))
 		u(uint64(f.delegID))
 		u(f.delegCh)
@@ -448,6 +552,8 @@ func (c *Client) AppendState(b []byte) []byte {
 	u(uint64(c.cur.stage))
 	u(uint64(c.cur.attempts))
 	u(uint64(c.cur.xid))
+	u(uint64(c.cur.sid))
+	u(uint64(c.cur.ffile))
 	i(int64(c.cur.start))
 	u(uint64(len(c.rpcs)))
 	for _, r := range c.rpcs {
@@ -455,7 +561,10 @@ func (c *Client) AppendState(b []byte) []byte {
 		u(uint64(r.why))
 		u(uint64(r.file))
 		u(r.data)
+		u(uint64(r.sid))
+		u(uint64(r.owner))
 	}
+	u(uint64(c.recalls))
 	u(uint64(c.nextXID))
 	i(int64(c.backoff))
 	u(uint64(c.writes))

@@ -117,8 +117,15 @@ func (c *Client) writeback(now Time, f FileID, why string, out *Output) {
 	if !cf.dirty {
 		return
 	}
+	if cf.stateLost {
+		c.dropDirty(f)
+		return
+	}
+	if cf.reopens > 0 {
+		return // state recovery under way: the pages wait for the new stateid
+	}
 	out.event(Event{Kind: EvWriteback, Actor: c.cfg.ID, File: f, Client: c.cfg.ID, Why: why})
-	c.send(now, Message{Kind: MsgWrite, File: f, Stateid: cf.writeStateid(), Size: cf.size, Data: cf.data, Bytes: cf.size}, forWriteback, out)
+	c.send(now, Message{Kind: MsgWrite, File: f, Stateid: cf.ioStateid(0, true), Size: cf.size, Data: cf.data, Bytes: cf.size}, forWriteback, out)
 }
 
 // returnDeleg starts the state manager's delegation return
@@ -129,11 +136,19 @@ func (c *Client) writeback(now Time, f FileID, why string, out *Output) {
 func (c *Client) returnDeleg(now Time, f FileID, out *Output) {
 	cf := &c.files[f]
 	cf.returning = true
-	if cf.opens > 0 && !cf.rpcOpen {
-		c.send(now, Message{Kind: MsgOpen, File: f, Access: cf.access, Stateid: cf.delegID, Flags: FlagClaimDelegCur}, forClaim, out)
-		return
+	for o := range cf.own {
+		if own := &cf.own[o]; own.opens > 0 && !own.rpcOpen {
+			m := Message{Kind: MsgOpen, File: f, Access: own.access, Stateid: cf.delegID, Flags: FlagClaimDelegCur, Owner: uint8(o)}
+			if c.cfg.Minor >= 2 && c.cfg.Profile.OpenXorDeleg {
+				m.Flags |= FlagWantTimes | FlagWantXor
+			}
+			cf.claims++
+			c.send(now, m, forClaim, out)
+		}
 	}
-	c.sendDelegReturn(now, f, out)
+	if cf.claims == 0 {
+		c.sendDelegReturn(now, f, out)
+	}
 }
 
 // sendDelegReturn sends DELEGRETURN. With delegated timestamps the
@@ -150,17 +165,22 @@ func (c *Client) sendDelegReturn(now Time, f FileID, out *Output) {
 }
 
 // callback serves CB_RECALL, CB_GETATTR and CB_NULL (nfs4_callback_recall,
-// nfs4_callback_getattr). The answer goes at once and the state manager
-// sends DELEGRETURN right behind it; from 7.x the DELEGRETURN leaves
-// first.
+// nfs4_callback_getattr), finding the delegation by its stateid. The
+// Linux client answers a recall at once and the state manager sends
+// DELEGRETURN right behind it; from 7.x the DELEGRETURN leaves first. A
+// scenario may script other answers (ClientConfig.RecallAnswers).
 func (c *Client) callback(now Time, m *Message, out *Output) {
 	r := Message{Kind: m.Kind, Reply: true, From: c.cfg.ID, To: ServerID, XID: m.XID, File: m.File}
 	if m.Kind == MsgCBNull {
 		out.send(r)
 		return
 	}
-	cf := &c.files[m.File]
-	held := cf.deleg != DelegNone && cf.delegID == m.Stateid
+	f := c.fileOfDeleg(m.Stateid)
+	held := f >= 0
+	if !held {
+		f = 0
+	}
+	cf := &c.files[f]
 	switch m.Kind {
 	case MsgCBRecall:
 		if !held || cf.returning {
@@ -168,13 +188,22 @@ func (c *Client) callback(now Time, m *Message, out *Output) {
 			out.send(r)
 			return
 		}
+		a := c.recallAnswer()
+		switch {
+		case a.Silent:
+			return
+		case a.Status != StatusOK || !a.Return:
+			r.Status = a.Status
+			out.send(r)
+			return
+		}
 		if c.cfg.Profile.ReturnBeforeCBReply {
-			c.returnDeleg(now, m.File, out)
+			c.returnDeleg(now, f, out)
 			out.send(r)
 			return
 		}
 		out.send(r)
-		c.returnDeleg(now, m.File, out)
+		c.returnDeleg(now, f, out)
 	case MsgCBGetattr:
 		if !held || !cf.deleg.Writes() {
 			r.Status = NFS4ErrBadHandle
@@ -190,11 +219,15 @@ func (c *Client) callback(now Time, m *Message, out *Output) {
 }
 
 func (c *Client) reply(now Time, m *Message, out *Output) {
-	if m.Revoked != 0 {
-		c.revoked(m.Revoked, out)
+	if m.Seq&SeqStateRevoked != 0 {
+		c.stateRevoked(now, out)
+	} else if m.Kind.Channel() == ChanFore && c.cfg.Minor >= 1 {
+		for i := range c.files {
+			c.files[i].tested = false // the flag went down: a new rise tests again
+		}
 	}
-	if m.Seq != 0 {
-		c.sequenceFlags(now, m.Seq, out)
+	if m.Seq&^SeqStateRevoked != 0 {
+		c.sequenceFlags(now, m.Seq&^SeqStateRevoked, out)
 	}
 	if m.XID == c.cur.xid && c.cur.active {
 		c.cur.xid = 0
@@ -212,16 +245,28 @@ func (c *Client) reply(now Time, m *Message, out *Output) {
 	cf := &c.files[r.file]
 	switch r.why {
 	case forWriteback:
+		if c.lostDeleg(r.file, r.sid, m.Status) {
+			c.recoverDeleg(now, r.file, m.Status, out)
+			return
+		}
 		c.written(now, r.file, r.data, m, out)
 		if m.Status == StatusOK {
 			c.send(now, Message{Kind: MsgCommit, File: r.file}, forCommit, out)
 		}
 	case forClaim:
 		if m.Status == StatusOK {
-			cf.rpcOpen, cf.stateid = true, m.Stateid
+			cf.own[r.owner].rpcOpen, cf.own[r.owner].stateid = true, m.Stateid
 		}
-		c.sendDelegReturn(now, r.file, out)
+		if cf.claims--; cf.claims == 0 {
+			c.sendDelegReturn(now, r.file, out)
+		}
 	case forReturn:
+		if m.Status == NFS4ErrDelegRevoked && c.cfg.Minor >= 1 {
+			// nfs4_delegreturn_done: the revoked delegation is freed.
+			out.event(Event{Kind: EvRevokeSeen, Actor: c.cfg.ID, File: r.file, Client: c.cfg.ID, Deleg: cf.deleg, Stateid: r.sid,
+				Why: "DELEGRETURN answered NFS4ERR_DELEG_REVOKED: the revoked delegation is freed (nfs4_delegreturn_done)"})
+			c.send(now, Message{Kind: MsgFreeStateid, File: r.file, Stateid: r.sid}, forFree, out)
+		}
 		cf.deleg, cf.delegID, cf.returning, cf.returnWhen = DelegNone, 0, false, false
 		if m.Status == StatusOK {
 			cf.hasAttrs = false // the compound's GETATTR starts the attribute cache afresh
@@ -229,6 +274,17 @@ func (c *Client) reply(now Time, m *Message, out *Output) {
 		} else {
 			c.forgetAttrs(cf)
 		}
+		if c.cur.active && c.cur.stage == stageReturn {
+			// nfs4_inode_return_delegation returned: the operation
+			// that waited for it goes on.
+			c.cur.stage = stageStart
+			c.run(now, out)
+		}
+	case forTest:
+		c.testAnswered(now, r.file, r.sid, m.Status, out)
+	case forReopen:
+		c.reopened(now, r.file, r.owner, m, out)
+	case forFree:
 	case forRenew:
 		c.scheduleRenewal(now, out)
 		if m.Status == NFS4ErrCBPathDown {
@@ -388,16 +444,4 @@ func (c *Client) attrsValid(now Time, cf *cfile) bool {
 		return true
 	}
 	return cf.hasAttrs && now < cf.attrAt+cf.attrTimeo
-}
-
-// revoked: the SEQUENCE flags said a delegation was revoked; the client
-// finds it (TEST_STATEID) and forgets it (FREE_STATEID).
-func (c *Client) revoked(id uint32, out *Output) {
-	for i := range c.files {
-		if cf := &c.files[i]; cf.deleg != DelegNone && cf.delegID == id {
-			out.event(Event{Kind: EvRevokeSeen, Actor: c.cfg.ID, File: FileID(i), Client: c.cfg.ID, Deleg: cf.deleg, Why: "SEQ4_STATUS_RECALLABLE_STATE_REVOKED: delegation dropped"})
-			cf.deleg, cf.delegID, cf.returning, cf.returnWhen = DelegNone, 0, false, false
-			c.forgetAttrs(cf)
-		}
-	}
 }

@@ -54,6 +54,11 @@ type LocalStep struct {
 	// delegations (nfsd4_check_conflicting_opens).
 	Hold Time
 	For  Time // OpSleep: how long
+	// Target is the new name of OpLocalLink and of OpLocalRename over an
+	// existing name (HasTarget).
+	Target    FileID
+	HasTarget bool
+	Size      int64 // OpTruncate: the new size
 	// Blocking: the program (lsattr, nginx) opens without O_NONBLOCK, as
 	// a patched e2fsprogs or nginx would; the open then waits for the
 	// recall like any blocking open (__break_lease).
@@ -222,7 +227,20 @@ func (l *Local) call(now Time, out *Output) {
 	case OpUnlink:
 		m.Kind = MsgSysUnlink
 	case OpLocalRename:
-		m.Kind = MsgSysRename
+		m.Kind, m.Target = MsgSysRename, st.File
+		if st.HasTarget {
+			m.Target = st.Target
+		}
+	case OpLocalLink:
+		m.Kind, m.Target = MsgSysLink, st.Target
+	case OpTruncate:
+		m.Kind, m.Size = MsgSysTruncate, st.Size
+		if st.Size > 0 {
+			l.writes++
+			m.Data = DataValue(l.cfg.Index, l.writes)
+		}
+	case OpUtimes:
+		m.Kind = MsgSysUtimes
 	default: // OpChmod
 		m.Kind = MsgSysChmod
 	}
@@ -287,12 +305,18 @@ func (l *Local) done(now Time, m *Message, out *Output) {
 	l.seq++
 	op := Op{Actor: l.cfg.Name, Seq: l.seq, Kind: st.Kind, File: l.cfg.Files[st.File], Start: l.start,
 		End: now, Result: m.Status.String(), Attempts: l.attempt}
+	if st.HasTarget {
+		op.Target = l.cfg.Files[st.Target]
+	}
 	if m.Status == StatusOK {
 		op.Size, op.Change, op.Mtime = m.Size, m.Change, m.Mtime
 		if st.Kind.ReadsData() {
 			op.Bytes, op.Data = m.Bytes, m.Data
 		}
 		if st.Kind == OpOpenWrite && st.Bytes > 0 {
+			op.Size, op.Data = m.Size, m.Data
+		}
+		if st.Kind == OpTruncate {
 			op.Size, op.Data = m.Size, m.Data
 		}
 	}

@@ -37,6 +37,13 @@ const (
 	MsgRead
 	MsgDelegReturn
 	MsgRenew // RENEW (v4.0) or a lone SEQUENCE (v4.1+): lease renewal
+	MsgLink  // LINK: a new name (Target) for the file (RFC 8881 §18.9)
+	// TEST_STATEID and FREE_STATEID (RFC 8881 §18.48, §18.38): how a v4.1+
+	// client finds and releases a revoked delegation.
+	MsgTestStateid
+	MsgFreeStateid
+	// GET_DIR_DELEGATION (RFC 8881 §18.39): a delegation on the directory.
+	MsgGetDirDeleg
 	// Callback path recovery. SETCLIENTID stands for the v4.0 pair
 	// SETCLIENTID + SETCLIENTID_CONFIRM (RFC 7530 §16.33, §16.34) that
 	// re-establishes the callback path; CREATE_SESSION for the v4.1+
@@ -58,6 +65,9 @@ const (
 	MsgSysChmod
 	MsgSysClose    // close(2) of a descriptor a local process kept open
 	MsgSysSetflags // ioctl(FS_IOC_SETFLAGS) on an open descriptor (chattr)
+	MsgSysLink     // link(2): a new name (Target) for the file
+	MsgSysTruncate // truncate(2) to Size
+	MsgSysUtimes   // utimes(2): set the file's times
 	msgKindCount
 )
 
@@ -65,10 +75,12 @@ var msgKindNames = [...]string{
 	MsgNone: "NONE", MsgOpen: "OPEN", MsgOpenConfirm: "OPEN_CONFIRM", MsgClose: "CLOSE",
 	MsgWrite: "WRITE", MsgCommit: "COMMIT", MsgGetattr: "GETATTR", MsgSetattr: "SETATTR",
 	MsgRemove: "REMOVE", MsgRename: "RENAME", MsgRead: "READ", MsgDelegReturn: "DELEGRETURN",
-	MsgRenew: "RENEW", MsgSetclientid: "SETCLIENTID", MsgCreateSession: "CREATE_SESSION",
+	MsgRenew: "RENEW", MsgLink: "LINK", MsgTestStateid: "TEST_STATEID", MsgFreeStateid: "FREE_STATEID",
+	MsgGetDirDeleg: "GET_DIR_DELEGATION", MsgSetclientid: "SETCLIENTID", MsgCreateSession: "CREATE_SESSION",
 	MsgBindConn: "BIND_CONN_TO_SESSION", MsgCBRecall: "CB_RECALL", MsgCBGetattr: "CB_GETATTR",
 	MsgCBNull: "CB_NULL", MsgSysStat: "stat", MsgSysOpen: "open", MsgSysUnlink: "unlink",
 	MsgSysRename: "rename", MsgSysChmod: "chmod", MsgSysClose: "close", MsgSysSetflags: "setflags",
+	MsgSysLink: "link", MsgSysTruncate: "truncate", MsgSysUtimes: "utimes",
 }
 
 func (k MsgKind) String() string {
@@ -143,6 +155,14 @@ const (
 	ErrEINTR                 // the process gave up waiting
 	ErrEBADF                 // close or write without an open file
 	ErrEINVAL                // an operation the actor cannot perform
+	// Appended after the first release: traces encode statuses by name,
+	// snapshots by number.
+	NFS4ErrDelegRevoked // NFS4ERR_DELEG_REVOKED: the delegation stateid was revoked (RFC 8881 §15.1.5.2)
+	NFS4ErrShareDenied  // NFS4ERR_SHARE_DENIED: an OPEN's access or deny conflicts with another open's (RFC 8881 §18.16.3)
+	NFS4ErrResource     // NFS4ERR_RESOURCE: the callback's answer when it lacks resources (RFC 7530 §13.1.6)
+	ErrEIO              // EIO: a write-back error reported by close(2) or fsync(2)
+	ErrEEXIST           // EEXIST: link(2) to a name that exists
+	NFS4ErrLocked       // NFS4ERR_LOCKED: I/O with the anonymous stateid against a share deny
 	statusCount
 )
 
@@ -152,6 +172,8 @@ var statusNames = [...]string{
 	NFS4ErrBadHandle: "NFS4ERR_BADHANDLE", NFS4ErrExpired: "NFS4ERR_EXPIRED", NFS4ErrOpenMode: "NFS4ERR_OPENMODE",
 	NFS4ErrCBPathDown: "NFS4ERR_CB_PATH_DOWN",
 	ErrEAGAIN:         "EAGAIN", ErrENOENT: "ENOENT", ErrEINTR: "EINTR", ErrEBADF: "EBADF", ErrEINVAL: "EINVAL",
+	NFS4ErrDelegRevoked: "NFS4ERR_DELEG_REVOKED", NFS4ErrShareDenied: "NFS4ERR_SHARE_DENIED",
+	NFS4ErrResource: "NFS4ERR_RESOURCE", ErrEIO: "EIO", ErrEEXIST: "EEXIST", NFS4ErrLocked: "NFS4ERR_LOCKED",
 }
 
 func (s Status) String() string {
@@ -250,6 +272,10 @@ type SeqFlags uint8
 const (
 	SeqCBPathDown       SeqFlags = 1 << iota // SEQ4_STATUS_CB_PATH_DOWN
 	SeqBackchannelFault                      // SEQ4_STATUS_BACKCHANNEL_FAULT
+	// SeqStateRevoked is SEQ4_STATUS_RECALLABLE_STATE_REVOKED: a
+	// delegation of the client was revoked and not yet freed
+	// (nfsd4_sequence: cl_revoked not empty).
+	SeqStateRevoked
 )
 
 // MsgFlags are the boolean arguments and results a few messages carry.
@@ -272,6 +298,92 @@ const (
 	// FlagKeepOpen: a local open(2) whose process keeps the descriptor
 	// (and, for a writer, its i_writecount) until a later close(2).
 	FlagKeepOpen
+	// FlagTrunc: OPEN with O_TRUNC, a SETATTR of size 0 in the OPEN
+	// (nfsd4_truncate).
+	FlagTrunc
+)
+
+// Want is an OPEN's delegation want (OPEN4_SHARE_ACCESS_WANT_*, RFC 8881
+// §18.16.3): what kind of delegation, if any, the client asks for. Linux
+// clients send none of these; conformance suites and other clients do.
+type Want uint8
+
+// Delegation wants.
+const (
+	WantNone    Want = iota // OPEN4_SHARE_ACCESS_WANT_NO_PREFERENCE: no want bits
+	WantRead                // OPEN4_SHARE_ACCESS_WANT_READ_DELEG
+	WantWrite               // OPEN4_SHARE_ACCESS_WANT_WRITE_DELEG
+	WantAny                 // OPEN4_SHARE_ACCESS_WANT_ANY_DELEG
+	WantNoDeleg             // OPEN4_SHARE_ACCESS_WANT_NO_DELEG
+	WantCancel              // OPEN4_SHARE_ACCESS_WANT_CANCEL
+	// WantSignal is WANT_ANY_DELEG with
+	// OPEN4_SHARE_ACCESS_WANT_SIGNAL_DELEG_WHEN_RESRC_AVAIL: tell me when
+	// one becomes available.
+	WantSignal
+	wantCount
+)
+
+var wantNames = [...]string{WantNone: "", WantRead: "read", WantWrite: "write", WantAny: "any",
+	WantNoDeleg: "no-deleg", WantCancel: "cancel", WantSignal: "signal"}
+
+func (w Want) String() string {
+	if int(w) < len(wantNames) {
+		return wantNames[w]
+	}
+	return fmt.Sprintf("want(%d)", uint8(w))
+}
+
+// ParseWant returns the want with the given name ("no-deleg").
+func ParseWant(s string) (Want, bool) {
+	for w, n := range wantNames {
+		if n == s && w != int(WantNone) {
+			return Want(w), true
+		}
+	}
+	return WantNone, false
+}
+
+// WantNames lists the names ParseWant accepts.
+func WantNames() []string { return append([]string(nil), wantNames[1:]...) }
+
+// WhyNoDeleg is why_no_delegation4 in an OPEN_DELEGATE_NONE_EXT reply
+// (RFC 8881 §18.16.2); WhyNone means a plain OPEN_DELEGATE_NONE. The
+// numbers are the protocol's plus one.
+type WhyNoDeleg uint8
+
+// Reasons nfsd gives.
+const (
+	WhyNone       WhyNoDeleg = iota
+	WhyNotWanted             // WND4_NOT_WANTED
+	WhyContention            // WND4_CONTENTION
+	WhyResource              // WND4_RESOURCE
+	_                        // WND4_NOT_SUPP_FTYPE
+	_                        // WND4_WRITE_DELEG_NOT_SUPP_FTYPE
+	_                        // WND4_NOT_SUPP_UPGRADE
+	_                        // WND4_NOT_SUPP_DOWNGRADE
+	WhyCancelled             // WND4_CANCELLED
+)
+
+var whyNames = [...]string{WhyNone: "", WhyNotWanted: "WND4_NOT_WANTED", WhyContention: "WND4_CONTENTION",
+	WhyResource: "WND4_RESOURCE", 4: "WND4_NOT_SUPP_FTYPE", 5: "WND4_WRITE_DELEG_NOT_SUPP_FTYPE",
+	6: "WND4_NOT_SUPP_UPGRADE", 7: "WND4_NOT_SUPP_DOWNGRADE", WhyCancelled: "WND4_CANCELLED"}
+
+func (w WhyNoDeleg) String() string {
+	if int(w) < len(whyNames) {
+		return whyNames[w]
+	}
+	return fmt.Sprintf("why(%d)", uint8(w))
+}
+
+// SetAttrs says which attributes a SETATTR (or a local truncate, chmod,
+// utimes) changes.
+type SetAttrs uint8
+
+// Attributes a SETATTR sets.
+const (
+	AttrSize  SetAttrs = 1 << iota // size (truncate): data, mtime and ctime change
+	AttrMode                       // mode (chmod): ctime changes
+	AttrTimes                      // atime and mtime (utimes): mtime and ctime change
 )
 
 // Message is everything that crosses a channel. Fields not used by a kind
@@ -292,15 +404,20 @@ type Message struct {
 	Dirty   bool      // CB_GETATTR reply: the holder has modified data (RFC 8881 §10.4.3)
 	Seq     SeqFlags  // fore-channel reply: SEQUENCE status flags (v4.1+)
 	Flags   MsgFlags
+	Deny    Access     // OPEN share deny (OPEN4_SHARE_DENY_*)
+	Want    Want       // OPEN delegation want
+	Why     WhyNoDeleg // OPEN reply: OPEN_DELEGATE_NONE_EXT and its reason
+	Owner   uint8      // OPEN: the client's open-owner (0 is its first)
+	Attrs   SetAttrs   // SETATTR: the attributes set
 
 	XID     uint32 // matches a reply to its request within one sender
 	Stateid uint32 // open or delegation stateid
 	DelegID uint32 // the delegation stateid in an OPEN reply
-	Revoked uint32 // SEQUENCE status flag: this delegation was revoked (RFC 8881 §18.46.3; the client finds which with TEST_STATEID)
 
-	From ActorID
-	To   ActorID
-	File FileID
+	From   ActorID
+	To     ActorID
+	File   FileID
+	Target FileID // LINK, RENAME: the new name
 
 	Size   int64  // file size carried by WRITE, GETATTR/CB_GETATTR replies, reads
 	Change uint64 // change attribute
@@ -331,6 +448,18 @@ func (m Message) Format(file string) string {
 			if m.Excl {
 				b.WriteString(" excl")
 			}
+			if m.Flags&FlagTrunc != 0 {
+				b.WriteString(" trunc")
+			}
+			if m.Deny != 0 {
+				fmt.Fprintf(&b, " deny=%s", m.Deny)
+			}
+			if m.Owner != 0 {
+				fmt.Fprintf(&b, " owner=%d", m.Owner)
+			}
+			if m.Want != WantNone {
+				fmt.Fprintf(&b, " want=%s", m.Want)
+			}
 			if m.Flags&FlagClaimDelegCur != 0 {
 				fmt.Fprintf(&b, " claim=deleg-cur stateid=%d", m.Stateid)
 			}
@@ -344,9 +473,27 @@ func (m Message) Format(file string) string {
 			if m.Deleg != DelegNone {
 				fmt.Fprintf(&b, " delegid=%d", m.DelegID)
 			}
+			if m.Why != WhyNone {
+				fmt.Fprintf(&b, " none-ext=%s", m.Why)
+			}
 		}
 	case MsgWrite, MsgRead:
 		fmt.Fprintf(&b, " size=%d data=%d", m.Size, m.Data)
+		if !m.Reply {
+			fmt.Fprintf(&b, " stateid=%d", m.Stateid)
+		}
+	case MsgLink, MsgRename, MsgSysLink, MsgSysRename:
+		if !m.Reply && m.Target != m.File {
+			fmt.Fprintf(&b, " to=%d", m.Target)
+		}
+	case MsgSetattr, MsgSysTruncate:
+		if !m.Reply && m.Attrs&AttrSize != 0 {
+			fmt.Fprintf(&b, " size=%d", m.Size)
+		}
+	case MsgTestStateid, MsgFreeStateid:
+		if !m.Reply {
+			fmt.Fprintf(&b, " stateid=%d", m.Stateid)
+		}
 	case MsgGetattr, MsgCBGetattr:
 		if m.Reply {
 			fmt.Fprintf(&b, " size=%d change=%d", m.Size, m.Change)
@@ -375,14 +522,14 @@ func (m Message) Format(file string) string {
 			fmt.Fprintf(&b, " size=%d change=%d", m.Size, m.Change)
 		}
 	}
-	if m.Revoked != 0 {
-		fmt.Fprintf(&b, " revoked=%d", m.Revoked)
-	}
 	if m.Seq&SeqCBPathDown != 0 {
 		b.WriteString(" seq=cb-path-down")
 	}
 	if m.Seq&SeqBackchannelFault != 0 {
 		b.WriteString(" seq=backchannel-fault")
+	}
+	if m.Seq&SeqStateRevoked != 0 {
+		b.WriteString(" seq=recallable-state-revoked")
 	}
 	return b.String()
 }

@@ -40,6 +40,12 @@ const (
 	OpChattr  // chattr: stat(), open(O_RDONLY|O_NONBLOCK), ioctl(FS_IOC_SETFLAGS)
 	OpLsattrV // lsattr -v: as lsattr, plus FS_IOC_GETVERSION on the same descriptor
 	OpSleep   // sleep(1): the process waits; not an operation in the history
+	// Appended after the first release.
+	OpLink      // client: link(2) over NFS (LINK)
+	OpLocalLink // link(2) on the server
+	OpTruncate  // truncate(2) on the server
+	OpUtimes    // utimes(2) on the server
+	OpLookup    // client: a path walk that revalidates the directory (ls -d, umount)
 	opKindCount
 )
 
@@ -49,6 +55,7 @@ var opKindNames = [...]string{
 	OpLsattr: "lsattr", OpLocalStat: "local-stat", OpCat: "cat", OpOpenRead: "open-read",
 	OpOpenWrite: "open-write", OpNginx: "nginx", OpUnlink: "unlink", OpLocalRename: "local-rename",
 	OpChmod: "chmod", OpChattr: "chattr", OpLsattrV: "lsattr-v", OpSleep: "sleep",
+	OpLink: "link", OpLocalLink: "local-link", OpTruncate: "truncate", OpUtimes: "utimes", OpLookup: "lookup",
 }
 
 func (k OpKind) String() string {
@@ -72,7 +79,13 @@ func ParseOpKind(s string) (OpKind, bool) {
 func OpKindNames() []string { return append([]string(nil), opKindNames[1:]...) }
 
 // IsLocal reports whether the operation runs on the server host.
-func (k OpKind) IsLocal() bool { return k >= OpLsattr && k < opKindCount }
+func (k OpKind) IsLocal() bool {
+	switch k {
+	case OpLink, OpLookup:
+		return false
+	}
+	return k >= OpLsattr && k < opKindCount
+}
 
 // Reads reports whether a successful operation observed the file's
 // attributes (Op.Size and Op.Change are meaningful).
@@ -106,8 +119,9 @@ type Op struct {
 	Seq      int    // the actor's n-th operation, from 1
 	Kind     OpKind
 	File     string
-	Start    Time // invocation
-	End      Time // response; End >= Start
+	Target   string // a link's new name, or the name a rename replaced
+	Start    Time   // invocation
+	End      Time   // response; End >= Start
 	Result   string
 	Attempts int // system calls or RPC rounds made (retries included); 0 if none
 
@@ -129,6 +143,13 @@ type Op struct {
 	// the file as it was then.
 	FromCache bool
 	AttrsAt   Time
+	// Deleg is what an OPEN's reply granted; Why, for an OPEN granted
+	// none, the reason an OPEN_DELEGATE_NONE_EXT reply gave.
+	Deleg DelegType
+	Why   WhyNoDeleg
+	// Sets is what an OpSetattr set; with AttrSize, Size and Data are
+	// what the truncation left.
+	Sets SetAttrs
 }
 
 // OK reports whether the operation succeeded.

@@ -67,6 +67,13 @@ type Profile struct {
 	// is raised to (thresh - dirty)/8 and small amounts wait for
 	// dirty_expire (30 s) like on any other disk.
 	FreshBdiFlush bool
+	// DirDeleg: the client asks GET_DIR_DELEGATION when it revalidates a
+	// directory (the 7.2 captures: SEQUENCE PUTFH GET_DIR_DELEGATION on
+	// the export during the unmount's path walk) and nfsd grants a read
+	// delegation on it (nfsd_get_dir_deleg), recalled when a name in the
+	// directory changes. nfsd answers GDD4_UNAVAIL from 6.10 until it
+	// grants them; the 6.x clients of the other profiles do not ask.
+	DirDeleg bool
 }
 
 var profiles = map[string]Profile{
@@ -76,7 +83,7 @@ var profiles = map[string]Profile{
 	"linux-6.17": {Name: "linux-6.17", CBGetattr: true, WriteDelegWronly: true, CBRunningGuard: true,
 		OpenXorDeleg: true},
 	"linux-7.2": {Name: "linux-7.2", CBGetattr: true, WriteDelegWronly: true, CBRunningGuard: true,
-		OpenXorDeleg: true, DelegTimestamps: true, ReturnBeforeCBReply: true},
+		OpenXorDeleg: true, DelegTimestamps: true, ReturnBeforeCBReply: true, DirDeleg: true},
 }
 
 // DefaultProfile is the profile used when a scenario names none.

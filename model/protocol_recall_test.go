@@ -58,10 +58,11 @@ locals:
 // TestNfsdWaitsForNoLease: nfsd_wait_for_delegreturn waits until no lease
 // at all is left on the inode (nfsd4_deleg_present), not until the
 // conflicting ones are gone. A v4.1 client holding a read delegation that
-// REMOVEs the file breaks only the other client's read delegation (its
-// own is no conflict: nfsd_breaker_owns_lease); the other returns at
-// once, but the remover's own lease is still there, so nfsd times out
-// after 30 ms and answers NFS4ERR_DELAY. The retry finds no conflict.
+// sets the file's times breaks only the other client's read delegation
+// (its own is no conflict: nfsd_breaker_owns_lease, and the Linux client
+// keeps it for a SETATTR of times); the other returns at once, but the
+// setter's own lease is still there, so nfsd times out after 30 ms and
+// answers NFS4ERR_DELAY. The retry finds no conflict.
 func TestNfsdWaitsForNoLease(t *testing.T) {
 	res := run(t, `name: t
 version: 1
@@ -75,7 +76,7 @@ clients:
     script:
       - {at: 100ms, op: open, file: f, flags: [O_RDONLY]}
       - {op: close, file: f}
-      - {at: 1s, op: remove, file: f}
+      - {at: 1s, op: setattr, file: f, set: [times]}
 `, scenarios.Options{})
 	if g := events(res, model.EvGrant); len(g) != 2 {
 		t.Fatalf("%d grants, want a read delegation each", len(g))
@@ -85,7 +86,7 @@ clients:
 	}
 	rm := op(t, res, "c2#3")
 	if rm.Result != "ok" || rm.Attempts != 2 {
-		t.Fatalf("remove %v: want ok on the second try", rm)
+		t.Fatalf("setattr %v: want ok on the second try", rm)
 	}
 	ret := events(res, model.EvReturn)
 	delay := events(res, model.EvNfsdDelay)

@@ -31,6 +31,9 @@ type File struct {
 	// their share of i_writecount, which nfsd4_check_conflicting_opens
 	// sees as non-NFSv4 writers.
 	Writers int
+	// Dir: this entry is the directory every other file lives in (the
+	// export's root), the object of directory delegations.
+	Dir bool
 }
 
 // Deleg is one delegation together with the VFS lease that implements it.
@@ -77,8 +80,21 @@ type clientRec struct {
 	expirable bool // a conflict hit a courtesy client (NFSD4_EXPIRABLE)
 	lastRenew Time
 	cb        cbState
-	confirmed bool   // v4.0 open-owner confirmed (OPEN_CONFIRM done)
-	revoked   uint32 // a revoked delegation the client has not yet been told of
+	// confirmed has bit o set once the v4.0 open-owner o is confirmed
+	// (OPEN_CONFIRM done, NFS4_OO_CONFIRMED): each open-owner is
+	// confirmed on its own (RFC 7530 §16.18).
+	confirmed uint8
+}
+
+// revokedDeleg is a v4.1+ delegation the laundromat revoked and the
+// client has not yet freed: nfsd keeps it on cl_revoked, answers its
+// stateid NFS4ERR_DELEG_REVOKED and sets
+// SEQ4_STATUS_RECALLABLE_STATE_REVOKED until FREE_STATEID
+// (revoke_delegation, nfsd4_free_stateid).
+type revokedDeleg struct {
+	id     uint32
+	client ActorID
+	file   FileID
 }
 
 // cbState is nfsd's cl_cb_state: what it believes of the client's
@@ -97,6 +113,8 @@ type openState struct {
 	file    FileID
 	stateid uint32
 	access  Access
+	deny    Access // share deny (OPEN4_SHARE_DENY_*)
+	owner   uint8  // the client's open-owner
 }
 
 type pendingCB struct {
@@ -120,6 +138,7 @@ type FileSpec struct {
 	Size    int64
 	Aliased bool // reachable through another filehandle (fi_aliased)
 	Setuid  bool // S_ISUID or S_ISGID set
+	Dir     bool // the directory the other files live in
 }
 
 // ServerConfig builds a Server.
@@ -148,6 +167,12 @@ type Server struct {
 	waiters []waiter
 	cbs     []pendingCB
 	block   bloom
+	revoked []revokedDeleg
+	// names maps each name (a FileID as scripts use it) to the inode that
+	// holds its file (a FileID too): itself until a link or rename over
+	// an existing name makes names share or swap inodes. nil: every name
+	// is its own inode.
+	names []FileID
 
 	nextStateid uint32
 	nextXID     uint32
@@ -173,7 +198,7 @@ func NewServer(c ServerConfig) *Server {
 		s.files = a.files[:0:n]
 	}
 	for _, f := range c.Files {
-		s.files = append(s.files, File{Name: f.Name, Exists: f.Exists, Size: f.Size, Aliased: f.Aliased, Setuid: f.Setuid})
+		s.files = append(s.files, File{Name: f.Name, Exists: f.Exists || f.Dir, Size: f.Size, Aliased: f.Aliased, Setuid: f.Setuid, Dir: f.Dir})
 	}
 	if c.Actors <= len(a.clients) {
 		s.clients = a.clients[:c.Actors:c.Actors]
@@ -232,6 +257,13 @@ func (s *Server) Step(now Time, in Input, out *Output) {
 // Step's own copy, and passing it down by value would copy it at every
 // call.
 func (s *Server) deliver(now Time, m *Message, out *Output) {
+	// Requests name files; nfsd and the VFS act on inodes. Replies carry
+	// the inode, which their receivers do not look at (they match replies
+	// by xid). Requests that change names keep the name: they need it
+	// (reqIno finds their inode).
+	if !m.Kind.byName() {
+		m.File = s.ino(m.File)
+	}
 	if m.Kind.Channel() == ChanLocal {
 		s.syscall(now, m, out)
 		return
@@ -281,6 +313,8 @@ func (s *Server) Clone() Actor {
 	c.waiters = slices.Clone(s.waiters)
 	c.cbs = slices.Clone(s.cbs)
 	c.block = s.block.clone()
+	c.revoked = slices.Clone(s.revoked)
+	c.names = slices.Clone(s.names)
 	return &c
 }
 
@@ -313,8 +347,17 @@ func (s *Server) AppendState(b []byte) []byte {
 		flag(c.expirable)
 		i(int64(c.lastRenew))
 		u(uint64(c.cb))
-		flag(c.confirmed)
-		u(uint64(c.revoked))
+		u(uint64(c.confirmed))
+	}
+	u(uint64(len(s.revoked)))
+	for _, r := range s.revoked {
+		u(uint64(r.id))
+		u(uint64(r.client))
+		u(uint64(r.file))
+	}
+	u(uint64(len(s.names)))
+	for _, n := range s.names {
+		u(uint64(n))
 	}
 	u(uint64(len(s.delegs)))
 	for _, d := range s.delegs {
@@ -342,6 +385,8 @@ func (s *Server) AppendState(b []byte) []byte {
 		u(uint64(o.file))
 		u(uint64(o.stateid))
 		u(uint64(o.access))
+		u(uint64(o.deny))
+		u(uint64(o.owner))
 	}
 	u(uint64(len(s.waiters)))
 	for _, w := range s.waiters {

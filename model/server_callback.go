@@ -33,17 +33,23 @@ func (s *Server) cbGood(id ActorID) bool {
 }
 
 // seqFlags are the SEQUENCE status flags nfsd4_sequence sets from
-// cl_cb_state.
+// cl_cb_state and cl_revoked.
 func (s *Server) seqFlags(id ActorID) SeqFlags {
-	switch c := &s.clients[id]; {
-	case c.minor == 0:
+	c := &s.clients[id]
+	if c.minor == 0 {
 		return 0
-	case c.cb == cbDown:
-		return SeqCBPathDown
-	case c.cb == cbFault:
-		return SeqBackchannelFault
 	}
-	return 0
+	var f SeqFlags
+	if s.hasRevoked(id) {
+		f |= SeqStateRevoked
+	}
+	switch c.cb {
+	case cbDown:
+		f |= SeqCBPathDown
+	case cbFault:
+		f |= SeqBackchannelFault
+	}
+	return f
 }
 
 // markCB is nfsd4_mark_cb_state.
@@ -181,14 +187,16 @@ func (s *Server) laundromatDue(t Time) Time {
 }
 
 // laundromatRevoke: a recalled delegation still out one lease after the
-// recall is revoked (nfs4_laundromat → revoke_delegation). The client
-// hears of it through the SEQUENCE status flags of its next reply.
+// recall is revoked (nfs4_laundromat → revoke_delegation). A v4.1+
+// client hears of it through the SEQUENCE status flags of its next
+// reply (see server_revoke.go); a v4.0 client only when it next uses
+// the stateid.
 func (s *Server) laundromatRevoke(now Time, id uint32, out *Output) {
 	i := s.delegIndex(id)
 	if i < 0 || !s.delegs[i].Recalling {
 		return
 	}
-	s.clients[s.delegs[i].Client].revoked = id
+	s.keepRevoked(&s.delegs[i])
 	s.removeDeleg(now, i, EvRevoke, "nfs4_laundromat: recalled delegation not returned within a lease, revoked", out)
 }
 
@@ -226,6 +234,7 @@ func (s *Server) laundromatExpire(now Time, id ActorID, out *Output) {
 		s.removeDeleg(now, i, EvRevoke, "client expired: its delegation goes with it", out)
 	}
 	s.cbs = slices.DeleteFunc(s.cbs, func(cb pendingCB) bool { return cb.client == id })
+	s.revoked = slices.DeleteFunc(s.revoked, func(r revokedDeleg) bool { return r.client == id })
 }
 
 // inRecall reports cl_delegs_in_recall > 0.

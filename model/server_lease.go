@@ -23,6 +23,10 @@ type waiter struct {
 	cbModified bool
 	cbSize     int64
 	cbMtime    Time // the holder's delegated mtime, for *_ATTRS_DELEG
+	// ino is the inode whose lease break the access waits for (the
+	// first it conflicted with; a rename may break two, and a change of
+	// names the directory's too).
+	ino FileID
 }
 
 func (w waiter) appendState(b []byte) []byte {
@@ -43,7 +47,7 @@ func (w waiter) appendState(b []byte) []byte {
 		b = binary.AppendVarint(b, w.cbSize)
 		b = binary.AppendVarint(b, int64(w.cbMtime))
 	}
-	return b
+	return binary.AppendUvarint(b, uint64(w.ino))
 }
 
 // leaseConflict reports whether request req, a writer if write, conflicts
@@ -62,25 +66,41 @@ func (s *Server) leaseConflict(d *Deleg, write bool, req *Message) bool {
 // client's own delegation is no conflict. A v4.1+ compound names its
 // client in SEQUENCE. A v4.0 compound has no SEQUENCE; nfsd learns the
 // client only from an operation that carries a clientid or a stateid,
-// which of the model's requests only OPEN does: its open-owner names the
-// clientid (nfsd4_process_open1 → set_client). v4.0 REMOVE, RENAME and
-// SETATTR without a stateid name nobody and recall the client's own
-// delegation.
+// which of the model's requests OPEN does (its open-owner names the
+// clientid: nfsd4_process_open1 → set_client) and a SETATTR of size (its
+// stateid does). v4.0 REMOVE, RENAME, LINK and SETATTR without a stateid
+// name nobody and recall the client's own delegation.
 func (s *Server) ownsLease(req *Message) bool {
 	c := &s.clients[req.From]
-	return c.isClient && (c.minor >= 1 || req.Kind == MsgOpen)
+	return c.isClient && (c.minor >= 1 || req.Kind == MsgOpen || s.namesClient(req))
 }
 
-func (s *Server) firstConflict(f FileID, write bool, req *Message) int {
-	for i := range s.delegs {
-		if s.delegs[i].File == f && s.leaseConflict(&s.delegs[i], write, req) {
-			return i
+// namesClient reports whether a v4.0 request carries a stateid of the
+// client's own: a SETATTR of size does (nfsd4_setattr →
+// nfs4_preprocess_stateid_op → set_client), so nfsd knows the client.
+func (s *Server) namesClient(req *Message) bool {
+	return req.Kind == MsgSetattr && req.Attrs&AttrSize != 0 && req.Stateid != 0 &&
+		(s.openByStateid(req.From, req.Stateid) >= 0 || s.delegIndex(req.Stateid) >= 0)
+}
+
+// firstConflict returns the first delegation request req conflicts with
+// on any inode it breaks leases on (reqInodes), or -1.
+func (s *Server) firstConflict(write bool, req *Message) int {
+	if len(s.delegs) == 0 {
+		return -1
+	}
+	b := s.reqInodes(req, write)
+	for j := range b.n {
+		for i := range s.delegs {
+			if s.delegs[i].File == b.ino[j] && s.leaseConflict(&s.delegs[i], b.write[j], req) {
+				return i
+			}
 		}
 	}
 	return -1
 }
 
-// leasePresent is nfsd4_deleg_present: any lease at all on the file, the
+// leasePresent is nfsd4_deleg_present: any lease at all on inode f, the
 // requester's own and non-conflicting ones included.
 func (s *Server) leasePresent(f FileID) bool {
 	for i := range s.delegs {
@@ -93,26 +113,27 @@ func (s *Server) leasePresent(f FileID) bool {
 
 // unblocked reports whether waiter w may proceed. A local opener sleeping
 // in __break_lease re-checks for a conflicting lease; an nfsd thread in
-// nfsd_wait_for_delegreturn waits until no lease is left on the inode at
-// all (nfsd4_deleg_present), so a lease that does not conflict, such as
-// the requester's own delegation or a read lease left by the VFS's
-// downgrade, keeps it waiting until its 30 ms run out.
+// nfsd_wait_for_delegreturn waits until no lease is left on the inode
+// whose break it waits for at all (nfsd4_deleg_present), so a lease that
+// does not conflict, such as the requester's own delegation or a read
+// lease left by the VFS's downgrade, keeps it waiting until its 30 ms run
+// out.
 func (s *Server) unblocked(w *waiter) bool {
 	if w.access.IsLocal() {
-		return s.firstConflict(w.req.File, w.write, &w.req) < 0
+		return s.firstConflict(w.write, &w.req) < 0
 	}
-	return !s.leasePresent(w.req.File)
+	return !s.leasePresent(w.ino)
 }
 
 // access runs one access that may conflict with a delegation: it asks the
 // policy what to do, then completes, fails, or parks the access.
 func (s *Server) access(now Time, req *Message, kind AccessKind, write, nonBlock bool, out *Output) {
-	i := s.firstConflict(req.File, write, req)
+	i := s.firstConflict(write, req)
 	if i < 0 {
 		s.completeReq(now, req, false, 0, 0, out)
 		return
 	}
-	w := waiter{from: req.From, req: *req, access: kind, write: write, since: now}
+	w := waiter{from: req.From, req: *req, access: kind, write: write, since: now, ino: s.delegs[i].File}
 	kern := kernelDecision(s.prof, kind, nonBlock, s.par.DelegReturnWait)
 	w.dec = s.pol.Conflict(ConflictInfo{Profile: s.prof, Access: kind, Write: write,
 		NonBlock: nonBlock, Holder: s.delegs[i].Type, Recalling: s.delegs[i].Recalling, Kernel: kern})
@@ -126,10 +147,10 @@ func (s *Server) apply(now Time, w waiter, dec Decision, out *Output) {
 	case ActDeny:
 		s.fail(now, &w, out)
 	case ActRecallFail:
-		s.breakConflicts(now, w.req.File, w.write, &w.req, out)
+		s.breakConflicts(now, w.write, &w.req, out)
 		s.fail(now, &w, out)
 	case ActRecallWait:
-		s.breakConflicts(now, w.req.File, w.write, &w.req, out)
+		s.breakConflicts(now, w.write, &w.req, out)
 		if s.unblocked(&w) {
 			s.complete(now, &w, out)
 			return
@@ -144,7 +165,7 @@ func (s *Server) apply(now Time, w waiter, dec Decision, out *Output) {
 		w.dec = dec
 		s.park(now, w, dec.Wait, out)
 	case ActCBGetattr:
-		i := s.firstConflict(w.req.File, w.write, &w.req)
+		i := s.firstConflict(w.write, &w.req)
 		if i < 0 {
 			s.complete(now, &w, out)
 			return
@@ -198,11 +219,17 @@ func (s *Server) unpark(i int, out *Output) waiter {
 // proceeds as soon as unblocked says it may.
 func (s *Server) wake(now Time, f FileID, out *Output) {
 	for i := 0; i < len(s.waiters); {
-		if w := &s.waiters[i]; w.req.File != f || w.onCB || !s.unblocked(w) {
+		if w := &s.waiters[i]; !s.waitsOn(w, f) || w.onCB || !s.unblocked(w) {
 			i++
 			continue
 		}
 		w := s.unpark(i, out)
+		if !w.access.IsLocal() && s.firstConflict(w.write, &w.req) >= 0 {
+			// nfsd retries the operation once after the wait
+			// (nfsd_setattr's loop); another conflict fails it.
+			s.fail(now, &w, out)
+			continue
+		}
 		s.complete(now, &w, out)
 	}
 }
@@ -239,7 +266,7 @@ func (s *Server) cbGetattrAnswer(now Time, m *Message, deleg uint32, out *Output
 		d := s.delegs[i]
 		modified = modified || m.Change != d.ChangeAtGrant || m.Size != d.SizeAtGrant
 		stale = stale || m.Size != s.files[d.File].Size
-		out.event(Event{Kind: EvCBGetattrOK, Actor: ServerID, File: d.File, Client: d.Client, Deleg: d.Type, Why: "CB_GETATTR answered: holder's size and change"})
+		out.event(Event{Kind: EvCBGetattrOK, Actor: ServerID, File: d.File, Client: d.Client, Deleg: d.Type, Stateid: d.ID, Why: "CB_GETATTR answered: holder's size and change"})
 	}
 	for i := 0; i < len(s.waiters); {
 		if !s.waiters[i].onCB || s.waiters[i].cbXID != m.XID {
@@ -256,12 +283,26 @@ func (s *Server) cbGetattrAnswer(now Time, m *Message, deleg uint32, out *Output
 	}
 }
 
-func (s *Server) breakConflicts(now Time, f FileID, write bool, req *Message, out *Output) {
-	for i := range s.delegs {
-		if s.delegs[i].File == f && s.leaseConflict(&s.delegs[i], write, req) {
-			s.breakLease(now, i, write, out)
+func (s *Server) breakConflicts(now Time, write bool, req *Message, out *Output) {
+	b := s.reqInodes(req, write)
+	for j := range b.n {
+		for i := range s.delegs {
+			if s.delegs[i].File == b.ino[j] && s.leaseConflict(&s.delegs[i], b.write[j], req) {
+				s.breakLease(now, i, b.write[j], out)
+			}
 		}
 	}
+}
+
+// waitsOn reports whether waiter w waits for a lease on inode f.
+func (s *Server) waitsOn(w *waiter, f FileID) bool {
+	b := s.reqInodes(&w.req, w.write)
+	for j := range b.n {
+		if b.ino[j] == f {
+			return true
+		}
+	}
+	return false
 }
 
 // breakLease is __break_lease's per-lease step: a writer marks the lease
@@ -315,7 +356,7 @@ func (s *Server) recall(now Time, i int, out *Output) {
 	// block_delegations runs in nfsd4_cb_recall_prepare, as the recall is
 	// sent; the model sends at once (queueing delay is the driver's).
 	s.block.add(now, d.File)
-	out.event(Event{Kind: EvRecall, Actor: ServerID, File: d.File, Client: d.Client, Deleg: d.Type, Why: why})
+	out.event(Event{Kind: EvRecall, Actor: ServerID, File: d.File, Client: d.Client, Deleg: d.Type, Stateid: d.ID, Why: why})
 	if c := &s.clients[d.Client]; c.courtesy {
 		// try_to_expire_client: a courtesy client in the way is made
 		// expirable and the laundromat runs at once; callbacks to
@@ -338,7 +379,7 @@ func (s *Server) downgrade(now Time, id uint32, out *Output) {
 	d := &s.delegs[i]
 	d.DowngradePending = false
 	d.LeaseType = DelegRead
-	out.event(Event{Kind: EvDowngrade, Actor: ServerID, File: d.File, Client: d.Client, Deleg: d.Type, Why: "time_out_leases: lease-break-time passed, write lease downgraded to read; nfsd still lists the write delegation"})
+	out.event(Event{Kind: EvDowngrade, Actor: ServerID, File: d.File, Client: d.Client, Deleg: d.Type, Stateid: d.ID, Why: "time_out_leases: lease-break-time passed, write lease downgraded to read; nfsd still lists the write delegation"})
 	s.wake(now, d.File, out)
 }
 
@@ -357,7 +398,7 @@ func (s *Server) removeDeleg(now Time, i int, kind EventKind, why string, out *O
 	out.cancel(TimerKey{TimerRevoke, d.ID})
 	out.cancel(TimerKey{TimerDowngrade, d.ID})
 	out.cancel(TimerKey{TimerCBResend, d.ID})
-	out.event(Event{Kind: kind, Actor: ServerID, File: d.File, Client: d.Client, Deleg: d.Type, Why: why})
+	out.event(Event{Kind: kind, Actor: ServerID, File: d.File, Client: d.Client, Deleg: d.Type, Stateid: d.ID, Why: why})
 	s.forgetConflict(d.File)
 	s.wake(now, d.File, out)
 }

@@ -27,17 +27,24 @@ func (s *Server) rpc(now Time, m *Message, out *Output) {
 		case f.Exists && m.Create && m.Excl:
 			s.reply(m, NFS4ErrExist, out)
 		default:
+			// nfs4_get_vfs_file checks share reservations
+			// (nfs4_file_get_access, nfs4_file_check_deny) before
+			// nfsd_open_break_lease: a denied OPEN recalls nothing.
+			if st := s.shareConflict(m); st != StatusOK {
+				s.reply(m, st, out)
+				return
+			}
 			s.access(now, m, AccessRemoteOpen, m.Access&AccessWrite != 0, true, out)
 		}
 	case MsgOpenConfirm:
-		c.confirmed = true
+		c.confirmed |= 1 << m.Owner
 		s.reply(m, StatusOK, out)
 	case MsgClose:
 		s.close(m, out)
 	case MsgWrite:
-		if st := s.mayWrite(m); st != StatusOK {
+		if st := s.checkStateid(m, true); st != StatusOK {
 			// No open state and no delegation (dropped with an expired
-			// client or a revoked delegation), or an open without write
+			// client), a revoked delegation, or an open without write
 			// access: the write is refused.
 			s.reply(m, st, out)
 			return
@@ -45,15 +52,40 @@ func (s *Server) rpc(now Time, m *Message, out *Output) {
 		s.write(now, m, out)
 	case MsgGetattr:
 		s.access(now, m, AccessRemoteGetattr, false, false, out)
-	case MsgSetattr, MsgRemove, MsgRename:
+	case MsgSetattr, MsgRemove, MsgRename, MsgLink:
+		if st := s.namespaceCheck(m); st != StatusOK {
+			s.reply(m, st, out)
+			return
+		}
+		if m.Kind == MsgSetattr && m.Attrs&AttrSize != 0 {
+			// A SETATTR of size carries a stateid that must allow
+			// writing (nfsd4_setattr: nfs4_preprocess_stateid_op).
+			if st := s.checkStateid(m, true); st != StatusOK {
+				s.reply(m, st, out)
+				return
+			}
+		}
 		s.access(now, m, AccessRemoteMeta, true, false, out)
 	case MsgRead:
+		// nfsd4_read: nfs4_preprocess_stateid_op checks the stateid;
+		// a READ is allowed through any open (access_permit_read) or
+		// delegation of the file.
+		if st := s.checkStateid(m, false); st != StatusOK {
+			s.reply(m, st, out)
+			return
+		}
 		f := s.file(m.File)
 		r := s.replyMsg(m, StatusOK)
 		r.Size, r.Data, r.Change, r.Bytes, r.Mtime = f.Size, f.Data, f.Change, f.Size, f.Mtime
 		s.send(r, out)
 	case MsgDelegReturn:
 		s.delegReturn(now, m, out)
+	case MsgTestStateid:
+		s.reply(m, s.testStateid(m.From, m.Stateid), out)
+	case MsgFreeStateid:
+		s.reply(m, s.freeStateid(m.From, m.Stateid), out)
+	case MsgGetDirDeleg:
+		s.getDirDeleg(now, m, out)
 	case MsgRenew:
 		// nfsd4_renew: a v4.0 client holding delegations hears that its
 		// callback path is down. (v4.1+ renews with SEQUENCE, whose
@@ -74,6 +106,19 @@ func (s *Server) rpc(now Time, m *Message, out *Output) {
 	default: // MsgCommit
 		s.reply(m, StatusOK, out)
 	}
+}
+
+// namespaceCheck answers what nfsd finds before any lease break: the
+// file must exist (NFS4ERR_NOENT), and a LINK's new name must not
+// (NFS4ERR_EXIST, vfs_link on a positive dentry).
+func (s *Server) namespaceCheck(m *Message) Status {
+	switch {
+	case !s.file(s.reqIno(m)).Exists:
+		return NFS4ErrNoent
+	case m.Kind == MsgLink && s.files[s.ino(m.Target)].Exists:
+		return NFS4ErrExist
+	}
+	return StatusOK
 }
 
 // write applies a WRITE. While a WRITE_ATTRS_DELEG delegation is out,
@@ -105,18 +150,42 @@ func (s *Server) timesDeleg(f FileID) int {
 	return -1
 }
 
-// mayWrite checks a WRITE's stateid: the client's write delegation on the
-// file, or its open of the file with write access (nfs4_check_openmode:
-// NFS4ERR_OPENMODE for a read-only open).
-func (s *Server) mayWrite(m *Message) Status {
-	if i := s.delegIndex(m.Stateid); i >= 0 && s.delegs[i].Client == m.From && s.delegs[i].File == m.File && s.delegs[i].Type.Writes() {
+// checkStateid checks the stateid of a READ, WRITE or SETATTR of size
+// (nfs4_preprocess_stateid_op): the client's delegation of the file
+// (nfs4_check_delegmode: a write needs a write delegation), or its open
+// of the file (nfs4_check_openmode: NFS4ERR_OPENMODE for a write through
+// a read-only open). A delegation the laundromat revoked answers
+// NFS4ERR_DELEG_REVOKED while nfsd keeps it (v4.1+: until FREE_STATEID);
+// anything else NFS4ERR_BAD_STATEID. The all-zero stateid is the
+// anonymous one (RFC 8881 §8.2.3): allowed unless an open's share deny
+// forbids the access (check_special_stateids → nfs4_share_conflict).
+func (s *Server) checkStateid(m *Message, write bool) Status {
+	if m.Stateid == 0 {
+		want := AccessRead
+		if write {
+			want = AccessWrite
+		}
+		for _, o := range s.opens {
+			if o.file == m.File && o.deny&want != 0 {
+				return NFS4ErrLocked
+			}
+		}
 		return StatusOK
 	}
-	i := s.openIndex(m.From, m.File)
+	if i := s.delegIndex(m.Stateid); i >= 0 && s.delegs[i].Client == m.From && s.delegs[i].File == m.File {
+		if write && !s.delegs[i].Type.Writes() {
+			return NFS4ErrOpenMode
+		}
+		return StatusOK
+	}
+	if s.isRevoked(m.From, m.Stateid) {
+		return NFS4ErrDelegRevoked
+	}
+	i := s.openByStateid(m.From, m.Stateid)
 	switch {
-	case i < 0:
+	case i < 0 || s.opens[i].file != m.File:
 		return NFS4ErrBadStateid
-	case s.opens[i].access&AccessWrite == 0:
+	case write && s.opens[i].access&AccessWrite == 0:
 		return NFS4ErrOpenMode
 	}
 	return StatusOK
@@ -131,10 +200,6 @@ func (s *Server) replyMsg(m *Message, st Status) Message {
 // (nfsd4_sequence).
 func (s *Server) send(r Message, out *Output) {
 	if r.Kind.Channel() == ChanFore {
-		if c := &s.clients[r.To]; c.revoked != 0 {
-			r.Revoked = c.revoked
-			c.revoked = 0
-		}
 		r.Seq = s.seqFlags(r.To)
 	}
 	out.send(r)
@@ -146,8 +211,39 @@ func (s *Server) holdsDelegs(id ActorID) bool {
 
 func (s *Server) reply(m *Message, st Status, out *Output) { s.send(s.replyMsg(m, st), out) }
 
-func (s *Server) openIndex(c ActorID, f FileID) int {
-	return slices.IndexFunc(s.opens, func(o openState) bool { return o.client == c && o.file == f })
+// openIndex finds open-owner o's open of f by client c: one open
+// stateid per open-owner and file (nfsd4_find_existing_open).
+func (s *Server) openIndex(c ActorID, o uint8, f FileID) int {
+	return slices.IndexFunc(s.opens, func(st openState) bool { return st.client == c && st.owner == o && st.file == f })
+}
+
+// openByStateid finds client c's open with the given stateid.
+func (s *Server) openByStateid(c ActorID, id uint32) int {
+	if id == 0 {
+		return -1
+	}
+	return slices.IndexFunc(s.opens, func(st openState) bool { return st.client == c && st.stateid == id })
+}
+
+// shareConflict applies OPEN's share reservations (nfs4_file_get_access,
+// nfs4_file_check_deny; RFC 8881 §18.16.3): the new access may not be one
+// another open denies, nor the new deny one another open has. Opens of
+// the same open-owner (an upgrade) do not count; opens of other owners of
+// the same client do. Local processes take no share reservations (the
+// VFS has none), so only NFSv4 opens take part.
+func (s *Server) shareConflict(m *Message) Status {
+	var access, deny Access
+	for _, o := range s.opens {
+		if o.file != m.File || (o.client == m.From && o.owner == m.Owner) {
+			continue
+		}
+		access |= o.access
+		deny |= o.deny
+	}
+	if m.Access&deny != 0 || m.Deny&access != 0 {
+		return NFS4ErrShareDenied
+	}
+	return StatusOK
 }
 
 // openGranted finishes an OPEN that met no conflict: create the file if
@@ -157,23 +253,39 @@ func (s *Server) openGranted(now Time, m *Message, out *Output) {
 	if !f.Exists {
 		f.Exists, f.Size, f.Data, f.Mtime = true, 0, 0, now
 		f.Change++
+		s.dirChanged()
+	} else if m.Flags&FlagTrunc != 0 && m.Access&AccessWrite != 0 {
+		// O_CREAT|O_TRUNC sends size 0 in the OPEN's attributes:
+		// nfsd4_truncate runs nfsd_setattr. Its wait for DELEGRETURN
+		// (nfsd_wait_for_delegreturn) finds no lease to wait for:
+		// nfsd_open_break_lease, for write access, already refused the
+		// OPEN while any lease but the opener's own was on the file.
+		f.Size, f.Data, f.Mtime = 0, 0, now
+		f.Change++
 	}
 	r := s.replyMsg(m, StatusOK)
 	fresh := false
-	if i := s.openIndex(m.From, m.File); i >= 0 {
-		s.opens[i].access |= m.Access // OPEN upgrade: same stateid
+	if i := s.openIndex(m.From, m.Owner, m.File); i >= 0 {
+		// OPEN upgrade: same stateid, access and deny join
+		// (nfs4_upgrade_open).
+		s.opens[i].access |= m.Access
+		s.opens[i].deny |= m.Deny
 		r.Stateid = s.opens[i].stateid
 	} else {
 		r.Stateid = s.nextStateid
 		s.nextStateid++
-		s.opens = append(s.opens, openState{client: m.From, file: m.File, stateid: r.Stateid, access: m.Access})
+		s.opens = append(s.opens, openState{client: m.From, file: m.File, stateid: r.Stateid, access: m.Access,
+			deny: m.Deny, owner: m.Owner})
 		fresh = true
 	}
 	c := s.clients[m.From]
-	r.Confirm = c.minor == 0 && !c.confirmed // RFC 7530 §16.16.5: new open-owner
+	// RFC 7530 §16.16.5: a v4.0 open-owner's first OPEN needs OPEN_CONFIRM.
+	r.Confirm = c.minor == 0 && c.confirmed&(1<<m.Owner) == 0
 	if m.Flags&FlagClaimDelegCur == 0 {
 		// nfs4_open_delegation considers CLAIM_NULL and CLAIM_FH only.
-		r.Deleg, r.DelegID = s.grant(now, m, out)
+		r.Deleg, r.DelegID, r.Why = s.grant(now, m, out)
+	} else {
+		r.Why = s.noneExt(m)
 	}
 	if r.Deleg != DelegNone && fresh && m.Flags&FlagWantXor != 0 && s.prof.OpenXorDeleg {
 		// OPEN4_RESULT_NO_OPEN_STATEID: the delegation stands for the
@@ -188,17 +300,26 @@ func (s *Server) openGranted(now Time, m *Message, out *Output) {
 
 // grant decides on a delegation for an OPEN (nfs4_open_delegation,
 // nfs4_set_delegation): the profile's rules and the policy say what may be
-// offered; the server's state can still refuse it.
-func (s *Server) grant(now Time, m *Message, out *Output) (DelegType, uint32) {
+// offered; the server's state can still refuse it. A client that wants
+// none gets none (nfsd4_process_open2, sessions only); the kind of
+// delegation a client wants changes nothing else: nfsd offers what the
+// open's share access allows, and answers a refusal OPEN_DELEGATE_NONE_EXT
+// when the OPEN carried want bits.
+func (s *Server) grant(now Time, m *Message, out *Output) (DelegType, uint32, WhyNoDeleg) {
 	c := s.clients[m.From]
+	if m.Want == WantNoDeleg && c.minor >= 1 {
+		out.event(Event{Kind: EvDelegRefused, Actor: ServerID, File: m.File, Client: m.From,
+			Why: "OPEN4_SHARE_ACCESS_WANT_NO_DELEG: the client wants none, OPEN_DELEGATE_NONE_EXT with WND4_NOT_WANTED (nfsd4_process_open2)"})
+		return DelegNone, 0, WhyNotWanted
+	}
 	kern := kernelGrant(s.prof, c.minor, m.Access)
 	want := s.pol.Grant(GrantInfo{Profile: s.prof, Minor: c.minor, Access: m.Access, Kernel: kern})
 	if want == DelegNone {
-		return DelegNone, 0
+		return DelegNone, 0, s.noneExt(m)
 	}
 	if why := s.refuse(now, m, want); why != "" {
 		out.event(Event{Kind: EvDelegRefused, Actor: ServerID, File: m.File, Client: m.From, Deleg: want, Why: why})
-		return DelegNone, 0
+		return DelegNone, 0, s.noneExt(m)
 	}
 	if c.minor >= 2 && m.Flags&FlagWantTimes != 0 && s.prof.DelegTimestamps {
 		// nfsd4_want_deleg_timestamps: OPEN_DELEGATE_*_ATTRS_DELEG.
@@ -209,8 +330,27 @@ func (s *Server) grant(now Time, m *Message, out *Output) (DelegType, uint32) {
 		ChangeAtGrant: f.Change, SizeAtGrant: f.Size, MtimeAtGrant: f.Mtime}
 	s.nextStateid++
 	s.delegs = append(s.delegs, d)
-	out.event(Event{Kind: EvGrant, Actor: ServerID, File: m.File, Client: m.From, Deleg: want, Why: "nfs4_open_delegation: delegation offered with the OPEN"})
-	return want, d.ID
+	out.event(Event{Kind: EvGrant, Actor: ServerID, File: m.File, Client: m.From, Deleg: want, Stateid: d.ID, Why: "nfs4_open_delegation: delegation offered with the OPEN"})
+	return want, d.ID, WhyNone
+}
+
+// noneExt is the reason an OPEN that gets no delegation is told
+// (nfsd4_open_deleg_none_ext), if its share access carried want bits: a
+// v4.1+ OPEN with OPEN4_SHARE_ACCESS_WANT_*, or a 4.2 client asking for
+// delegated timestamps or open-XOR-delegation (the 7.2 captures answer
+// those OPEN_DELEGATE_NONE_EXT). nfs4_open_delegation passes it a status
+// that is never -EAGAIN, so nfsd says WND4_RESOURCE, never
+// WND4_CONTENTION; WND4_CANCELLED for a want of cancel. nfsd never
+// signals a delegation later, whatever the client asked.
+func (s *Server) noneExt(m *Message) WhyNoDeleg {
+	wants := m.Want != WantNone || m.Flags&(FlagWantTimes|FlagWantXor) != 0
+	switch {
+	case !wants || s.clients[m.From].minor == 0:
+		return WhyNone
+	case m.Want == WantCancel:
+		return WhyCancelled
+	}
+	return WhyResource
 }
 
 // refuse returns why server state rules out a delegation, or "".
@@ -221,7 +361,7 @@ func (s *Server) refuse(now Time, m *Message, want DelegType) string {
 		return "callback path not up: nfsd offers no delegation (nfsd4_cb_channel_good)"
 	case s.par.inGrace(now):
 		return "grace period: no delegations (nfs4_open_delegation: locks_in_grace, nfsd's or lockd's)"
-	case c.minor == 0 && !c.confirmed:
+	case c.minor == 0 && c.confirmed&(1<<m.Owner) == 0:
 		return "v4.0 open-owner not yet confirmed: no delegation"
 	case s.block.blocked(now, s.par.BlockPeriod, m.File, s.prof.BlockedSwapBug):
 		return "recently recalled: delegation_blocked"
@@ -278,8 +418,8 @@ func (s *Server) conflictingOpens(m *Message) string {
 }
 
 func (s *Server) close(m *Message, out *Output) {
-	i := s.openIndex(m.From, m.File)
-	if i < 0 || s.opens[i].stateid != m.Stateid {
+	i := s.openByStateid(m.From, m.Stateid)
+	if i < 0 || s.opens[i].file != m.File {
 		s.reply(m, NFS4ErrBadStateid, out)
 		return
 	}
@@ -294,7 +434,11 @@ func (s *Server) close(m *Message, out *Output) {
 func (s *Server) delegReturn(now Time, m *Message, out *Output) {
 	i := s.delegIndex(m.Stateid)
 	if i < 0 || s.delegs[i].Client != m.From {
-		s.reply(m, NFS4ErrBadStateid, out)
+		st := NFS4ErrBadStateid
+		if s.isRevoked(m.From, m.Stateid) {
+			st = NFS4ErrDelegRevoked // nfsd4_delegreturn finds it revoked
+		}
+		s.reply(m, st, out)
 		return
 	}
 	if d := &s.delegs[i]; m.Flags&FlagSetattrTimes != 0 && d.Type.Times() {
@@ -330,22 +474,27 @@ func (s *Server) complete(now Time, w *waiter, out *Output) {
 // completeReq is complete for request m; cbModified says a CB_GETATTR
 // answer showed the holder modified the file, with size cbSize.
 func (s *Server) completeReq(now Time, m *Message, cbModified bool, cbSize int64, cbMtime Time, out *Output) {
-	f := s.file(m.File)
+	f := s.file(s.reqIno(m))
 	switch m.Kind {
 	case MsgOpen:
 		s.openGranted(now, m, out)
 		return
-	case MsgSetattr:
-		// The model's SETATTR may truncate: data time and change move.
-		f.Change++
-		f.Mtime = now
-	case MsgSysChmod, MsgRename, MsgSysRename:
-		// notify_change of the mode, or a rename: ctime (and with it the
-		// change attribute) moves, mtime does not.
-		f.Change++
+	case MsgSetattr, MsgSysTruncate, MsgSysUtimes, MsgSysChmod:
+		s.setattr(now, f, m)
+	case MsgRename, MsgSysRename:
+		if m.Target != m.File {
+			s.renameOver(m.File, m.Target)
+		} else {
+			// A rename to a name outside the scenario: the inode's
+			// ctime (and with it the change attribute) moves, mtime
+			// does not.
+			f.Change++
+			s.dirChanged()
+		}
+	case MsgLink, MsgSysLink:
+		s.link(s.ino(m.File), m.Target)
 	case MsgRemove, MsgSysUnlink:
-		f.Exists, f.Size, f.Data = false, 0, 0
-		f.Change++
+		s.unlinkName(m.File)
 	case MsgSysOpen:
 		if m.Access&AccessWrite != 0 && m.Data != 0 {
 			// open-write with bytes: the local process replaces the
@@ -396,8 +545,12 @@ func (s *Server) syscall(now Time, m *Message, out *Output) {
 		s.reply(m, StatusOK, out)
 		return
 	}
-	if !s.file(m.File).Exists {
+	if !s.file(s.reqIno(m)).Exists {
 		s.reply(m, ErrENOENT, out)
+		return
+	}
+	if m.Kind == MsgSysLink && s.files[s.ino(m.Target)].Exists {
+		s.reply(m, ErrEEXIST, out) // vfs_link onto a positive dentry
 		return
 	}
 	switch m.Kind {
@@ -416,4 +569,36 @@ func (s *Server) syscall(now Time, m *Message, out *Output) {
 	default: // unlink, rename, chmod: try_break_deleg, then break_deleg_wait
 		s.access(now, m, AccessLocalMeta, true, false, out)
 	}
+}
+
+// setattr applies a SETATTR or a local truncate, chmod or utimes
+// (notify_change): a new size replaces the contents (the setter's
+// m.Data names what is left, 0 when nothing is) and moves mtime and
+// ctime; a mode moves ctime only; times set mtime (to now: utimes(NULL),
+// touch) and ctime. The change attribute follows ctime. A SETATTR that
+// names no attributes (the scenario format's plain setattr) sets the
+// times.
+func (s *Server) setattr(now Time, f *File, m *Message) {
+	attrs := m.Attrs
+	switch m.Kind {
+	case MsgSysTruncate:
+		attrs = AttrSize
+	case MsgSysChmod:
+		attrs = AttrMode
+	case MsgSysUtimes:
+		attrs = AttrTimes
+	}
+	if attrs == 0 {
+		attrs = AttrTimes
+	}
+	if attrs&AttrSize != 0 {
+		f.Size, f.Data = m.Size, m.Data
+		if m.Size == 0 {
+			f.Data = 0
+		}
+	}
+	if attrs&(AttrSize|AttrTimes) != 0 {
+		f.Mtime = now
+	}
+	f.Change++
 }

@@ -28,14 +28,15 @@ func b2u(v bool) uint64 {
 // appendMessageSnapshot encodes every field of a message.
 func appendMessageSnapshot(b []byte, m *Message) []byte {
 	flags := b2u(m.Reply) | b2u(m.Create)<<1 | b2u(m.Excl)<<2 | b2u(m.NonBlk)<<3 | b2u(m.Confirm)<<4 | b2u(m.Dirty)<<5
-	b = append(b, byte(m.Kind), byte(flags), byte(m.Status), byte(m.Access), byte(m.Deleg), byte(m.Seq), byte(m.Flags))
+	b = append(b, byte(m.Kind), byte(flags), byte(m.Status), byte(m.Access), byte(m.Deleg), byte(m.Seq), byte(m.Flags),
+		byte(m.Deny), byte(m.Want), byte(m.Why), m.Owner, byte(m.Attrs))
 	b = appendU(b, uint64(m.From))
 	b = appendU(b, uint64(m.To))
 	b = appendU(b, uint64(m.XID))
 	b = appendU(b, uint64(m.File))
 	b = appendU(b, uint64(m.Stateid))
 	b = appendU(b, uint64(m.DelegID))
-	b = appendU(b, uint64(m.Revoked))
+	b = appendI(b, int64(m.Target))
 	b = appendI(b, m.Size)
 	b = appendU(b, m.Change)
 	b = appendI(b, int64(m.Mtime))
@@ -48,6 +49,7 @@ func appendMessageSnapshot(b []byte, m *Message) []byte {
 func (s *Server) CopyFrom(src *Server) {
 	files, clients, delegs, opens := s.files[:0], s.clients[:0], s.delegs[:0], s.opens[:0]
 	waiters, cbs, cur, old := s.waiters[:0], s.cbs[:0], s.block.cur[:0], s.block.old[:0]
+	revoked, names := s.revoked[:0], s.names[:0]
 	*s = *src
 	s.files = append(files, src.files...)
 	s.clients = append(clients, src.clients...)
@@ -57,6 +59,12 @@ func (s *Server) CopyFrom(src *Server) {
 	s.cbs = append(cbs, src.cbs...)
 	s.block.cur = append(cur, src.block.cur...)
 	s.block.old = append(old, src.block.old...)
+	s.revoked = append(revoked, src.revoked...)
+	if src.names == nil {
+		s.names = nil
+	} else {
+		s.names = append(names, src.names...)
+	}
 }
 
 // AppendSnapshot appends an encoding of everything in the server's state
@@ -66,7 +74,7 @@ func (s *Server) AppendSnapshot(b []byte) []byte {
 	b = appendU(b, uint64(len(s.files)))
 	for i := range s.files {
 		f := &s.files[i]
-		b = appendU(b, b2u(f.Exists)|b2u(f.HadConflict)<<1|b2u(f.Aliased)<<2|b2u(f.Setuid)<<3)
+		b = appendU(b, b2u(f.Exists)|b2u(f.HadConflict)<<1|b2u(f.Aliased)<<2|b2u(f.Setuid)<<3|b2u(f.Dir)<<4)
 		b = appendU(b, uint64(f.Writers))
 		b = appendI(b, f.Size)
 		b = appendU(b, f.Change)
@@ -76,11 +84,21 @@ func (s *Server) AppendSnapshot(b []byte) []byte {
 	b = appendU(b, uint64(len(s.clients)))
 	for i := range s.clients {
 		c := &s.clients[i]
-		b = appendU(b, b2u(c.isClient)|b2u(c.alive)<<1|b2u(c.courtesy)<<2|b2u(c.expirable)<<3|b2u(c.confirmed)<<5)
+		b = appendU(b, b2u(c.isClient)|b2u(c.alive)<<1|b2u(c.courtesy)<<2|b2u(c.expirable)<<3)
+		b = appendU(b, uint64(c.confirmed))
 		b = appendU(b, uint64(c.cb))
 		b = appendU(b, uint64(c.minor))
 		b = appendI(b, int64(c.lastRenew))
-		b = appendU(b, uint64(c.revoked))
+	}
+	b = appendU(b, uint64(len(s.revoked)))
+	for _, r := range s.revoked {
+		b = appendU(b, uint64(r.id))
+		b = appendU(b, uint64(r.client))
+		b = appendU(b, uint64(r.file))
+	}
+	b = appendU(b, uint64(len(s.names)))
+	for _, n := range s.names {
+		b = appendU(b, uint64(n))
 	}
 	b = appendU(b, uint64(len(s.delegs)))
 	for i := range s.delegs {
@@ -105,6 +123,8 @@ func (s *Server) AppendSnapshot(b []byte) []byte {
 		b = appendU(b, uint64(o.file))
 		b = appendU(b, uint64(o.stateid))
 		b = appendU(b, uint64(o.access))
+		b = appendU(b, uint64(o.deny))
+		b = appendU(b, uint64(o.owner))
 	}
 	b = appendU(b, uint64(len(s.waiters)))
 	for i := range s.waiters {
@@ -124,6 +144,7 @@ func (s *Server) AppendSnapshot(b []byte) []byte {
 		b = appendU(b, uint64(w.cbXID))
 		b = appendI(b, w.cbSize)
 		b = appendI(b, int64(w.cbMtime))
+		b = appendI(b, int64(w.ino))
 	}
 	b = appendU(b, uint64(len(s.cbs)))
 	for _, c := range s.cbs {
@@ -166,12 +187,20 @@ func (c *Client) AppendSnapshot(b []byte) []byte {
 		f := &c.files[i]
 		b = appendU(b, uint64(f.opens))
 		b = appendU(b, uint64(f.access))
+		for _, o := range f.own {
+			b = appendU(b, uint64(o.opens))
+			b = appendU(b, uint64(o.access))
+			b = appendU(b, b2u(o.rpcOpen))
+			b = appendU(b, uint64(o.stateid))
+		}
 		b = appendU(b, uint64(f.deleg))
-		b = appendU(b, b2u(f.rpcOpen)|b2u(f.returning)<<1|b2u(f.returnWhen)<<2|b2u(f.referenced)<<3|b2u(f.dirty)<<4|b2u(f.cached)<<5|b2u(f.hasAttrs)<<6)
+		b = appendU(b, b2u(f.returning)<<1|b2u(f.returnWhen)<<2|b2u(f.referenced)<<3|b2u(f.dirty)<<4|b2u(f.cached)<<5|b2u(f.hasAttrs)<<6|
+			b2u(f.tested)<<7|b2u(f.wbErr)<<8|b2u(f.stateLost)<<9)
+		b = appendU(b, uint64(f.claims))
+		b = appendU(b, uint64(f.reopens))
 		b = appendI(b, int64(f.mtime))
 		b = appendI(b, int64(f.attrAt))
 		b = appendI(b, int64(f.attrTimeo))
-		b = appendU(b, uint64(f.stateid))
 		b = appendU(b, uint64(f.delegID))
 		b = appendU(b, f.delegCh)
 		b = appendI(b, f.size)
@@ -195,6 +224,10 @@ func (c *Client) AppendSnapshot(b []byte) []byte {
 	b = appendU(b, cur.data)
 	b = appendU(b, cur.change)
 	b = appendU(b, uint64(cur.result))
+	b = appendU(b, uint64(cur.sid))
+	b = appendU(b, uint64(cur.ffile))
+	b = appendU(b, uint64(cur.deleg))
+	b = appendU(b, uint64(cur.why))
 	b = appendU(b, uint64(len(c.rpcs)))
 	for _, r := range c.rpcs {
 		b = appendU(b, uint64(r.xid))
@@ -202,7 +235,10 @@ func (c *Client) AppendSnapshot(b []byte) []byte {
 		b = appendU(b, uint64(r.file))
 		b = appendU(b, r.data)
 		b = appendI(b, int64(r.sent))
+		b = appendU(b, uint64(r.sid))
+		b = appendU(b, uint64(r.owner))
 	}
+	b = appendU(b, uint64(c.recalls))
 	b = appendU(b, uint64(c.nextXID))
 	b = appendI(b, int64(c.backoff))
 	b = appendU(b, uint64(c.writes))

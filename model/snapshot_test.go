@@ -2,6 +2,7 @@ package model
 
 import (
 	"bytes"
+	"fmt"
 	"reflect"
 	"testing"
 	"unsafe"
@@ -19,6 +20,8 @@ func snapshotFixtures() map[string]interface {
 	s.waiters = []waiter{{}}
 	s.cbs = []pendingCB{{}}
 	s.block = bloom{cur: []FileID{0}, old: []FileID{0}}
+	s.revoked = []revokedDeleg{{}}
+	s.names = []FileID{0}
 	c := NewClient(ClientConfig{ID: 1, Name: "c1", Files: []string{"f"}})
 	c.rpcs = []rpc{{}}
 	l := NewLocal(LocalConfig{ID: 2, Name: "l1", Files: []string{"f"}})
@@ -87,6 +90,10 @@ func eachLeaf(t *testing.T, v reflect.Value, path string, visit func(path string
 	case reflect.Struct:
 		for i := range v.NumField() {
 			eachLeaf(t, v.Field(i), path+"."+v.Type().Field(i).Name, visit)
+		}
+	case reflect.Array:
+		for i := range v.Len() {
+			eachLeaf(t, v.Index(i), fmt.Sprintf("%s[%d]", path, i), visit)
 		}
 	case reflect.Slice:
 		if v.Len() == 0 {

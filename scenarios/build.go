@@ -129,9 +129,10 @@ type compiled struct {
 	fspecs  []model.FileSpec
 	minors  []int
 	scripts [][]model.ClientStep
-	locals  [][]model.LocalStep // Startup left empty: drawn per run
-	startup [][]sim.Dist        // per local, per step
-	names   []string            // server, clients, locals
+	answers [][]model.RecallAnswer // per client: scripted CB_RECALL answers
+	locals  [][]model.LocalStep    // Startup left empty: drawn per run
+	startup [][]sim.Dist           // per local, per step
+	names   []string               // server, clients, locals
 	// fixed holds, for a local whose start-up times are all fixed, its
 	// script with them filled in: the same in every run, so shared.
 	fixed [][]model.LocalStep
@@ -146,7 +147,7 @@ func (sc *Scenario) compile() *compiled {
 			fileIDs[f.Name] = model.FileID(i)
 			c.files = append(c.files, f.Name)
 			c.fspecs = append(c.fspecs, model.FileSpec{Name: f.Name, Exists: f.Exists, Size: f.Size,
-				Aliased: f.Aliased, Setuid: f.Setuid})
+				Aliased: f.Aliased, Setuid: f.Setuid, Dir: f.Dir})
 		}
 		for _, cl := range s.Clients {
 			minor := 2
@@ -156,15 +157,32 @@ func (sc *Scenario) compile() *compiled {
 			c.minors = append(c.minors, minor)
 			c.names = append(c.names, cl.Name)
 			var script []model.ClientStep
+			owners := map[string]uint8{"": 0}
 			for _, stp := range cl.Script {
 				k, _ := model.ParseOpKind(stp.Op)
-				cs := model.ClientStep{After: stp.After.T(), Kind: k, File: fileIDs[stp.File], Bytes: stp.Bytes}
+				cs := model.ClientStep{After: stp.After.T(), Kind: k, File: fileIDs[stp.File], Bytes: stp.Bytes,
+					Deny: denyModes[stp.Deny]}
 				if k == model.OpOpen {
 					cs.Access, _ = openAccess(stp.Flags)
 				}
 				for _, f := range stp.Flags {
 					cs.Create = cs.Create || f == "O_CREAT"
 					cs.Excl = cs.Excl || f == "O_EXCL"
+					cs.Trunc = cs.Trunc || f == "O_TRUNC"
+				}
+				if _, ok := owners[stp.Owner]; !ok {
+					owners[stp.Owner] = uint8(len(owners))
+				}
+				cs.Owner = owners[stp.Owner]
+				cs.Want, _ = model.ParseWant(stp.Want)
+				if stp.To != "" {
+					cs.Target, cs.HasTarget = fileIDs[stp.To], true
+				}
+				for _, a := range stp.Set {
+					cs.Attrs |= setAttrs[a]
+				}
+				if stp.Size != nil {
+					cs.Size = *stp.Size
 				}
 				if stp.At != nil {
 					cs.At, cs.HasAt = stp.At.T(), true
@@ -172,6 +190,11 @@ func (sc *Scenario) compile() *compiled {
 				script = append(script, cs)
 			}
 			c.scripts = append(c.scripts, script)
+			var answers []model.RecallAnswer
+			for _, a := range cl.RecallAnswers {
+				answers = append(answers, recallAnswers[a])
+			}
+			c.answers = append(c.answers, answers)
 		}
 		for _, l := range s.Locals {
 			c.names = append(c.names, l.Name)
@@ -236,7 +259,7 @@ func (sc *Scenario) Config(r Resolved, o Options) sim.Config {
 		mc := model.ClientConfig{ID: id, Name: cl.Name, Index: int(id), Minor: c.minors[i], Files: c.files,
 			Profile: r.Profile, Lease: lease, RenewPhase: phase, DelayMin: cl.DelayMin.T(), DelayMax: cl.DelayMax.T(),
 			WritebackExpire: cl.WritebackExpire.T(), WritebackInterval: cl.WritebackInterval.T(), Script: c.scripts[i],
-			NoAC: cl.NoAC}
+			NoAC: cl.NoAC, RecallAnswers: c.answers[i]}
 		if cl.Actimeo != nil {
 			mc.AttrMin, mc.AttrMax = cl.Actimeo.T(), cl.Actimeo.T()
 			mc.NoAC = mc.NoAC || *cl.Actimeo == 0
@@ -337,6 +360,12 @@ func localStep(stp LocalStep, fileIDs map[string]model.FileID) (model.LocalStep,
 	ls := model.LocalStep{After: stp.After.T(), Kind: k, File: fileIDs[stp.File], Bytes: stp.Bytes,
 		Retry: model.Retry{Attempts: stp.Retry.Attempts, Delay: stp.Retry.Delay.T(), Backoff: stp.Retry.Backoff},
 		Hold:  stp.Hold.T(), For: stp.For.T(), Blocking: stp.Blocking}
+	if stp.To != "" {
+		ls.Target, ls.HasTarget = fileIDs[stp.To], true
+	}
+	if stp.Size != nil {
+		ls.Size = *stp.Size
+	}
 	if p := stp.Poll; p != nil {
 		until, _ := parseResult(p.Until)
 		ls.Poll = model.Poll{Active: true, Until: until, Every: p.Every.T(), Timeout: p.Timeout.T()}

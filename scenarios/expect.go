@@ -55,6 +55,12 @@ func (e ExpectSpec) Label() string {
 		if e.Attempts != nil {
 			parts = append(parts, fmt.Sprintf("attempts=%d", *e.Attempts))
 		}
+		if e.Deleg != "" {
+			parts = append(parts, "deleg="+e.Deleg)
+		}
+		if e.Why != "" {
+			parts = append(parts, "why="+e.Why)
+		}
 	case e.Count != "":
 		parts = append(parts, "count "+e.Count)
 		if e.Eq != nil {
@@ -127,6 +133,12 @@ func checkOp(e ExpectSpec, op model.Op) string {
 	}
 	if e.Attempts != nil && op.Attempts != *e.Attempts {
 		bad = append(bad, fmt.Sprintf("attempts %d", op.Attempts))
+	}
+	if e.Deleg != "" && op.Deleg.String() != e.Deleg {
+		bad = append(bad, "deleg "+op.Deleg.String())
+	}
+	if e.Why != "" && op.Why.String() != e.Why {
+		bad = append(bad, "why "+op.Why.String())
 	}
 	if len(bad) == 0 {
 		return ""

@@ -16,7 +16,7 @@ var rewrite = flag.Bool("rewrite", false, "rewrite the golden traces in testdata
 // moves any message shows up here as a diff; regenerate with
 // `go test ./scenarios -run Golden -rewrite` and review the diff.
 func TestGoldenTraces(t *testing.T) {
-	for _, name := range []string{"bz219278", "second-client-open", "client-unreachable"} {
+	for _, name := range []string{"bz219278", "second-client-open", "client-unreachable", "revoked-holder-writes"} {
 		t.Run(name, func(t *testing.T) {
 			sc, err := scenarios.Load(name, nil)
 			if err != nil {

@@ -43,9 +43,28 @@ func (sc *Scenario) errf(field, format string, args ...any) error {
 }
 
 var clientOps = []model.OpKind{model.OpOpen, model.OpWrite, model.OpClose, model.OpFsync,
-	model.OpStat, model.OpRead, model.OpSetattr, model.OpRemove, model.OpRename}
+	model.OpStat, model.OpRead, model.OpSetattr, model.OpRemove, model.OpRename, model.OpLink, model.OpLookup}
 
-var openFlags = []string{"O_RDONLY", "O_WRONLY", "O_RDWR", "O_CREAT", "O_EXCL"}
+var openFlags = []string{"O_RDONLY", "O_WRONLY", "O_RDWR", "O_CREAT", "O_EXCL", "O_TRUNC"}
+
+// denyModes are the share deny values of an open (OPEN4_SHARE_DENY_*).
+var denyModes = map[string]model.Access{"none": 0, "read": model.AccessRead, "write": model.AccessWrite, "both": model.AccessBoth}
+
+// setAttrs are what a setattr may set.
+var setAttrs = map[string]model.SetAttrs{"size": model.AttrSize, "mode": model.AttrMode, "times": model.AttrTimes}
+
+// recallAnswers are a client's scripted answers to CB_RECALL.
+var recallAnswers = map[string]model.RecallAnswer{
+	"ok":                  model.LinuxRecallAnswer,
+	"keep":                {Status: model.StatusOK},
+	"none":                {Silent: true},
+	"NFS4ERR_BADHANDLE":   {Status: model.NFS4ErrBadHandle},
+	"NFS4ERR_BAD_STATEID": {Status: model.NFS4ErrBadStateid},
+	"NFS4ERR_DELAY":       {Status: model.NFS4ErrDelay},
+	"NFS4ERR_RESOURCE":    {Status: model.NFS4ErrResource},
+}
+
+func mapKeys[V any](m map[string]V) string { return strings.Join(sortedKeys(m), ", ") }
 
 var versions = map[string]int{"4.0": 0, "4.1": 1, "4.2": 2}
 
@@ -91,6 +110,7 @@ func (sc *Scenario) validate() error {
 		}
 	}
 	files := map[string]bool{}
+	dirs := 0
 	for i, f := range s.Files {
 		field := fmt.Sprintf("files[%d]", i)
 		switch {
@@ -100,6 +120,13 @@ func (sc *Scenario) validate() error {
 			return sc.errf(field+".name", "file %q declared twice", f.Name)
 		case f.Size < 0:
 			return sc.errf(field+".size", "must be >= 0, got %d", f.Size)
+		case f.Dir && (f.Size != 0 || f.Aliased || f.Setuid):
+			return sc.errf(field+".dir", "a directory takes no size, aliased or setuid")
+		case f.Dir && dirs > 0:
+			return sc.errf(field+".dir", "only one directory: every declared file lives in it")
+		}
+		if f.Dir {
+			dirs++
 		}
 		files[f.Name] = true
 	}
@@ -177,6 +204,11 @@ func (sc *Scenario) validateClient(i int, files, actors map[string]bool) error {
 	if c.NoAC && (c.Actimeo != nil || c.ACRegMin != nil || c.ACRegMax != nil) {
 		return sc.errf(field+".noac", "noac sets the attribute cache times to 0: leave out actimeo, acregmin and acregmax")
 	}
+	for j, a := range c.RecallAnswers {
+		if _, ok := recallAnswers[a]; !ok {
+			return sc.errf(fmt.Sprintf("%s.recall_answers[%d]", field, j), "unknown answer %q (allowed: %s)", a, mapKeys(recallAnswers))
+		}
+	}
 	for _, l := range []struct {
 		name string
 		spec LinkSpec
@@ -190,6 +222,7 @@ func (sc *Scenario) validateClient(i int, files, actors map[string]bool) error {
 			}
 		}
 	}
+	owners := map[string]bool{"": true}
 	for j, st := range c.Script {
 		sf := fmt.Sprintf("%s.script[%d]", field, j)
 		k, ok := model.ParseOpKind(st.Op)
@@ -198,6 +231,15 @@ func (sc *Scenario) validateClient(i int, files, actors map[string]bool) error {
 		}
 		if !files[st.File] {
 			return sc.errf(sf+".file", "file %q is not declared under files (declared: %s)", st.File, keys(files))
+		}
+		if err := sc.validateClientStep(sf, k, c, st, files); err != nil {
+			return err
+		}
+		if !owners[st.Owner] {
+			if len(owners) == model.MaxOwners {
+				return sc.errf(sf+".owner", "at most %d open-owners per client besides the default", model.MaxOwners-1)
+			}
+			owners[st.Owner] = true
 		}
 		if st.Bytes < 0 {
 			return sc.errf(sf+".bytes", "must be >= 0, got %d", st.Bytes)
@@ -209,12 +251,76 @@ func (sc *Scenario) validateClient(i int, files, actors map[string]bool) error {
 			return sc.errf(sf+".flags", "only open takes flags")
 		}
 		if k == model.OpOpen {
-			if _, err := openAccess(st.Flags); err != nil {
+			acc, err := openAccess(st.Flags)
+			if err != nil {
 				return sc.errf(sf+".flags", "%v", err)
+			}
+			if slices.Contains(st.Flags, "O_TRUNC") && acc&model.AccessWrite == 0 {
+				return sc.errf(sf+".flags", "O_TRUNC needs O_WRONLY or O_RDWR (nfsd4_truncate answers NFS4ERR_INVAL)")
 			}
 		}
 	}
 	return nil
+}
+
+// validateClientStep checks the fields that depend on the operation.
+func (sc *Scenario) validateClientStep(sf string, k model.OpKind, c *ClientSpec, st ClientStep, files map[string]bool) error {
+	isDir := sc.isDir(st.File)
+	switch {
+	case k == model.OpLookup && !isDir:
+		return sc.errf(sf+".file", "lookup revalidates the directory: give the file declared with dir: true")
+	case k != model.OpLookup && isDir:
+		return sc.errf(sf+".op", "%s of the directory: only lookup takes it", st.Op)
+	case st.To != "" && k != model.OpRename && k != model.OpLink:
+		return sc.errf(sf+".to", "only rename and link take to")
+	case k == model.OpLink && st.To == "":
+		return sc.errf(sf+".to", "a link needs to: the new name")
+	case st.To != "" && !files[st.To]:
+		return sc.errf(sf+".to", "file %q is not declared under files (declared: %s)", st.To, keys(files))
+	case st.To != "" && (st.To == st.File || sc.isDir(st.To)):
+		return sc.errf(sf+".to", "must name another file than %q, not the directory", st.File)
+	case st.Deny != "" && k != model.OpOpen:
+		return sc.errf(sf+".deny", "only open takes deny")
+	case st.Want != "" && k != model.OpOpen:
+		return sc.errf(sf+".want", "only open takes want")
+	case len(st.Set) > 0 && k != model.OpSetattr:
+		return sc.errf(sf+".set", "only setattr takes set")
+	case st.Size != nil && !slices.Contains(st.Set, "size"):
+		return sc.errf(sf+".size", "size is the new size of a setattr with set: [size]")
+	case st.Size != nil && *st.Size < 0:
+		return sc.errf(sf+".size", "must be >= 0, got %d", *st.Size)
+	}
+	if _, ok := denyModes[st.Deny]; !ok && st.Deny != "" {
+		return sc.errf(sf+".deny", "unknown deny mode %q (allowed: %s)", st.Deny, mapKeys(denyModes))
+	}
+	if st.Want != "" {
+		if _, ok := model.ParseWant(st.Want); !ok {
+			return sc.errf(sf+".want", "unknown want %q (allowed: %s)", st.Want, strings.Join(model.WantNames(), ", "))
+		}
+		if c.Version == "4.0" {
+			return sc.errf(sf+".want", "want needs NFS 4.1 or later: nfsd answers a v4.0 OPEN with want bits NFS4ERR_BADXDR (nfsd4_decode_share_access)")
+		}
+	}
+	for i, a := range st.Set {
+		if _, ok := setAttrs[a]; !ok {
+			return sc.errf(fmt.Sprintf("%s.set[%d]", sf, i), "unknown attribute %q (allowed: %s)", a, mapKeys(setAttrs))
+		}
+	}
+	owned := []model.OpKind{model.OpOpen, model.OpClose, model.OpWrite, model.OpRead, model.OpFsync, model.OpSetattr}
+	if st.Owner != "" && !slices.Contains(owned, k) {
+		return sc.errf(sf+".owner", "only %s use an open-owner's descriptor", opNames(owned))
+	}
+	return nil
+}
+
+// isDir reports whether name is the scenario's directory.
+func (sc *Scenario) isDir(name string) bool {
+	for _, f := range sc.Spec.Files {
+		if f.Name == name {
+			return f.Dir
+		}
+	}
+	return false
 }
 
 // openAccess turns open(2) flags into share access.
@@ -229,7 +335,7 @@ func openAccess(flags []string) (model.Access, error) {
 			acc, modes = model.AccessWrite, modes+1
 		case "O_RDWR":
 			acc, modes = model.AccessBoth, modes+1
-		case "O_CREAT", "O_EXCL":
+		case "O_CREAT", "O_EXCL", "O_TRUNC":
 		default:
 			return 0, fmt.Errorf("unknown flag %q (allowed: %s)", f, strings.Join(openFlags, ", "))
 		}
@@ -292,6 +398,20 @@ func (sc *Scenario) validateLocalStep(sf string, k model.OpKind, st LocalStep, f
 		return sc.errf(sf+".file", "a sleep touches no file")
 	case k != model.OpSleep && !files[st.File]:
 		return sc.errf(sf+".file", "file %q is not declared under files (declared: %s)", st.File, keys(files))
+	case k != model.OpSleep && sc.isDir(st.File):
+		return sc.errf(sf+".file", "%q is the directory: local operations act on the files in it", st.File)
+	case st.To != "" && k != model.OpLocalRename && k != model.OpLocalLink:
+		return sc.errf(sf+".to", "only local-rename and local-link take to")
+	case k == model.OpLocalLink && st.To == "":
+		return sc.errf(sf+".to", "a link needs to: the new name")
+	case st.To != "" && !files[st.To]:
+		return sc.errf(sf+".to", "file %q is not declared under files (declared: %s)", st.To, keys(files))
+	case st.To != "" && (st.To == st.File || sc.isDir(st.To)):
+		return sc.errf(sf+".to", "must name another file than %q, not the directory", st.File)
+	case st.Size != nil && k != model.OpTruncate:
+		return sc.errf(sf+".size", "only truncate takes size")
+	case st.Size != nil && *st.Size < 0:
+		return sc.errf(sf+".size", "must be >= 0, got %d", *st.Size)
 	}
 	holders := []model.OpKind{model.OpCat, model.OpOpenRead, model.OpOpenWrite, model.OpNginx}
 	if st.Hold != 0 && !slices.Contains(holders, k) {
@@ -342,6 +462,12 @@ func (sc *Scenario) validateExpect(i int, actors map[string]bool) error {
 		if e.Result != "" && !validResult(e.Result) {
 			return sc.errf(field+".result", "unknown result %q (allowed: %s)", e.Result, strings.Join(resultNames(), ", "))
 		}
+		if e.Deleg != "" && !slices.Contains(delegNames(), e.Deleg) {
+			return sc.errf(field+".deleg", "unknown delegation type %q (allowed: %s)", e.Deleg, strings.Join(delegNames(), ", "))
+		}
+		if e.Why != "" && !slices.Contains(whyNames(), e.Why) {
+			return sc.errf(field+".why", "unknown reason %q (allowed: %s)", e.Why, strings.Join(whyNames(), ", "))
+		}
 	}
 	if e.Count != "" {
 		if _, ok := model.ParseEventKind(e.Count); !ok {
@@ -376,6 +502,22 @@ func eventNames() []string {
 	var out []string
 	for k := 0; k < model.EventKindCount; k++ {
 		out = append(out, model.EventKind(k).String())
+	}
+	return out
+}
+
+func delegNames() []string {
+	var out []string
+	for d := model.DelegNone; d <= model.DelegWriteAttrs; d++ {
+		out = append(out, d.String())
+	}
+	return out
+}
+
+func whyNames() []string {
+	var out []string
+	for w := model.WhyNotWanted; w <= model.WhyCancelled; w++ {
+		out = append(out, w.String())
 	}
 	return out
 }

@@ -3,6 +3,7 @@ package scenarios_test
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -190,6 +191,33 @@ clients:
 		{"hold on lsattr", good, []string{"locals=[{name: l1, script: [{op: lsattr, file: f, hold: 1s}]}]"}, []string{"locals[0].script[0].hold", "cat"}},
 		{"poll without a pause", good, []string{"locals=[{name: l1, script: [{op: nginx, file: f, poll: {until: ok}}]}]"}, []string{"poll.every", "> 0"}},
 		{"poll for an unknown result", good, []string{"locals=[{name: l1, script: [{op: nginx, file: f, poll: {until: EAGIAN, every: 1ms}}]}]"}, []string{"poll.until", "EAGAIN"}},
+		{"link without to", good, []string{"clients.c1.script=[{op: link, file: f}]"}, []string{"clients[0].script[0].to", "needs to"}},
+		{"rename to an undeclared file", good, []string{"clients.c1.script=[{op: rename, file: f, to: g}]"}, []string{"script[0].to", `file "g" is not declared`, "declared: f"}},
+		{"to on an open", good, []string{"clients.c1.script.0.to=f"}, []string{"script[0].to", "only rename and link"}},
+		{"rename to itself", good, []string{"clients.c1.script=[{op: rename, file: f, to: f}]"}, []string{"script[0].to", "another file"}},
+		{"unknown deny mode", good, []string{"clients.c1.script.0.deny=writ"}, []string{"script[0].deny", `"writ"`, "both, none, read, write"}},
+		{"deny on a write", good, []string{"clients.c1.script=[{op: write, file: f, bytes: 1, deny: read}]"}, []string{"script[0].deny", "only open"}},
+		{"unknown want", good, []string{"clients.c1.script.0.want=nodeleg"}, []string{"script[0].want", "no-deleg", "signal"}},
+		{"want on v4.0", good, []string{`clients.c1.version="4.0"`, "clients.c1.script.0.want=no-deleg"}, []string{"script[0].want", "4.1", "NFS4ERR_BADXDR"}},
+		{"unknown setattr attribute", good, []string{"clients.c1.script=[{op: setattr, file: f, set: [owner]}]"}, []string{"script[0].set[0]", "mode, size, times"}},
+		{"size without set size", good, []string{"clients.c1.script=[{op: setattr, file: f, size: 3}]"}, []string{"script[0].size", "set: [size]"}},
+		{"negative setattr size", good, []string{"clients.c1.script=[{op: setattr, file: f, set: [size], size: -1}]"}, []string{"script[0].size", ">= 0"}},
+		{"owner on a stat", good, []string{"clients.c1.script=[{op: stat, file: f, owner: alice}]"}, []string{"script[0].owner", "only open"}},
+		{"too many owners", good, []string{"clients.c1.script=[{op: open, file: f, flags: [O_RDONLY], owner: a}, {op: open, file: f, flags: [O_RDONLY], owner: b}, {op: open, file: f, flags: [O_RDONLY], owner: c}, {op: open, file: f, flags: [O_RDONLY], owner: d}]"}, []string{"script[3].owner", "at most 3"}},
+		{"O_TRUNC read-only", good, []string{"clients.c1.script.0.flags=[O_RDONLY, O_TRUNC]"}, []string{"script[0].flags", "O_TRUNC needs"}},
+		{"unknown recall answer", good, []string{"clients.c1.recall_answers=[ok, NFS4ERR_DEALY]"}, []string{"clients[0].recall_answers[1]", "NFS4ERR_DELAY", "keep", "none"}},
+		{"two directories", good, []string{"files=[{name: f}, {name: d, dir: true}, {name: e, dir: true}]"}, []string{"files[2].dir", "only one directory"}},
+		{"lookup of a file", good, []string{"clients.c1.script=[{op: lookup, file: f}]"}, []string{"script[0].file", "dir: true"}},
+		{"open of the directory", good, []string{"files=[{name: f, dir: true}]"}, []string{"script[0].op", "only lookup"}},
+		{"local op on the directory", good, []string{"files=[{name: f}, {name: d, dir: true}]", "locals=[{name: l1, script: [{op: unlink, file: d}]}]"}, []string{"locals[0].script[0].file", "the directory"}},
+		{"local link without to", good, []string{"locals=[{name: l1, script: [{op: local-link, file: f}]}]"}, []string{"locals[0].script[0].to", "needs to"}},
+		{"to on unlink", good, []string{"files=[{name: f}, {name: g}]", "locals=[{name: l1, script: [{op: unlink, file: f, to: g}]}]"}, []string{"locals[0].script[0].to", "only local-rename and local-link"}},
+		{"size on chmod", good, []string{"locals=[{name: l1, script: [{op: chmod, file: f, size: 1}]}]"}, []string{"locals[0].script[0].size", "only truncate"}},
+		{"to on utimes", good, []string{"files=[{name: f}, {name: g}]", "locals=[{name: l1, script: [{op: utimes, file: f, to: g}]}]"}, []string{"locals[0].script[0].to", "only local-rename and local-link"}},
+		{"local link to itself", good, []string{"locals=[{name: l1, script: [{op: local-link, file: f, to: f}]}]"}, []string{"locals[0].script[0].to", "another file"}},
+		{"negative truncate", good, []string{"locals=[{name: l1, script: [{op: truncate, file: f, size: -5}]}]"}, []string{"locals[0].script[0].size", ">= 0"}},
+		{"unknown expected delegation", good, []string{`expect=[{op: "c1#1", deleg: rw}]`}, []string{"expect[0].deleg", "write-attrs"}},
+		{"unknown expected reason", good, []string{`expect=[{op: "c1#1", why: WND4_NOTWANTED}]`}, []string{"expect[0].why", "WND4_NOT_WANTED"}},
 		{"poll and retry", good, []string{"locals=[{name: l1, script: [{op: nginx, file: f, retry: {attempts: 2}, poll: {until: ok, every: 1ms}}]}]"}, []string{"poll", "not both"}},
 	}
 	for _, tt := range tests {
@@ -289,5 +317,39 @@ func TestYAML(t *testing.T) {
 	}
 	if !reflect.DeepEqual(again.Spec, sc.Spec) || !strings.Contains(string(b), "latency: 5ms") {
 		t.Errorf("YAML does not load back to the scenario:\n%s", b)
+	}
+}
+
+// TestFirstReleaseFilesLoad: scenario files written for the first
+// release of the format (testdata/v1) load unchanged and their
+// expectations still hold: the fields added since are optional and
+// leave the meaning of files that do not use them alone.
+func TestFirstReleaseFilesLoad(t *testing.T) {
+	files, err := filepath.Glob("testdata/v1/*.yaml")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no first-release files: %v", err)
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			sc, err := scenarios.Load(f, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sc.Spec.Version != 1 {
+				t.Fatalf("version %d", sc.Spec.Version)
+			}
+			profiles, _ := matrix(sc)
+			for _, prof := range profiles {
+				res, _, err := sc.Run(scenarios.Options{Profile: prof})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, o := range sc.Check(res, prof, "kernel") {
+					if !o.OK {
+						t.Errorf("%s: %s: %s", prof, o.Name, o.Detail)
+					}
+				}
+			}
+		})
 	}
 }

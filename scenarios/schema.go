@@ -73,6 +73,12 @@ func Schema() ([]byte, error) {
 	enum("ClientStep", "flags", openFlags)
 	enum("LocalStep", "op", kindNames(localOps()))
 	enum("ExpectSpec", "result", resultNames())
+	enum("ClientStep", "deny", sortedKeys(denyModes))
+	enum("ClientStep", "want", model.WantNames())
+	enum("ClientStep", "set", sortedKeys(setAttrs))
+	enum("ClientSpec", "recall_answers", sortedKeys(recallAnswers))
+	enum("ExpectSpec", "deleg", delegNames())
+	enum("ExpectSpec", "why", whyNames())
 	if v := property(s, "ClientSpec", "version"); v != nil {
 		versionNames := []string{"4.0", "4.1", "4.2"}
 		*v = jsonschema.Schema{Description: "NFS minor version",
@@ -102,6 +108,15 @@ func kindNames(ks []model.OpKind) []string {
 	var out []string
 	for _, k := range ks {
 		out = append(out, k.String())
+	}
+	slices.Sort(out)
+	return out
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
 	}
 	slices.Sort(out)
 	return out

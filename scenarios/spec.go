@@ -37,6 +37,7 @@ type FileSpec struct {
 	Size    int64  `yaml:"size"`
 	Aliased bool   `yaml:"aliased"` // reachable through another filehandle (fi_aliased)
 	Setuid  bool   `yaml:"setuid"`  // S_ISUID or S_ISGID set
+	Dir     bool   `yaml:"dir"`     // the directory the other files live in
 }
 
 // ServerSpec overrides nfsd's timers and processing times.
@@ -94,7 +95,10 @@ type ClientSpec struct {
 	Actimeo           *Dur         `yaml:"actimeo"`
 	ACRegMin          *Dur         `yaml:"acregmin"`
 	ACRegMax          *Dur         `yaml:"acregmax"`
-	Script            []ClientStep `yaml:"script"`
+	// RecallAnswers script the answers to successive CB_RECALLs (the
+	// last repeats): ok, keep, none or an NFS4ERR_* status.
+	RecallAnswers []string     `yaml:"recall_answers"`
+	Script        []ClientStep `yaml:"script"`
 }
 
 // ClientStep is one application call on a client.
@@ -105,6 +109,12 @@ type ClientStep struct {
 	File  string   `yaml:"file"`
 	Flags []string `yaml:"flags"`
 	Bytes int64    `yaml:"bytes"`
+	To    string   `yaml:"to"`    // rename, link: the new name
+	Owner string   `yaml:"owner"` // the open-owner whose descriptor the step uses
+	Deny  string   `yaml:"deny"`  // open: share deny
+	Want  string   `yaml:"want"`  // open: delegation want
+	Set   []string `yaml:"set"`   // setattr: size, mode, times
+	Size  *int64   `yaml:"size"`  // setattr of size: the new size
 }
 
 // LocalSpec is a process (or a shell running commands) on the server.
@@ -125,6 +135,8 @@ type LocalStep struct {
 	Poll    *PollSpec `yaml:"poll"`
 	Hold    Dur       `yaml:"hold"`
 	For     Dur       `yaml:"for"`
+	To      string    `yaml:"to"`   // local-rename, local-link: the new name
+	Size    *int64    `yaml:"size"` // truncate: the new size
 	// Blocking: lsattr or nginx opens without O_NONBLOCK (a patched
 	// program).
 	Blocking bool `yaml:"blocking"`
@@ -159,6 +171,8 @@ type ExpectSpec struct {
 	LatencyMin *Dur    `yaml:"latency_min"`
 	LatencyMax *Dur    `yaml:"latency_max"`
 	Attempts   *int    `yaml:"attempts"`
+	Deleg      string  `yaml:"deleg"` // an OPEN's granted delegation
+	Why        string  `yaml:"why"`   // an OPEN's OPEN_DELEGATE_NONE_EXT reason
 	// Count expectations: how often an event or a request happened.
 	Count string `yaml:"count"`
 	Eq    *int   `yaml:"eq"`

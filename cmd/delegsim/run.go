@@ -156,7 +156,8 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-// runReport is `run --format json`: a contract for scripts.
+// runReport is `run --format json`: a contract for scripts, written
+// down as a JSON Schema in docs/run-report.schema.json.
 type runReport struct {
 	Scenario     string              `json:"scenario"`
 	Policy       string              `json:"policy"`
@@ -164,23 +165,39 @@ type runReport struct {
 	Seed         uint64              `json:"seed"`
 	Expectations []scenarios.Outcome `json:"expectations"`
 	Ops          []opReport          `json:"ops"`
+	Events       []eventReport       `json:"events"`
 	Unfinished   []string            `json:"unfinished,omitempty"`
 	Counts       map[string]int      `json:"counts"`
 }
 
+// eventReport is one state change of the run: a delegation granted,
+// recalled, returned, revoked... (model.EventKind names the kinds).
+type eventReport struct {
+	AtMs    float64 `json:"at_ms"`
+	Kind    string  `json:"kind"`
+	Client  string  `json:"client,omitempty"`  // the client concerned
+	File    string  `json:"file,omitempty"`    // the file concerned
+	Stateid uint32  `json:"stateid,omitempty"` // the delegation's stateid
+	Type    string  `json:"type"`              // the delegation's type: none, read, write, read-attrs, write-attrs
+	Why     string  `json:"why"`               // the rule, naming the kernel function or RFC section
+}
+
 type opReport struct {
-	Actor    string  `json:"actor"`
-	Op       string  `json:"op"`
-	Name     string  `json:"name"`
-	File     string  `json:"file"`
-	StartMs  float64 `json:"start_ms"`
-	EndMs    float64 `json:"end_ms"`
-	Result   string  `json:"result"`
-	Attempts int     `json:"attempts"`
-	Size     *int64  `json:"size,omitempty"`
-	Change   *uint64 `json:"change,omitempty"`
-	Bytes    *int64  `json:"bytes,omitempty"`
-	Data     *uint64 `json:"data,omitempty"`
+	Actor    string   `json:"actor"`
+	Op       string   `json:"op"`
+	Name     string   `json:"name"`
+	File     string   `json:"file"`
+	StartMs  float64  `json:"start_ms"`
+	EndMs    float64  `json:"end_ms"`
+	Result   string   `json:"result"`
+	Attempts int      `json:"attempts"`
+	Size     *int64   `json:"size,omitempty"`
+	Change   *uint64  `json:"change,omitempty"`
+	Bytes    *int64   `json:"bytes,omitempty"`
+	Data     *uint64  `json:"data,omitempty"`
+	MtimeMs  *float64 `json:"mtime,omitempty"` // the modify time it saw, in ms of virtual time
+	Deleg    string   `json:"deleg,omitempty"` // an OPEN's (or lookup's) granted delegation
+	Why      string   `json:"why,omitempty"`   // an OPEN's OPEN_DELEGATE_NONE_EXT reason
 }
 
 func msOf(t model.Time) float64 { return float64(t) / 1e6 }
@@ -195,16 +212,35 @@ func newRunReport(sc *scenarios.Scenario, r scenarios.Resolved, res *sim.Result,
 		o := opReport{Actor: op.Actor, Op: op.Kind.String(), Name: op.Name(), File: op.File,
 			StartMs: msOf(op.Start), EndMs: msOf(op.End), Result: op.Result, Attempts: op.Attempts}
 		if op.OK() {
+			if op.Kind.ReadsAttrs() || op.Kind == model.OpSetattr || op.Kind == model.OpLookup {
+				mt := msOf(op.Mtime)
+				o.MtimeMs = &mt
+			}
+			if op.Kind == model.OpOpen || op.Kind == model.OpLookup {
+				o.Deleg, o.Why = op.Deleg.String(), op.Why.String()
+			}
 			switch {
 			case op.Kind.ReadsAttrs():
 				o.Size, o.Change = &op.Size, &op.Change
 			case op.Kind.ReadsData():
 				o.Bytes, o.Data = &op.Bytes, &op.Data
-			case op.Kind == model.OpWrite || op.Flushed || (op.Kind == model.OpOpenWrite && op.Data != 0):
+			case op.Kind == model.OpWrite || op.Flushed || (op.Kind == model.OpOpenWrite && op.Data != 0) ||
+				op.Kind == model.OpTruncate || op.Sets&model.AttrSize != 0:
 				o.Size, o.Data = &op.Size, &op.Data
 			}
 		}
 		rep.Ops = append(rep.Ops, o)
+	}
+	rep.Events = []eventReport{}
+	for _, e := range res.Events {
+		er := eventReport{AtMs: msOf(e.At), Kind: e.Kind.String(), Stateid: e.Stateid, Type: e.Deleg.String(), Why: e.Why}
+		if int(e.Client) > 0 && int(e.Client) < len(res.Names) {
+			er.Client = res.Names[e.Client]
+		}
+		if e.File >= 0 && int(e.File) < len(res.Files) && fileEvent(e.Kind) {
+			er.File = res.Files[e.File]
+		}
+		rep.Events = append(rep.Events, er)
 	}
 	for k := 0; k < model.EventKindCount; k++ {
 		if n := res.EventCount(model.EventKind(k)); n > 0 {
@@ -217,6 +253,16 @@ func newRunReport(sc *scenarios.Scenario, r scenarios.Resolved, res *sim.Result,
 		}
 	}
 	return rep
+}
+
+// fileEvent reports whether events of kind k concern a file (the others,
+// about a client's lease or callback path, leave File zero).
+func fileEvent(k model.EventKind) bool {
+	switch k {
+	case model.EvExpire, model.EvCBPathDown, model.EvCBPathUp, model.EvCBRecovery, model.EvCourtesy, model.EvCrash:
+		return false
+	}
+	return true
 }
 
 func (rep runReport) ok() bool {
@@ -277,10 +323,16 @@ func observed(op model.Op) string {
 		return fmt.Sprintf("size=%d change=%d", op.Size, op.Change)
 	case op.Kind.ReadsData():
 		return fmt.Sprintf("bytes=%d data=%s", op.Bytes, dataName(op.Data))
+	case op.Kind == model.OpOpen && op.Why != model.WhyNone:
+		return "deleg=none (" + op.Why.String() + ")"
+	case op.Kind == model.OpOpen || (op.Kind == model.OpLookup && op.Deleg.Held()):
+		return "deleg=" + op.Deleg.String()
 	case op.Kind == model.OpWrite:
 		return fmt.Sprintf("size=%d data=%s (cached)", op.Size, dataName(op.Data))
 	case op.Flushed:
 		return fmt.Sprintf("flushed size=%d data=%s", op.Size, dataName(op.Data))
+	case op.Kind == model.OpTruncate || op.Sets&model.AttrSize != 0:
+		return fmt.Sprintf("truncated size=%d data=%s", op.Size, dataName(op.Data))
 	}
 	return ""
 }
