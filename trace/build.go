@@ -217,13 +217,9 @@ func (b *builder) noteConn(e *Exchange) {
 }
 
 // walk resolves the current file handle before and after every
-// operation of a compound: PUTFH sets it, LOOKUP and OPEN change it to a
-// handle GETFH then reports, SAVEFH/RESTOREFH keep and restore it.
-func walk(call, reply *nfs4.Compound) (before, after [][]byte, names []string) {
-	return new(walkBuf).walk(call, reply)
-}
-
-// walk is walk, into w's memory.
+// operation of a compound, into w's memory: PUTFH sets it, LOOKUP and
+// OPEN change it to a handle GETFH then reports, SAVEFH/RESTOREFH keep
+// and restore it.
 func (w *walkBuf) walk(call, reply *nfs4.Compound) (before, after [][]byte, names []string) {
 	n := len(call.Ops)
 	w.before, w.after, w.names = grow(w.before, n), grow(w.after, n), grow(w.names, n)

@@ -227,8 +227,6 @@ func cbTrips(side int) int {
 
 func nonNeg(d time.Duration) time.Duration { return max(d, 0) }
 
-func median(ds []time.Duration) time.Duration { return medianOf(countsOf(ds)) }
-
 // fixed renders a duration as the scenario format takes it, to the
 // microsecond.
 func fixed(d time.Duration) string {
