@@ -24,3 +24,21 @@ func BenchmarkExplainHTML(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkWriteSVG measures laying out and drawing client-unreachable's
+// static diagram (delegsim serve draws one per request).
+func BenchmarkWriteSVG(b *testing.B) {
+	sc, err := scenarios.Load("client-unreachable", nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	st, err := Build(sc, scenarios.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if err := st.WriteSVG(io.Discard, "d"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

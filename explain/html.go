@@ -14,7 +14,19 @@ import (
 //go:embed page.html
 var pageSource string
 
-var page = template.Must(template.New("page").Parse(pageSource))
+// diagramCSS styles the sequence diagram alike in the page (drawn by its
+// script) and in WriteSVG's diagram: both include it.
+//
+//go:embed diagram.css
+var diagramCSS string
+
+var page = withDiagramCSS(template.Must(template.New("page").Parse(pageSource)))
+
+// withDiagramCSS adds diagramCSS to t as the template "diagram.css".
+func withDiagramCSS(t *template.Template) *template.Template {
+	template.Must(t.New("diagram.css").Parse(diagramCSS))
+	return t
+}
 
 // pageLabelN is the most characters of an arrow label the page draws;
 // the rest is in its tooltip and in the step's narration.
@@ -95,11 +107,9 @@ func (st *Story) WriteHTML(w io.Writer) error {
 	if st.Caption != "" { // a story told from a capture (delegsim trace)
 		p.Title, p.Subtitle = "delegsim trace "+st.Scenario, st.Caption
 	}
-	for i, l := range st.Lanes {
+	p.Data.Network = st.networkLane()
+	for _, l := range st.Lanes {
 		p.Data.Lanes = append(p.Data.Lanes, pageLane{Label: l.Label, Kind: laneKindNames[l.Kind]})
-		if l.Kind == LaneNetwork {
-			p.Data.Network = i
-		}
 	}
 	for i, s := range st.Steps {
 		p.Rows = append(p.Rows, htmlRow{I: i, Time: fmtMs(s.At), Actor: s.Actor, What: s.What, Why: s.Why})
@@ -107,16 +117,9 @@ func (st *Story) WriteHTML(w io.Writer) error {
 	}
 	for _, a := range st.Arrows {
 		pa := pageArrow{Row: a.Row, End: a.End, From: a.From, To: a.To, Kind: arrowKindNames[a.Kind],
-			Label: shorten(a.Label, pageLabelN), Full: a.Label}
-		if a.Kind.IsMessage() {
-			pa.Full = fmt.Sprintf("%s — sent %s", a.Label, fmtMs(a.Sent))
-			if a.Kind != ArrowDropped {
-				pa.Full += ", arrives " + fmtMs(a.Arrives)
-				pa.Delay = fmtDelay(a.Arrives - a.Sent)
-			}
-			n := p.Data.Network
-			crosses := n >= 0 && a.From != n && a.To != n && (a.From < n) != (a.To < n)
-			pa.Net = crosses || n >= 0 && a.Kind == ArrowDropped && a.To == n
+			Label: shorten(a.Label, pageLabelN), Full: arrowTitle(a), Net: crossesNetwork(a, p.Data.Network)}
+		if a.Kind.IsMessage() && a.Kind != ArrowDropped {
+			pa.Delay = fmtDelay(a.Arrives - a.Sent)
 		}
 		p.Data.Arrows = append(p.Data.Arrows, pa)
 	}

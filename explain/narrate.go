@@ -147,6 +147,10 @@ func (n *narrator) tell() {
 	n.messageArrows()
 }
 
+// inFlightSuffix ends the label of a message still in flight when the
+// story ends.
+const inFlightSuffix = " (in flight at the end)"
+
 // messageArrows adds one arrow per message, from the row of the step that
 // sent it to the row of the step that received it.
 func (n *narrator) messageArrows() {
@@ -163,8 +167,13 @@ func (n *narrator) messageArrows() {
 			a.Kind, a.To, a.End = ArrowDropped, n.lanes["NET"], a.Row
 			a.Label += " (lost)"
 		case mr.Recv < 0:
-			a.Kind, a.To, a.End = ArrowDropped, n.lanes["NET"], last
-			a.Label += " (in flight at the end)"
+			// A client's message is in the network; a local process's
+			// system call or its answer is on its way between its lanes.
+			a.Kind, a.End, a.InFlight = ArrowDropped, last, true
+			if mr.Msg.Kind.Channel() != model.ChanLocal {
+				a.To = n.lanes["NET"]
+			}
+			a.Label += inFlightSuffix
 		default:
 			a.End = n.rows[mr.Recv]
 		}

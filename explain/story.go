@@ -103,6 +103,10 @@ type Arrow struct {
 	Label    string
 	Sent     model.Time
 	Arrives  model.Time // meaningful for delivered messages
+	// InFlight marks a message still on its way when the story ends (a
+	// path through the explorer's states that goes on): drawn like a lost
+	// one, to the network lane, its Label saying so.
+	InFlight bool
 }
 
 // Note is a remark written over a lane at a step: a failure, a revocation,

@@ -21,7 +21,7 @@ func cursorStory(t *testing.T, steps int) *Story {
 		t.Fatal(err)
 	}
 	o := scenarios.Options{Policy: "kernel"}
-	m, r, err := explore.FromScenario(sc, o, explore.ModelOptions{})
+	m, r, err := explore.FromScenario(sc, o, explore.ModelOptions{MinDelay: true}) // as delegsim serve does
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,11 +42,11 @@ func cursorStory(t *testing.T, steps int) *Story {
 }
 
 // TestTellExplorerPath: a path through the explorer's states is told like
-// a simulated run. Eleven steps in, lsattr's open has hit c1's write lease
+// a simulated run. Thirteen steps in, lsattr's open has hit c1's write lease
 // (__break_lease): the recall is queued and the EAGAIN answered, and
 // both messages are still in flight, drawn as such.
 func TestTellExplorerPath(t *testing.T) {
-	st := cursorStory(t, 11)
+	st := cursorStory(t, 13)
 	var recall *Step
 	for i := range st.Steps {
 		if strings.Contains(st.Steps[i].What, "CB_RECALL queued, EAGAIN returned") {
@@ -91,7 +91,7 @@ func TestTellNeedsATablePerStep(t *testing.T) {
 // fetches from elsewhere; an id that would break the marker's url() is
 // refused.
 func TestWriteSVG(t *testing.T) {
-	for _, st := range []*Story{story(t, "bz219278", scenarios.Options{}), cursorStory(t, 11)} {
+	for _, st := range []*Story{story(t, "bz219278", scenarios.Options{}), cursorStory(t, 13)} {
 		var b bytes.Buffer
 		if err := st.WriteSVG(&b, "left"); err != nil {
 			t.Fatal(err)
@@ -108,7 +108,7 @@ func TestWriteSVG(t *testing.T) {
 					switch {
 					case a.Key == "class" && n.Data == "g" && strings.HasPrefix(a.Val, "arrow "):
 						arrows++
-					case a.Key == "class" && n.Data == "rect" && a.Val == "row":
+					case a.Key == "class" && n.Data == "rect" && (a.Val == "row" || a.Val == "row alt"):
 						rows++
 					case a.Key == "id" && n.Data == "marker" && a.Val == "left-head":
 						markers++
@@ -125,8 +125,12 @@ func TestWriteSVG(t *testing.T) {
 		if arrows != len(st.Arrows) || rows != len(st.Steps) || markers != 1 {
 			t.Errorf("%d arrows, %d rows, %d markers; want %d, %d, 1", arrows, rows, markers, len(st.Arrows), len(st.Steps))
 		}
-		if !strings.HasPrefix(b.String(), `<svg xmlns="http://www.w3.org/2000/svg" class="delegsim-diagram" id="left"`) {
+		if !strings.HasPrefix(b.String(), `<svg xmlns="http://www.w3.org/2000/svg" class="delegsim-diagram static" id="left"`) {
 			t.Errorf("diagram starts %.80q", b.String())
+		}
+		// The layout measures text in the font the diagram names.
+		if !strings.Contains(b.String(), "svg.delegsim-diagram.static text { font-family: "+svgFontFamily+"; }") {
+			t.Errorf("the diagram does not name the font its labels are measured in, %s", svgFontFamily)
 		}
 	}
 	st := cursorStory(t, 3)

@@ -125,7 +125,7 @@ func outcome(rep *explore.Report, op, result string) int {
 // clients and two local processes, in every interleaving of messages and
 // timers the first lsattr of each file fails with EAGAIN and the second
 // succeeds, no invariant breaks, and histories stay close-to-open, under
-// the kernel and under the bug report's fix alike (stat never recalled;
+// the kernel and under a written analysis's GETATTR exemption alike (stat never recalled;
 // lsattr fails in open(2)). Without write delegations no lsattr fails.
 func TestBz219278TwoClientsTwoLocals(t *testing.T) {
 	tests := []struct {

@@ -54,11 +54,15 @@ type Choice struct {
 	Actor model.ActorID
 }
 
-// InFlight is a message on a connection and the latest time it may
-// arrive.
+// InFlight is a message on a connection, with the earliest and the
+// latest time it may arrive.
 type InFlight struct {
 	Msg model.Message
-	Due model.Time
+	// Ready is the earliest time it may arrive (see ModelOptions.MinDelay);
+	// once that time has come the explorer forgets it, and Ready is then
+	// some time not after the cursor's Now.
+	Ready model.Time
+	Due   model.Time
 }
 
 // ArmedTimer is an armed timer of an actor. A client's scheduled crash
@@ -204,7 +208,7 @@ func (c *Cursor) InFlight(ch int) []InFlight {
 	q := c.f.chans[ch]
 	out := make([]InFlight, len(q.msgs))
 	for i, m := range q.msgs {
-		out[i] = InFlight{Msg: *m.msg, Due: m.due}
+		out[i] = InFlight{Msg: *m.msg, Ready: m.ready, Due: m.due}
 	}
 	return out
 }

@@ -38,8 +38,9 @@ type ModelOptions struct {
 	// space is smaller when delays vary widely (bz219278 with three
 	// clients: 19.7 million states, against more than 100 million) and far
 	// larger when they are fixed (open-dirty-local-read: more than 10
-	// million against 40,448). delegsim explore and compare set it; the
-	// zero value keeps the coarser model for the callers written for it.
+	// million against 40,448). delegsim explore, compare, report and
+	// serve (and so the Cursors serve drives) set it; the zero value keeps
+	// the coarser model for the callers written for it.
 	MinDelay bool
 }
 

@@ -317,7 +317,7 @@ locals:
 		recalls int
 	}{
 		{"kernel", "EAGAIN", 1},
-		{"seed-getattr-exempt", "EAGAIN", 1}, // the bug report's fix changes nothing
+		{"seed-getattr-exempt", "EAGAIN", 1}, // the GETATTR exemption of a written analysis of the bug changes nothing
 		{"local-read-exempt", "ok", 0},
 		{"nonblock-wait", "ok", 1},
 		{"cb-getattr-gate", "ok", 0},

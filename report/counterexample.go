@@ -57,6 +57,16 @@ func unsafe(r compare.Row) bool {
 func (r *Report) counterexamples() error {
 	tables := append([]*compare.Table{r.Main}, r.Safety...)
 	args := append([]string{r.Options.Scenario}, r.Options.Safety...)
+	total := 0
+	for _, t := range tables {
+		for _, row := range t.Rows {
+			if unsafe(row) {
+				total++
+			}
+		}
+	}
+	o := &r.Options
+	o.stage("counterexamples", "searches", total)
 	for i, t := range tables {
 		sets := []string(nil)
 		if i == 0 {
@@ -71,10 +81,14 @@ func (r *Report) counterexamples() error {
 				continue
 			}
 			c, err := r.counterexample(sc, args[i], sets, row)
+			if serr := o.stopped("the counterexamples"); serr != nil {
+				return serr
+			}
 			if err != nil {
 				return fmt.Errorf("counterexample for %s on %s: %w", row.Name, t.Scenario, err)
 			}
 			r.Counterexamples = append(r.Counterexamples, c)
+			o.done("counterexamples", "searches", len(r.Counterexamples), total)
 		}
 	}
 	return nil
@@ -102,12 +116,15 @@ func (r *Report) counterexample(sc *scenarios.Scenario, arg string, sets []strin
 	m.Sets = c.Sets
 	cons := checker.CloseToOpen
 	searches := []explore.Options{
-		{Strategy: explore.BFS, MaxStates: r.Options.CounterexampleStates, Consistency: &cons},
-		{Strategy: explore.DFS, MaxStates: r.compareOptionsStates(), Consistency: &cons},
+		{Strategy: explore.BFS, MaxStates: r.Options.CounterexampleStates, Consistency: &cons, Context: r.Options.Context},
+		{Strategy: explore.DFS, MaxStates: r.compareOptionsStates(), Consistency: &cons, Context: r.Options.Context},
 	}
 	var ce *explore.Counterexample
 	for _, so := range searches {
 		rep := explore.Explore(m, so)
+		if rep.Interrupted {
+			return c, r.Options.stopped("the counterexamples")
+		}
 		if ce = rep.Counterexample; ce != nil {
 			c.Shortest, c.Strategy, c.MaxStates = so.Strategy == explore.BFS, so.Strategy.String(), so.MaxStates
 			break

@@ -4,19 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
-
-	"github.com/delegsim/delegsim/internal/atomicfile"
-	"github.com/delegsim/delegsim/sweep"
-)
-
-// File names in a report directory.
-const (
-	HTMLFile     = "report.html"
-	MarkdownFile = "report.md"
-	FiguresDir   = "figures"
-	SweepDir     = "sweep" // the sweep's results.csv and sweep.json
 )
 
 // WriteMarkdown writes the report as GitHub Markdown for a bug comment or
@@ -78,53 +65,4 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	b.WriteString("```\n")
 	_, err := w.Write(b.Bytes())
 	return err
-}
-
-// WriteDir writes report.html, report.md, the figures (PNG and SVG), the
-// sweep's results and the counterexamples' schedules into dir, creating
-// it, and returns the files written; each file is written atomically,
-// report.html last.
-func (r *Report) WriteDir(dir string) ([]string, error) {
-	if err := os.MkdirAll(filepath.Join(dir, FiguresDir), 0o755); err != nil {
-		return nil, fmt.Errorf("report directory: %w", err)
-	}
-	var files []string
-	write := func(name string, data []byte) error {
-		path := filepath.Join(dir, name)
-		files = append(files, path)
-		return atomicfile.WriteFile(path, data)
-	}
-	for _, f := range r.Figures {
-		if err := write(filepath.Join(FiguresDir, f.Name+".png"), f.PNG); err != nil {
-			return files, err
-		}
-		if err := write(filepath.Join(FiguresDir, f.Name+".svg"), f.SVG); err != nil {
-			return files, err
-		}
-	}
-	if r.Sweep != nil {
-		if err := r.Sweep.WriteDir(filepath.Join(dir, SweepDir)); err != nil {
-			return files, err
-		}
-		files = append(files, filepath.Join(dir, SweepDir, sweep.ResultsFile), filepath.Join(dir, SweepDir, sweep.MetaFile))
-	}
-	for _, c := range r.Counterexamples {
-		if c.Schedule == "" {
-			continue
-		}
-		if err := write(c.File(), []byte(c.Schedule)); err != nil {
-			return files, err
-		}
-	}
-	var md, page bytes.Buffer
-	if err := r.WriteMarkdown(&md); err != nil {
-		return files, err
-	}
-	if err := write(MarkdownFile, md.Bytes()); err != nil {
-		return files, err
-	}
-	if err := r.WriteHTML(&page); err != nil {
-		return files, err
-	}
-	return files, write(HTMLFile, page.Bytes())
 }

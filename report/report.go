@@ -14,11 +14,13 @@
 package report
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/delegsim/delegsim/compare"
+	"github.com/delegsim/delegsim/internal/version"
 	"github.com/delegsim/delegsim/scenarios"
 	"github.com/delegsim/delegsim/sweep"
 )
@@ -74,10 +76,26 @@ type Options struct {
 	// CounterexampleStates bounds each shortest-counterexample search; 0:
 	// DefaultCounterexampleStates.
 	CounterexampleStates int
-	// Version is delegsim's version, as Version returns it.
+	// Version is delegsim's version (internal/version); "": this
+	// binary's.
 	Version string
-	// Progress, if set, is told each stage as it starts.
-	Progress func(stage string)
+	// Context, if set, stops the work once it is done, within a row's
+	// trials, a batch of the sweep's or a few thousand states of a
+	// search: Build then returns an error wrapping the context's cause,
+	// and no report.
+	Context context.Context
+	// Progress, if set, is told where the work is: each stage as it
+	// starts (Done 0), then as its units get done. Calls come from one
+	// goroutine at a time.
+	Progress func(Stage)
+}
+
+// Stage is where the work of Build is: the stage under way ("compare
+// bz219278", "sweep", "counterexamples"), and within it Done of Total
+// units (Total 0: not known ahead).
+type Stage struct {
+	Name, Unit  string
+	Done, Total int
 }
 
 // Report is everything a report shows.
@@ -102,15 +120,40 @@ type Command struct {
 	Line string
 }
 
-func (o *Options) stage(s string) {
+// stage reports the start of a stage.
+func (o *Options) stage(name, unit string, total int) {
 	if o.Progress != nil {
-		o.Progress(s)
+		o.Progress(Stage{Name: name, Unit: unit, Total: total})
 	}
+}
+
+// done reports progress within a stage.
+func (o *Options) done(name, unit string, done, total int) {
+	if o.Progress != nil {
+		o.Progress(Stage{Name: name, Unit: unit, Done: done, Total: total})
+	}
+}
+
+// ctx is the context the work runs under.
+func (o *Options) ctx() context.Context {
+	if o.Context == nil {
+		return context.Background()
+	}
+	return o.Context
+}
+
+// stopped returns an error if the context has stopped the work, naming
+// the stage it stopped.
+func (o *Options) stopped(stage string) error {
+	if err := o.ctx().Err(); err != nil {
+		return fmt.Errorf("report: stopped during %s: %w", stage, context.Cause(o.ctx()))
+	}
+	return nil
 }
 
 func (o Options) compareOptions() compare.Options {
 	co := compare.Options{Fixes: o.Fixes, Extra: o.Extra, Profile: o.Profile, Seed: o.Seed, HasSeed: o.HasSeed,
-		Trials: o.Trials, ExploreStates: o.ExploreStates, Workers: o.Workers, Explorer: compare.Exhaustive}
+		Trials: o.Trials, ExploreStates: o.ExploreStates, Workers: o.Workers, Explorer: compare.Exhaustive, Context: o.Context}
 	if co.Trials <= 0 {
 		co.Trials = compare.DefaultTrials
 	}
@@ -138,6 +181,9 @@ func Build(o Options) (*Report, error) {
 	if o.Safety == nil && o.Scenario != DefaultSafety {
 		o.Safety = []string{DefaultSafety}
 	}
+	if o.Version == "" {
+		o.Version = version.String()
+	}
 	sc, err := scenarios.Load(o.Scenario, o.Sets)
 	if err != nil {
 		return nil, err
@@ -149,8 +195,7 @@ func Build(o Options) (*Report, error) {
 	}
 	r.YAML = string(y)
 	co := o.compareOptions()
-	o.stage("compare " + sc.Name())
-	if r.Main, err = compare.Compare(sc, co); err != nil {
+	if r.Main, err = o.compare(sc, co); err != nil {
 		return nil, err
 	}
 	for _, name := range o.Safety {
@@ -158,16 +203,15 @@ func Build(o Options) (*Report, error) {
 		if err != nil {
 			return nil, fmt.Errorf("safety workload: %w", err)
 		}
-		o.stage("compare " + ssc.Name())
 		sco := co
 		sco.Profile = r.Main.Profile // the same kernel throughout
-		t, err := compare.Compare(ssc, sco)
+		t, err := o.compare(ssc, sco)
 		var na *compare.NotApplicableError
 		if errors.As(err, &na) {
 			// A fix named for the scenario may not fit the workload:
 			// compare the rest there.
 			sco.Fixes = applicable(ssc, co.Fixes)
-			t, err = compare.Compare(ssc, sco)
+			t, err = o.compare(ssc, sco)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("safety workload %s: %w", name, err)
@@ -175,18 +219,32 @@ func Build(o Options) (*Report, error) {
 		r.Safety = append(r.Safety, t)
 	}
 	if o.SweepTrials > 0 {
-		o.stage("sweep")
 		if err := r.sweep(); err != nil {
 			return nil, err
 		}
 	}
-	o.stage("counterexamples")
 	if err := r.counterexamples(); err != nil {
 		return nil, err
 	}
 	r.Question = r.question()
 	r.Commands = r.commands()
 	return r, nil
+}
+
+// compare builds the decision table on sc, reporting each row done.
+func (o *Options) compare(sc *scenarios.Scenario, co compare.Options) (*compare.Table, error) {
+	stage := "compare " + sc.Name()
+	o.stage(stage, "rows", 0)
+	rows := 0
+	co.Progress = func() {
+		rows++
+		o.done(stage, "rows", rows, 0)
+	}
+	t, err := compare.Compare(sc, co)
+	if serr := o.stopped(stage); serr != nil {
+		return nil, serr
+	}
+	return t, err
 }
 
 // applicable keeps the fixes that apply to sc.

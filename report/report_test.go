@@ -2,6 +2,8 @@ package report
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"strings"
 	"sync"
 	"testing"
@@ -18,11 +20,16 @@ var (
 	once   sync.Once
 	built  *Report
 	errRep error
+	stages []Stage // what the small report's Build told its Progress
 )
 
 func smallReport(t *testing.T) *Report {
 	t.Helper()
-	once.Do(func() { built, errRep = Build(small()) })
+	once.Do(func() {
+		o := small()
+		o.Progress = func(s Stage) { stages = append(stages, s) }
+		built, errRep = Build(o)
+	})
 	if errRep != nil {
 		t.Fatal(errRep)
 	}
@@ -165,5 +172,58 @@ func TestNoCounterexampleWhenSafe(t *testing.T) {
 	r.WriteHTML(&b)
 	if len(r.Counterexamples) != 0 || !strings.Contains(b.String(), "No fix was found unsafe") || strings.Contains(b.String(), "<img") {
 		t.Errorf("%d counterexamples; page without a sweep or counterexample:\n%.500s", len(r.Counterexamples), b.String())
+	}
+}
+
+// TestProgressStages: Build tells its Progress each stage as it starts,
+// then the units done in it, ending each with all of them done where
+// their number is known.
+func TestProgressStages(t *testing.T) {
+	smallReport(t)
+	var order []string
+	last := map[string]Stage{}
+	for _, s := range stages {
+		if s.Done == 0 && (len(order) == 0 || order[len(order)-1] != s.Name) {
+			order = append(order, s.Name)
+		}
+		if prev, ok := last[s.Name]; ok && s.Done < prev.Done {
+			t.Errorf("%s went back from %d to %d %s", s.Name, prev.Done, s.Done, s.Unit)
+		}
+		last[s.Name] = s
+	}
+	if got := strings.Join(order, ", "); got != "compare bz219278, compare open-dirty-local-read, sweep, counterexamples" {
+		t.Errorf("stages %q", got)
+	}
+	for name, s := range last {
+		if s.Total > 0 && s.Done != s.Total || s.Total == 0 && s.Done == 0 {
+			t.Errorf("%s ended at %d of %d %s", name, s.Done, s.Total, s.Unit)
+		}
+	}
+	if s := last["compare bz219278"]; s.Unit != "rows" || s.Done != len(built.Main.Rows) {
+		t.Errorf("compare ended at %d %s, the table has %d rows", s.Done, s.Unit, len(built.Main.Rows))
+	}
+}
+
+// TestBuildStops: a cancelled context stops Build within the stage
+// under way, with an error naming the stage and wrapping the cause, and
+// no report.
+func TestBuildStops(t *testing.T) {
+	cause := errors.New("interrupted by a test")
+	for _, stopAt := range []string{"compare bz219278", "sweep", "counterexamples"} {
+		t.Run(stopAt, func(t *testing.T) {
+			ctx, cancel := context.WithCancelCause(context.Background())
+			defer cancel(nil)
+			o := small()
+			o.Context = ctx
+			o.Progress = func(s Stage) {
+				if s.Name == stopAt {
+					cancel(cause)
+				}
+			}
+			r, err := Build(o)
+			if r != nil || !errors.Is(err, cause) || !strings.Contains(err.Error(), "stopped during") {
+				t.Errorf("Build stopped at %s: report %v, error %v", stopAt, r != nil, err)
+			}
+		})
 	}
 }

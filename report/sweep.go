@@ -1,7 +1,6 @@
 package report
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -72,7 +71,14 @@ func (r *Report) sweep() error {
 	if err != nil {
 		return fmt.Errorf("report sweep: %w", err)
 	}
-	r.Sweep = plan.Run(context.Background(), sweep.RunOptions{Workers: r.Options.Workers})
+	o := &r.Options
+	o.stage("sweep", "trials", 0)
+	r.Sweep = plan.Run(o.ctx(), sweep.RunOptions{Workers: o.Workers, Progress: func(done, total int) {
+		o.done("sweep", "trials", done, total)
+	}})
+	if err := o.stopped("the sweep"); err != nil {
+		return err
+	}
 	// plots draws into a directory; the report keeps the bytes.
 	dir, err := os.MkdirTemp("", "delegsim-report-figures-")
 	if err != nil {

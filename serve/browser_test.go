@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -63,10 +64,11 @@ var docsScreenshot = flag.Bool("docs-screenshot", false, "write the README's scr
 
 // lsattrPath is bz219278 up to lsattr's non-blocking open reaching the
 // server: c1 opens f (write delegation) and closes it, l1's lsattr stats
-// f and opens it.
+// f and opens it. Each reply waits for nfsd's least processing time
+// before it can arrive.
 var lsattrPath = []string{
-	"timer c1 script/0", "deliver c1->server fore", "deliver server->c1 fore",
-	"timer c1 script/0", "deliver c1->server fore", "deliver server->c1 fore",
+	"timer c1 script/0", "deliver c1->server fore", "wait", "deliver server->c1 fore",
+	"timer c1 script/0", "deliver c1->server fore", "wait", "deliver server->c1 fore",
 	"timer l1 script/0", "deliver l1->server local", "deliver server->l1 local",
 	"timer l1 open/0", "deliver l1->server local",
 }
@@ -103,6 +105,28 @@ func text(t *testing.T, ctx context.Context, sel string) string {
 	return s
 }
 
+// overlappingTexts lists the pairs of texts of the SVG element sel whose
+// boxes, as the browser lays them out, overlap by more than half a pixel.
+func overlappingTexts(t *testing.T, ctx context.Context, sel string) []string {
+	t.Helper()
+	pairs, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](fmt.Sprintf(`(() => {
+		const svg = document.querySelector(%q);
+		const texts = [...svg.querySelectorAll("text")].map(e => ({ b: e.getBBox(), s: e.textContent }));
+		const out = [];
+		if (texts.length < 10) out.push("only " + texts.length + " texts");
+		for (let i = 0; i < texts.length; i++) for (let j = i + 1; j < texts.length; j++) {
+			const a = texts[i].b, b = texts[j].b;
+			if (a.x + a.width - 0.5 > b.x && b.x + b.width - 0.5 > a.x && a.y + a.height - 0.5 > b.y && b.y + b.height - 0.5 > a.y)
+				out.push(JSON.stringify(texts[i].s) + " and " + JSON.stringify(texts[j].s));
+		}
+		return out;
+	})()`, sel)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pairs
+}
+
 func screenshot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
 	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
@@ -116,10 +140,12 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 
 // TestBrowserLsattrRace drives the page as a student would: bz219278 to
 // the first lsattr's EAGAIN, where the diagram shows the failed open and
-// nfsd's table the recall under way; then undo, and the other branch
-// (the CB_RECALL reaching c1 before the EAGAIN reaches lsattr), with
-// no console message on the way. Screenshots of both go to the test's
-// artifact directory (go test -artifacts).
+// nfsd's table the recall under way, and the CB_RECALL is in flight,
+// unable to arrive before 140.173 ms (the EAGAIN, a system call's answer,
+// always arrives first); on to the CB_RECALL reaching c1 as early as it
+// may; then undo, and the other branch: the CB_RECALL arriving as late
+// as it may, with no console message on the way. Screenshots go to the
+// test's artifact directory (go test -artifacts).
 func TestBrowserLsattrRace(t *testing.T) {
 	ctx, console := browser(t)
 	srv := testServer(t, Options{})
@@ -132,13 +158,15 @@ func TestBrowserLsattrRace(t *testing.T) {
 	if err := waitSteps(ctx, 0); err != nil {
 		t.Fatalf("%v (console: %v)", err, console())
 	}
-	for i, st := range append(lsattrPath, "deliver server->l1 local") {
+	path := append(slices.Clone(lsattrPath), "deliver server->l1 local")
+	for i, st := range path {
 		if err := click(ctx, st, i+1); err != nil {
 			t.Fatalf("clicking through bz219278: %v (console: %v)", err, console())
 		}
 	}
 	diagram := text(t, ctx, "#col-main .diagram svg")
 	deleg := text(t, ctx, "#statebox table.delegations")
+	inflight := text(t, ctx, "#statebox table.inflight")
 	history := text(t, ctx, "#statebox")
 	checks := text(t, ctx, "#checks")
 	url, err := chromedp.Run(ctx, chromedp.Location())
@@ -154,14 +182,20 @@ func TestBrowserLsattrRace(t *testing.T) {
 	if !strings.Contains(deleg, "c1") || !strings.Contains(deleg, "recalling since 139.026 ms") {
 		t.Errorf("delegation table %q, want c1's write delegation recalling since the open", deleg)
 	}
+	if !strings.Contains(inflight, "CB_RECALL(f, stateid 2)140.173 ms146.354 ms") {
+		t.Errorf("messages in flight %q, want the CB_RECALL arriving between 140.173 and 146.354 ms", inflight)
+	}
 	if !strings.Contains(history, "l1#1 lsattr f [100.000ms, 139.026ms] EAGAIN") {
 		t.Errorf("completed operations lack the EAGAIN: %q", history)
 	}
 	if strings.Contains(checks, "VIOLATED") {
 		t.Errorf("checks: %s", checks)
 	}
-	if !strings.Contains(url, "path=") || !strings.Contains(url, "policy=kernel") {
+	if !strings.Contains(url, "path=") || !strings.Contains(url, "policy=kernel") || strings.Contains(url, "zero_min_delay") {
 		t.Errorf("the URL %s does not name the run and the path", url)
+	}
+	if overlaps := overlappingTexts(t, ctx, "#col-main .diagram svg"); len(overlaps) > 0 {
+		t.Errorf("texts of the diagram overlap as the browser draws them:\n%s", strings.Join(overlaps, "\n"))
 	}
 	screenshot(t, ctx, "eagain.png")
 	if *docsScreenshot {
@@ -176,35 +210,50 @@ func TestBrowserLsattrRace(t *testing.T) {
 		}
 	}
 
-	// Undo, and let the CB_RECALL arrive first instead.
-	if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("undo"))); err != nil {
-		t.Fatal(err)
+	// The second lsattr's stat, then the CB_RECALL as early as it may.
+	for _, st := range []string{"timer l1 script/0", "deliver l1->server local", "deliver server->l1 local", "wait", "deliver server->c1 callback"} {
+		path = append(path, st)
+		if err := click(ctx, st, len(path)); err != nil {
+			t.Fatalf("on to the recall: %v (console: %v)", err, console())
+		}
 	}
-	if err := waitSteps(ctx, len(lsattrPath)); err != nil {
-		t.Fatal(err)
+	if last := text(t, ctx, "#path li:last-child"); !strings.Contains(last, "140.173") || !strings.Contains(last, "CB_RECALL") {
+		t.Errorf("last step %q, want the CB_RECALL delivered at 140.173 ms", last)
 	}
-	if err := click(ctx, "deliver server->c1 callback", len(lsattrPath)+1); err != nil {
-		t.Fatalf("the other branch: %v (console: %v)", err, console())
-	}
-	inflight := text(t, ctx, "#statebox table.inflight")
-	last := text(t, ctx, "#path li:last-child")
-	choices := text(t, ctx, "#choices")
-	diagram = text(t, ctx, "#col-main .diagram svg")
-	if !strings.Contains(last, "CB_RECALL") {
-		t.Errorf("last step %q, want the CB_RECALL delivered", last)
-	}
-	for _, want := range []string{"open → EAGAIN", "DELEGRETURN(f, stateid 2)", "CB_RECALL ok"} {
+	inflight = text(t, ctx, "#statebox table.inflight")
+	for _, want := range []string{"DELEGRETURN(f, stateid 2)", "CB_RECALL ok"} {
 		if !strings.Contains(inflight, want) {
 			t.Errorf("messages in flight lack %q: %q", want, inflight)
 		}
 	}
-	if !strings.Contains(choices, "deliver open → EAGAIN to l1") {
-		t.Errorf("the EAGAIN can no longer be delivered: %q", choices)
+
+	// Undo, and let the CB_RECALL arrive as late as it may instead.
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("undo"))); err != nil {
+		t.Fatal(err)
 	}
-	if strings.Contains(diagram, "lsattr f → EAGAIN") {
-		t.Error("the diagram still shows the undone branch's EAGAIN")
+	if err := waitSteps(ctx, len(path)-1); err != nil {
+		t.Fatal(err)
 	}
-	screenshot(t, ctx, "recall-first.png")
+	if err := click(ctx, "wait", len(path)); err != nil {
+		t.Fatalf("the other branch: %v (console: %v)", err, console())
+	}
+	now := text(t, ctx, "#now")
+	inflight = text(t, ctx, "#statebox table.inflight")
+	choices := text(t, ctx, "#choices")
+	diagram = text(t, ctx, "#col-main .diagram svg")
+	if now != "at 146.354 ms" {
+		t.Errorf("after the wait: %q, want the CB_RECALL's latest arrival, 146.354 ms", now)
+	}
+	if !strings.Contains(inflight, "CB_RECALL(f, stateid 2)now146.354 ms") {
+		t.Errorf("messages in flight %q, want the CB_RECALL due now", inflight)
+	}
+	if !strings.Contains(choices, "deliver CB_RECALL(f, stateid 2) to c1") || !strings.Contains(choices, "it is due now") || strings.Contains(choices, "wait until") {
+		t.Errorf("choices %q, want only the CB_RECALL, due now", choices)
+	}
+	if strings.Contains(diagram, "CB_RECALL ok") {
+		t.Error("the diagram still shows the undone branch's CB_RECALL reply")
+	}
+	screenshot(t, ctx, "recall-late.png")
 	if msgs := console(); len(msgs) > 0 {
 		t.Errorf("console messages:\n%s", strings.Join(msgs, "\n"))
 	}
@@ -246,7 +295,7 @@ func TestBrowserTourAndCompare(t *testing.T) {
 		chromedp.WithPollingTimeout(20*time.Second))); err != nil {
 		t.Fatalf("no second column: %v (console: %v)", err, console())
 	}
-	if head := text(t, ctx, "#col-other .colhead"); !strings.Contains(head, "nonblock-wait — differs from step 11") {
+	if head := text(t, ctx, "#col-other .colhead"); !strings.Contains(head, "nonblock-wait — differs from step 13") {
 		t.Errorf("second column heading %q", head)
 	}
 	if v := text(t, ctx, "#col-other .state table.delegations"); !strings.Contains(v, "recalling") {

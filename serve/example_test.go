@@ -11,7 +11,9 @@ import (
 )
 
 // The page's API: post a run and a path, get the transitions enabled at
-// its end, each with why it is possible.
+// its end, each with why it is possible. Here nfsd has granted the
+// delegation, and its OPEN reply cannot reach c1 before nfsd's least
+// processing time has passed: only waiting is possible.
 func ExampleNew() {
 	srv, err := serve.New(serve.Options{Scenario: "bz219278"})
 	if err != nil {
@@ -36,6 +38,5 @@ func ExampleNew() {
 	}
 	// Output:
 	// at 0.000 ms after 2 steps, nfsd holds 1 delegation
-	// deliver OPEN ok, write deleg 2 to c1
-	// wait until 34.421 ms
+	// wait until 2.905 ms
 }

@@ -16,14 +16,23 @@ import (
 
 // Run names one run of a scenario, as a schedule's header does: the
 // scenario, and the policy, profile and seed ("" for the scenario's
-// own), the --set overrides and the explorer's delay bound.
+// own), the --set overrides and the explorer's delay bounds.
+//
+// The page explores the exact model, as `delegsim explore` does
+// (explore.ModelOptions.MinDelay): no message arrives before the lower
+// bounds of its delays allow, so every interleaving offered is one a run
+// with the scenario's delays can have. ZeroMinDelay selects the coarser
+// model instead, in which any message may arrive as soon as it is sent:
+// the one a schedule without a min-delay line (`delegsim explore
+// --zero-min-delay`) was recorded in, and that its steps need.
 type Run struct {
-	Scenario string   `json:"scenario"`
-	Policy   string   `json:"policy,omitempty"`
-	Profile  string   `json:"profile,omitempty"`
-	Seed     string   `json:"seed,omitempty"` // a string: JavaScript numbers lose a uint64's low bits
-	Sets     []string `json:"sets,omitempty"`
-	MaxDelay string   `json:"max_delay,omitempty"` // e.g. "20ms"; "" for the scenario's own bounds
+	Scenario     string   `json:"scenario"`
+	Policy       string   `json:"policy,omitempty"`
+	Profile      string   `json:"profile,omitempty"`
+	Seed         string   `json:"seed,omitempty"` // a string: JavaScript numbers lose a uint64's low bits
+	Sets         []string `json:"sets,omitempty"`
+	MaxDelay     string   `json:"max_delay,omitempty"` // e.g. "20ms"; "" for the scenario's own bounds
+	ZeroMinDelay bool     `json:"zero_min_delay,omitempty"`
 }
 
 // Bounds on what one request may ask for.
@@ -68,7 +77,7 @@ func (r Run) check() error {
 // options turns the run's policy, profile and seed into scenario options.
 func (r Run) options() (scenarios.Options, explore.ModelOptions, error) {
 	o := scenarios.Options{Policy: r.Policy, Profile: r.Profile}
-	var mo explore.ModelOptions
+	mo := explore.ModelOptions{MinDelay: !r.ZeroMinDelay}
 	if r.Seed != "" {
 		s, err := strconv.ParseUint(r.Seed, 10, 64)
 		if err != nil {

@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/delegsim/delegsim/explore"
+	"github.com/delegsim/delegsim/internal/version"
 	"github.com/delegsim/delegsim/model"
 	"github.com/delegsim/delegsim/scenarios"
 )
@@ -104,7 +105,7 @@ func New(o Options) (*Server, error) {
 // startOf is the path a schedule describes.
 func startOf(sch *explore.Schedule) Start {
 	st := Start{Run: Run{Scenario: sch.Scenario, Policy: sch.Policy, Profile: sch.Profile,
-		Seed: fmt.Sprint(sch.Seed), Sets: sch.Sets}, Steps: []string{}}
+		Seed: fmt.Sprint(sch.Seed), Sets: sch.Sets, ZeroMinDelay: !sch.MinDelay}, Steps: []string{}}
 	if sch.MaxDelay > 0 {
 		st.Run.MaxDelay = sch.MaxDelay.String()
 	}
@@ -152,8 +153,10 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /api/schedule", s.schedule)
 }
 
-// Catalog is what the page's pickers offer.
+// Catalog is what the page's pickers offer, and the version of delegsim
+// serving it (internal/version), which the page shows.
 type Catalog struct {
+	Version   string          `json:"delegsim_version"`
 	Scenarios []ScenarioEntry `json:"scenarios"`
 	Policies  []string        `json:"policies"`
 	Profiles  []string        `json:"profiles"`
@@ -170,7 +173,7 @@ type ScenarioEntry struct {
 }
 
 func (s *Server) catalog(w http.ResponseWriter, r *http.Request) {
-	c := Catalog{Policies: model.PolicyNames(), Profiles: model.ProfileNames(), Tours: s.tours, Start: s.start,
+	c := Catalog{Version: version.String(), Policies: model.PolicyNames(), Profiles: model.ProfileNames(), Tours: s.tours, Start: s.start,
 		Bounds: map[string]int{"steps": MaxSteps, "walk": MaxWalk}}
 	for _, name := range s.scenarioNames() {
 		arg, _ := s.scenarioArg(name)
@@ -201,8 +204,10 @@ type PathRequest struct {
 }
 
 // PathResponse is the view of a path, and of the same path under a
-// second policy when one was asked for.
+// second policy when one was asked for, with the version of delegsim
+// that computed them.
 type PathResponse struct {
+	Version string `json:"delegsim_version"`
 	*View
 	Other *View `json:"other,omitempty"`
 	// Differs is the first path step whose outcome differs between the
@@ -265,7 +270,7 @@ func (s *Server) answer(ctx context.Context, req PathRequest) (*PathResponse, er
 	if err != nil {
 		return nil, err
 	}
-	resp := &PathResponse{View: v, Differs: -1}
+	resp := &PathResponse{Version: version.String(), View: v, Differs: -1}
 	if req.Compare == "" {
 		return resp, nil
 	}

@@ -11,10 +11,12 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/delegsim/delegsim/explore"
+	"github.com/delegsim/delegsim/internal/version"
 	"github.com/delegsim/delegsim/scenarios"
 )
 
@@ -153,24 +155,66 @@ func TestBounds(t *testing.T) {
 	}
 }
 
-// TestPathFollowsTheExplorer: the page's view of a path lists the
-// transitions the explorer enables there, each with a label and a why;
-// a step that is not enabled stops the path there, with the reason.
-func TestPathFollowsTheExplorer(t *testing.T) {
-	h := testServer(t, Options{}).Handler()
-	v := pathView(t, h, PathRequest{Run: Run{Scenario: "bz219278"}, Steps: lsattrPath})
-	if v.Run.Policy != "kernel" || v.Run.Profile != "linux-6.12" || v.Run.Seed != "1" {
-		t.Errorf("run resolved to %+v", v.Run)
-	}
-	var labels []string
+// labels are the labels of a view's choices, each checked to have a why.
+func labels(t *testing.T, v *PathResponse) string {
+	t.Helper()
+	var out []string
 	for _, c := range v.Choices {
 		if c.Why == "" {
 			t.Errorf("choice %q has no why", c.Text)
 		}
-		labels = append(labels, c.Label)
+		out = append(out, c.Label)
 	}
-	if want := "deliver CB_RECALL(f, stateid 2) to c1|deliver open → EAGAIN to l1"; strings.Join(labels, "|") != want {
-		t.Errorf("choices %q, want %q", labels, want)
+	return strings.Join(out, "|")
+}
+
+// inFlight finds the first message in flight on the connection named.
+func inFlight(t *testing.T, v *PathResponse, channel string) MsgView {
+	t.Helper()
+	for _, c := range v.State.Channels {
+		if c.Name == channel && len(c.Msgs) > 0 {
+			return c.Msgs[0]
+		}
+	}
+	t.Fatalf("nothing in flight on %s", channel)
+	return MsgView{}
+}
+
+// TestPathFollowsTheExplorer: the page's view of a path lists the
+// transitions the explorer enables there, each with a label and a why;
+// a step that is not enabled stops the path there, with the reason.
+//
+// The page explores the exact model, as `delegsim explore` does: once
+// lsattr's open has hit the lease, the EAGAIN (a system call's answer)
+// is due at once while the CB_RECALL cannot reach c1 before nfsd's
+// callback queue and the link have taken their least time, so the
+// CB_RECALL cannot overtake the EAGAIN. Only the coarser model, which
+// lets any message arrive as soon as it is sent, offers that race.
+func TestPathFollowsTheExplorer(t *testing.T) {
+	h := testServer(t, Options{}).Handler()
+	v := pathView(t, h, PathRequest{Run: Run{Scenario: "bz219278"}, Steps: lsattrPath})
+	if v.Run.Policy != "kernel" || v.Run.Profile != "linux-6.12" || v.Run.Seed != "1" || v.Run.ZeroMinDelay {
+		t.Errorf("run resolved to %+v", v.Run)
+	}
+	if got, want := labels(t, v), "deliver open → EAGAIN to l1"; got != want {
+		t.Errorf("choices %q, want %q", got, want)
+	}
+	if m := inFlight(t, v, "server->c1 callback"); !strings.HasPrefix(m.Label, "CB_RECALL") || m.Ready != "140.173 ms" || m.Due != "146.354 ms" {
+		t.Errorf("the CB_RECALL in flight: %+v, want it to arrive between 140.173 and 146.354 ms", m)
+	}
+	if m := inFlight(t, v, "server->l1 local"); m.Ready != "now" {
+		t.Errorf("the EAGAIN in flight: %+v, want it ready now", m)
+	}
+	coarse := pathView(t, h, PathRequest{Run: Run{Scenario: "bz219278", ZeroMinDelay: true},
+		Steps: slices.DeleteFunc(slices.Clone(lsattrPath), func(s string) bool { return s == "wait" })})
+	if got, want := labels(t, coarse), "deliver CB_RECALL(f, stateid 2) to c1|deliver open → EAGAIN to l1"; got != want {
+		t.Errorf("the coarser model's choices %q, want %q", got, want)
+	}
+	if !strings.Contains(coarse.Schedule, "\nseed 1\ntimer") || strings.Contains(coarse.Schedule, "min-delay") {
+		t.Errorf("the coarser model's schedule has a min-delay line:\n%s", coarse.Schedule)
+	}
+	if !strings.Contains(v.Schedule, "\nmin-delay\n") {
+		t.Errorf("the exact model's schedule lacks its min-delay line:\n%s", v.Schedule)
 	}
 	if len(v.State.Delegations) != 1 || !strings.HasPrefix(v.State.Delegations[0].State, "recalling") {
 		t.Errorf("delegations %+v", v.State.Delegations)
@@ -223,17 +267,37 @@ func TestScheduleDownloadReplays(t *testing.T) {
 	if code, _ := call(t, h, "GET", "/api/schedule?"+q.Encode(), "127.0.0.1:8080", nil, ""); code != 400 {
 		t.Errorf("a schedule of a step that is not enabled: %d, want 400", code)
 	}
+	q.Set("path", "timer c1 script/0")
+	q.Set("zero_min_delay", "yes")
+	if code, body := call(t, h, "GET", "/api/schedule?"+q.Encode(), "127.0.0.1:8080", nil, ""); code != 400 || !strings.Contains(errorOf(body), "zero_min_delay") {
+		t.Errorf("zero_min_delay=yes: %d %s, want 400", code, body)
+	}
+	q.Set("zero_min_delay", "1")
+	if code, body := call(t, h, "GET", "/api/schedule?"+q.Encode(), "127.0.0.1:8080", nil, ""); code != 200 || strings.Contains(body, "min-delay") {
+		t.Errorf("a schedule of the coarser model: %d %s, want no min-delay line", code, body)
+	}
 }
 
 // TestOpenCounterexample: a counterexample written by `delegsim explore
 // --out` opens in the page, which shows the violation and marks the
-// stale read's row.
+// stale read's row. One found with --zero-min-delay (a schedule without
+// a min-delay line) opens in the coarser model its steps need, and the
+// schedule the page saves keeps saying so.
 func TestOpenCounterexample(t *testing.T) {
 	sc, err := scenarios.Load("open-dirty-local-read", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, _, err := explore.FromScenario(sc, scenarios.Options{Policy: "local-read-exempt"}, explore.ModelOptions{})
+	h := testServer(t, Options{}).Handler()
+	for _, minDelay := range []bool{true, false} {
+		t.Run(fmt.Sprintf("min-delay=%v", minDelay), func(t *testing.T) {
+			testOpenCounterexample(t, h, sc, minDelay)
+		})
+	}
+}
+
+func testOpenCounterexample(t *testing.T, h http.Handler, sc *scenarios.Scenario, minDelay bool) {
+	m, _, err := explore.FromScenario(sc, scenarios.Options{Policy: "local-read-exempt"}, explore.ModelOptions{MinDelay: minDelay})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -241,7 +305,6 @@ func TestOpenCounterexample(t *testing.T) {
 	if rep.Counterexample == nil {
 		t.Fatal("no counterexample to open")
 	}
-	h := testServer(t, Options{}).Handler()
 	code, body := post(t, h, "/api/open", OpenRequest{Name: "cx.sched", Text: rep.Counterexample.Schedule.String()})
 	if code != 200 {
 		t.Fatalf("POST /api/open: %d %s", code, body)
@@ -250,9 +313,15 @@ func TestOpenCounterexample(t *testing.T) {
 	if err := json.Unmarshal([]byte(body), &start); err != nil {
 		t.Fatal(err)
 	}
+	if start.Run.ZeroMinDelay == minDelay {
+		t.Errorf("a schedule with min-delay %v opens with zero_min_delay %v", minDelay, start.Run.ZeroMinDelay)
+	}
 	v := pathView(t, h, PathRequest{Run: start.Run, Steps: start.Steps})
 	if v.Diverged != nil || len(v.Steps) != rep.Counterexample.Depth {
 		t.Fatalf("the counterexample's path: %d steps, diverged %+v", len(v.Steps), v.Diverged)
+	}
+	if v.Schedule != rep.Counterexample.Schedule.String() {
+		t.Errorf("the page's schedule differs from the counterexample's:\n%s\nwant\n%s", v.Schedule, rep.Counterexample.Schedule)
 	}
 	var c2o *ConsistencyView
 	for i := range v.Checks.Consistency {
@@ -336,6 +405,9 @@ func TestTours(t *testing.T) {
 			}
 			if len(tour.Expect) == 0 {
 				t.Error("no #expect line")
+			}
+			if tour.Run.ZeroMinDelay {
+				t.Error("the tour has no min-delay line: tours follow the exact model, as the page does")
 			}
 			for _, e := range tour.Expect {
 				name, result, _ := strings.Cut(e, " ")
@@ -484,7 +556,7 @@ func TestStaysUpUnderRandomCalls(t *testing.T) {
 	if len(known) < 100 {
 		t.Errorf("only %d of 1000 calls were good paths: the test hardly explored", len(known))
 	}
-	if v := pathViewNoFail(client, ts.URL, PathRequest{Run: Run{Scenario: "bz219278"}, Steps: lsattrPath}); v == nil || len(v.Choices) != 2 {
+	if v := pathViewNoFail(client, ts.URL, PathRequest{Run: Run{Scenario: "bz219278"}, Steps: lsattrPath}); v == nil || len(v.Choices) != 1 {
 		t.Fatal("the server does not answer a good request after the random calls")
 	}
 }
@@ -506,4 +578,23 @@ func pathViewNoFail(c *http.Client, base string, req PathRequest) *PathResponse 
 		return nil
 	}
 	return &v
+}
+
+// TestVersion: the catalog and every path's view name the delegsim that
+// computed them (internal/version), and the page shows it.
+func TestVersion(t *testing.T) {
+	h := testServer(t, Options{}).Handler()
+	code, body := call(t, h, "GET", "/api/catalog", "127.0.0.1:8080", nil, "")
+	var c Catalog
+	if code != 200 || json.Unmarshal([]byte(body), &c) != nil || c.Version != version.String() {
+		t.Errorf("catalog: %d, version %q, want %q", code, c.Version, version.String())
+	}
+	if v := pathView(t, h, PathRequest{Run: Run{Scenario: "bz219278"}}); v.Version != version.String() {
+		t.Errorf("path view: version %q, want %q", v.Version, version.String())
+	}
+	_, page := call(t, h, "GET", "/", "127.0.0.1:8080", nil, "")
+	_, script := call(t, h, "GET", "/app.js", "127.0.0.1:8080", nil, "")
+	if !strings.Contains(page, `<footer id="version">`) || !strings.Contains(script, `$("version").textContent = "delegsim " + c.delegsim_version`) {
+		t.Error("the page does not show the version")
+	}
 }

@@ -88,7 +88,10 @@ type ChannelView struct {
 type MsgView struct {
 	Label string `json:"label"` // as the diagram labels it
 	Raw   string `json:"raw"`   // the model's own String
-	Due   string `json:"due"`   // the latest time it may arrive
+	// Ready is the earliest time it may arrive, "now" once it may; Due
+	// the latest.
+	Ready string `json:"ready"`
+	Due   string `json:"due"`
 }
 
 // TimerView is an armed timer.
@@ -138,7 +141,7 @@ type ConsistencyView struct {
 // view builds the page's view of a walked path.
 func (w *walked) view() (*View, error) {
 	b, c := w.b, w.c
-	l := labeller{m: b.m}
+	l := labeller{m: b.m, coarse: b.run.ZeroMinDelay || b.m.MaxDelay > 0}
 	v := &View{Run: b.run, Description: b.sc.Spec.Description, Now: ms(c.Now()), Diverged: w.diverged,
 		Ended: c.Ended(), Unfinished: nonNil(c.Unfinished()), Steps: []PathStep{}, Choices: []ChoiceView{}}
 	var sched strings.Builder
@@ -202,7 +205,11 @@ func (w *walked) state(l labeller) StateView {
 	for i := range l.m.Channels {
 		cv := ChannelView{Name: l.m.ChannelName(i), Msgs: []MsgView{}}
 		for _, f := range c.InFlight(i) {
-			cv.Msgs = append(cv.Msgs, MsgView{Label: l.msg(f.Msg), Raw: f.Msg.Format(l.file(f.Msg.File)), Due: ms(f.Due)})
+			ready := "now"
+			if f.Ready > c.Now() {
+				ready = ms(f.Ready)
+			}
+			cv.Msgs = append(cv.Msgs, MsgView{Label: l.msg(f.Msg), Raw: f.Msg.Format(l.file(f.Msg.File)), Ready: ready, Due: ms(f.Due)})
 		}
 		sv.Channels = append(sv.Channels, cv)
 	}

@@ -27,8 +27,13 @@ var timerGloss = map[model.TimerKind]string{
 	model.TimerAppRetry:  "the local application's retry delay has passed",
 }
 
-// labeller names things as the page shows them.
-type labeller struct{ m *explore.Model }
+// labeller names things as the page shows them. coarse: the model lets
+// any message arrive as soon as it is sent (Run.ZeroMinDelay, or a
+// --max-delay window starting at 0).
+type labeller struct {
+	m      *explore.Model
+	coarse bool
+}
 
 func (l labeller) name(id model.ActorID) string {
 	if int(id) < len(l.m.Names) {
@@ -94,7 +99,12 @@ func (l labeller) choice(c *explore.Cursor, ch explore.Choice) ChoiceView {
 		v.Why = fmt.Sprintf("%s; at %s, the earliest deadline armed, and no message in flight must arrive before it", timerWhy(t), ms(ch.At))
 	case explore.Wait:
 		v.Label = "wait until " + ms(ch.At)
-		v.Why = "let time pass with nothing happening, to the next timer deadline or the latest time a message in flight may arrive, so that messages can arrive late and what they provoke is sent late"
+		v.Why = "let time pass with nothing happening, to the next timer deadline, or the earliest or the latest time a message in flight may arrive: " +
+			"no message arrives before the least time its delays take, and any may arrive as late as they allow, and what it provokes is then sent late"
+		if l.coarse {
+			v.Why = "let time pass with nothing happening, to the next timer deadline or the latest time a message in flight may arrive " +
+				"(in this coarser model any message may arrive as soon as it is sent), so that messages can arrive late and what they provoke is sent late"
+		}
 	default:
 		v.Label = ch.Text
 	}

@@ -2,7 +2,6 @@ package trace
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -10,24 +9,24 @@ import (
 )
 
 // Build tells the delegation story of a decoded capture. It reads only
-// c's clients and exchanges, so stories can be built from exchanges made
-// by hand.
+// c's clients, connections, warnings and exchanges, so stories can be
+// built from exchanges made by hand. The story keeps everything: the
+// timeline (Story.Events) and the observations (Story.Observations).
+// Tell builds the same story as a capture streams.
 func Build(c *Capture) *Story {
-	b := &builder{c: c, st: &Story{File: c.File, Clients: c.Clients, Warnings: c.Warnings},
-		files: map[string]int{}, delegs: map[string]int{}, names: map[string]int{},
-		retry: map[retryKey]int{}, conns: map[int][]int{}}
+	b := newBuilder(c, buildOptions{timeline: true, observations: true})
 	for i := range c.Exchanges {
-		e := &c.Exchanges[i]
-		b.noteConn(e)
-		if e.Callback {
-			b.callback(i, e)
-		} else {
-			b.fore(i, e)
-		}
-		b.st.End = max(b.st.End, e.CallAt, e.ReplyAt)
+		b.add(&c.Exchanges[i])
 	}
-	b.finish()
-	return b.st
+	return b.finish()
+}
+
+// buildOptions say what of the story to keep besides what every output
+// needs (delegations, opens, callbacks, errors, faults, figures): those
+// grow with the number of exchanges, not of delegation events.
+type buildOptions struct {
+	timeline     bool // Story.Events, for text, Mermaid and HTML
+	observations bool // Story.Observations, for the history check
 }
 
 type retryKey struct {
@@ -35,16 +34,101 @@ type retryKey struct {
 	op           string
 }
 
+// builder tells a story exchange by exchange, in call order (add), and
+// finishes it once the capture has been read (finish).
 type builder struct {
-	c      *Capture
+	c      *Capture // clients, connections and warnings (read as they grow)
+	o      buildOptions
 	st     *Story
-	files  map[string]int // file handle hash → file
+	x      fileIndex
+	files  map[uint32]int // file handle CRC → file
 	names  map[string]int // name → file
 	delegs map[string]int // stateid other → delegation
 	retry  map[retryKey]int
-	conns  map[int][]int // client → connections seen, in order
 
-	getattrs []pendingGetattr
+	// What later exchanges look back at (see window.go).
+	win      window
+	quiet    quiet
+	replies  replyTimes
+	walk     walkBuf
+	touches  []touch
+	conns    map[[2]int]bool // (client, connection) seen
+	nconns   map[int]int     // connections seen per client
+	sessions map[int]int     // CREATE_SESSIONs answered NFS4_OK per client
+	seqText  map[int]string  // the last SEQUENCE-flags fault per client
+	opened   []bool          // by file: some client opened it
+	byFile   map[int][]int   // file → its delegations, in order
+	// CB_RECALLs that may restart the recall behind a local break.
+	watch      map[watchKey][]restartWatch
+	cbMonotone bool // callbacks were sent in call order
+	getattrs   []pendingGetattr
+	name       string // the exchange being told's Name
+}
+
+func newBuilder(c *Capture, o buildOptions) *builder {
+	b := &builder{c: c, o: o, st: &Story{File: c.File},
+		files: map[uint32]int{}, delegs: map[string]int{}, names: map[string]int{},
+		retry: map[retryKey]int{}, conns: map[[2]int]bool{}, nconns: map[int]int{}, sessions: map[int]int{},
+		seqText: map[int]string{}, byFile: map[int][]int{}, watch: map[watchKey][]restartWatch{}, cbMonotone: true}
+	b.x = fileIndex{files: b.files, names: b.names, list: &b.st.Files}
+	return b
+}
+
+// add tells exchange e, the next in call order.
+func (b *builder) add(e *Exchange) {
+	b.advance(e.CallAt)
+	b.name = e.Name()
+	b.noteConn(e)
+	if e.Callback {
+		b.callback(e)
+	} else {
+		b.fore(e)
+	}
+	b.st.End = max(b.st.End, e.CallAt, e.ReplyAt)
+	b.told(e)
+}
+
+// advance moves the story's present to now, the call time of the next
+// exchange: what no later exchange can change is settled.
+func (b *builder) advance(now time.Duration) {
+	b.win.prune(now)
+	b.quiet.advance(now)
+	b.replies.advance(now)
+	if len(b.getattrs) > 0 {
+		keep := b.getattrs[:0]
+		for _, g := range b.getattrs {
+			if g.replyAt < now {
+				b.st.Events[g.event].Why = b.getattrWhy(g)
+				continue
+			}
+			keep = append(keep, g)
+		}
+		b.getattrs = keep
+	}
+}
+
+// told keeps what later exchanges need of e.
+func (b *builder) told(e *Exchange) {
+	b.quiet.note(e.CallAt, e.CallAt)
+	if e.Answered() {
+		b.quiet.note(e.ReplyAt, e.CallAt)
+	}
+	if e.Callback {
+		b.replies.callback(e.CallAt)
+		return
+	}
+	b.replies.fore(e, b.name)
+	if e.Call == nil {
+		return
+	}
+	b.win.keep(e, b.name, b.touches)
+	if e.Status() == nfs4.OK && e.Call.Find(nfs4.OpCreateSession) != nil && e.Client >= 0 {
+		b.sessions[e.Client]++
+	}
+	if e.Client >= 0 && e.Answered() && e.Status() == nfs4.OK && e.Call.Find(nfs4.OpDelegReturn) != nil {
+		_, times := delegatedMtime(e.Call)
+		b.st.returns = append(b.st.returns, returnGap{client: e.Client, gap: e.ReplyAt - e.CallAt, times: times})
+	}
 }
 
 func (b *builder) clientName(c int) string {
@@ -75,7 +159,7 @@ func (b *builder) file(fh []byte, name string) int {
 		b.names[name] = len(b.st.Files) - 1
 		return len(b.st.Files) - 1
 	}
-	k := nfs4.FHKey(fh)
+	k := fhKey(fh)
 	if f, ok := b.files[k]; ok {
 		if name != "" && strings.HasPrefix(b.st.Files[f].Name, "fh ") {
 			b.st.Files[f].Name = name
@@ -84,21 +168,32 @@ func (b *builder) file(fh []byte, name string) int {
 		return f
 	}
 	if f, ok := b.names[name]; ok && name != "" && b.st.Files[f].FH == "" {
-		b.st.Files[f].FH = k
+		b.st.Files[f].FH = nfs4.FHKey(fh)
 		b.files[k] = f
 		return f
 	}
+	key := nfs4.FHKey(fh)
 	if name == "" {
-		name = "fh " + k
+		name = "fh " + key
 	}
-	b.st.Files = append(b.st.Files, File{Name: name, FH: k})
+	b.st.Files = append(b.st.Files, File{Name: name, FH: key})
 	f := len(b.st.Files) - 1
 	b.files[k] = f
 	b.names[name] = f
 	return f
 }
 
-func (b *builder) event(e Event) { b.st.Events = append(b.st.Events, e) }
+func (b *builder) event(e Event) {
+	if b.o.timeline {
+		b.st.Events = append(b.st.Events, e)
+	}
+}
+
+func (b *builder) observe(ob Observation) {
+	if b.o.observations {
+		b.st.Observations = append(b.st.Observations, ob)
+	}
+}
 
 func ptr[T any](v T) *T { return &v }
 
@@ -107,12 +202,13 @@ func (b *builder) noteConn(e *Exchange) {
 	if e.Client < 0 || e.Callback {
 		return
 	}
-	cs := b.conns[e.Client]
-	if slices.Contains(cs, e.Conn) {
+	k := [2]int{e.Client, e.Conn}
+	if b.conns[k] {
 		return
 	}
-	b.conns[e.Client] = append(cs, e.Conn)
-	if len(cs) > 0 {
+	b.conns[k] = true
+	b.nconns[e.Client]++
+	if b.nconns[e.Client] > 1 {
 		text := fmt.Sprintf("%s reconnects: its requests now come on a new TCP connection", b.clientName(e.Client))
 		b.st.Faults = append(b.st.Faults, Fault{Client: e.Client, Kind: "reconnect", Frame: e.CallFrame, At: e.CallAt, Text: text})
 		b.event(Event{At: e.CallAt, Frame: e.CallFrame, Actor: b.clientName(e.Client), What: text,
@@ -121,11 +217,13 @@ func (b *builder) noteConn(e *Exchange) {
 }
 
 // walk resolves the current file handle before and after every
-// operation of a compound: PUTFH sets it, LOOKUP and OPEN change it to a
-// handle GETFH then reports, SAVEFH/RESTOREFH keep and restore it.
-func walk(call, reply *nfs4.Compound) (before, after [][]byte, names []string) {
+// operation of a compound, into w's memory: PUTFH sets it, LOOKUP and
+// OPEN change it to a handle GETFH then reports, SAVEFH/RESTOREFH keep
+// and restore it.
+func (w *walkBuf) walk(call, reply *nfs4.Compound) (before, after [][]byte, names []string) {
 	n := len(call.Ops)
-	before, after, names = make([][]byte, n), make([][]byte, n), make([]string, n)
+	w.before, w.after, w.names = grow(w.before, n), grow(w.after, n), grow(w.names, n)
+	before, after, names = w.before, w.after, w.names
 	var cur, saved []byte
 	pending := -1 // op whose result handle GETFH will tell
 	for i := range call.Ops {
@@ -175,11 +273,23 @@ func walk(call, reply *nfs4.Compound) (before, after [][]byte, names []string) {
 	return before, after, names
 }
 
-func (b *builder) fore(idx int, e *Exchange) {
+// grow returns s with length n, zeroed.
+func grow[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	s = s[:n]
+	clear(s)
+	return s
+}
+
+func (b *builder) fore(e *Exchange) {
+	b.touches = b.touches[:0]
 	if e.Call == nil {
 		return
 	}
-	before, after, names := walk(e.Call, e.Reply)
+	before, after, names := b.walk.walk(e.Call, e.Reply)
+	b.touches = touchesOf(b.touches, e.Call, before, after, names)
 	cl := b.clientName(e.Client)
 	var openRec = -1
 	var lastFile = -1
@@ -196,7 +306,7 @@ func (b *builder) fore(idx int, e *Exchange) {
 			if op.Open != nil && (op.Open.Claim == nfs4.ClaimFH || op.Open.Claim == nfs4.ClaimDelegCurFH) {
 				f = b.file(before[i], "")
 			}
-			openRec = b.open(idx, e, op, res, f)
+			openRec = b.open(e, op, res, f)
 			lastFile = f
 		case nfs4.OpLookup:
 			if ok && after[i] != nil {
@@ -227,16 +337,11 @@ func (b *builder) fore(idx int, e *Exchange) {
 		case nfs4.OpDelegReturn:
 			b.delegReturn(e, op, res, b.file(before[i], ""))
 		case nfs4.OpRemove, nfs4.OpRename, nfs4.OpLink:
-			f := -1
-			if fi, ok := b.names[op.Name]; ok {
-				f = fi
-			}
 			what := fmt.Sprintf("%s %s", op.OpName(), op.Name)
 			if op.Code == nfs4.OpRename {
 				what += " → " + op.NewName
 			}
 			b.event(Event{At: e.CallAt, Frame: e.CallFrame, Actor: cl, What: what, From: cl, To: "nfsd"})
-			_ = f
 		case nfs4.OpSequence:
 			if ok && res.Seq != nil && res.Seq.Flags != 0 {
 				b.seqFlags(e, res.Seq.Flags)
@@ -316,14 +421,20 @@ func wantNames(a uint32) []string {
 
 var claimNames = []string{"CLAIM_NULL", "CLAIM_PREVIOUS", "CLAIM_DELEGATE_CUR", "CLAIM_DELEGATE_PREV", "CLAIM_FH", "CLAIM_DELEG_CUR_FH", "CLAIM_DELEG_PREV_FH"}
 
-func (b *builder) open(idx int, e *Exchange, op, res *nfs4.Op, f int) int {
+func (b *builder) open(e *Exchange, op, res *nfs4.Op, f int) int {
 	cl := b.clientName(e.Client)
-	o := Open{Client: e.Client, File: f, Frame: e.CallFrame, At: e.CallAt, ReplyAt: e.ReplyAt, Exchange: idx}
+	o := Open{Client: e.Client, File: f, Frame: e.CallFrame, At: e.CallAt, ReplyAt: e.ReplyAt, Exchange: e.Index}
+	if f >= 0 {
+		for len(b.opened) <= f {
+			b.opened = append(b.opened, false)
+		}
+		b.opened[f] = true
+	}
 	if a := op.Open; a != nil {
 		o.Access, o.Want, o.Create = accessName(a.ShareAccess), wantNames(a.ShareAccess), a.Create
 		if ca := a.CreateAttrs; ca.Has(nfs4.AttrSize) && res != nil && f >= 0 {
 			// O_TRUNC: the OPEN sets the size (createattrs).
-			b.st.Observations = append(b.st.Observations, Observation{Client: e.Client, File: f, Kind: "setattr-size", Start: e.CallAt, End: e.ReplyAt,
+			b.observe(Observation{Client: e.Client, File: f, Kind: "setattr-size", Start: e.CallAt, End: e.ReplyAt,
 				OK: res.Status == nfs4.OK, Size: ca.Size, HasSize: true})
 		}
 		if int(a.Claim) < len(claimNames) {
@@ -379,8 +490,8 @@ func (b *builder) openGranted(e *Exchange, op, res *nfs4.Op, f int, o *Open) {
 	}
 	what := fmt.Sprintf("nfsd opens %s for %s without a delegation", b.fileName(f), cl)
 	why := noGrantWhy(e.Minor, op, d, o)
-	for _, prev := range b.st.Delegations {
-		if prev.File == f && prev.RecallAt != nil && (d == nil || d.Type != nfs4.DelegNoneExt) && !o.Confirm {
+	for _, di := range b.byFile[f] {
+		if prev := &b.st.Delegations[di]; prev.File == f && prev.RecallAt != nil && (d == nil || d.Type != nfs4.DelegNoneExt) && !o.Confirm {
 			why = fmt.Sprintf("the file's delegation was recalled at %.3f ms: nfsd offers no new one on it for 30–60 s (delegation_blocked) nor while the nfs4_file remembers the conflict (fi_had_conflict)", ms(*prev.RecallAt))
 		}
 	}
@@ -430,10 +541,19 @@ func StateidID(s nfs4.Stateid) uint32 {
 
 func (b *builder) grant(e *Exchange, f int, sid nfs4.Stateid, typ, what, why string) {
 	cl := b.clientName(e.Client)
-	b.delegs[sid.Key()] = len(b.st.Delegations)
-	b.st.Delegations = append(b.st.Delegations, Delegation{Client: e.Client, File: f, Stateid: sid.Key(), Type: typ,
-		Frame: e.ReplyFrame, GrantedAt: e.ReplyAt})
+	b.newDeleg(Delegation{Client: e.Client, File: f, Stateid: sid.Key(), Type: typ, Frame: e.ReplyFrame, GrantedAt: e.ReplyAt})
 	b.event(Event{At: e.ReplyAt, Frame: e.ReplyFrame, Actor: "nfsd", What: what, Why: why, From: "nfsd", To: cl, Reply: true})
+}
+
+// newDeleg adds a delegation to the story.
+func (b *builder) newDeleg(d Delegation) int {
+	di := len(b.st.Delegations)
+	b.delegs[d.Stateid] = di
+	b.st.Delegations = append(b.st.Delegations, d)
+	if d.File >= 0 {
+		b.byFile[d.File] = append(b.byFile[d.File], di)
+	}
+	return di
 }
 
 func (b *builder) getattr(e *Exchange, f int, a *nfs4.Fattr, openRec, op int) {
@@ -460,14 +580,15 @@ func (b *builder) getattr(e *Exchange, f int, a *nfs4.Fattr, openRec, op int) {
 	if openRec >= 0 {
 		ob.Kind = "open"
 	}
-	b.st.Observations = append(b.st.Observations, ob)
-	if n := e.Name(); (n == "GETATTR" || n == "LOOKUP") && f >= 0 && b.regular(f, a) {
+	b.observe(ob)
+	if n := b.name; b.o.timeline && (n == "GETATTR" || n == "LOOKUP") && f >= 0 && b.regular(f, a) {
 		cl := b.clientName(e.Client)
 		b.event(Event{At: e.CallAt, Frame: e.CallFrame, Actor: cl, What: fmt.Sprintf("%s %s %s", cl, n, b.fileName(f)), From: cl, To: "nfsd"})
 		b.event(Event{At: e.ReplyAt, Frame: e.ReplyFrame, Actor: "nfsd", What: fmt.Sprintf("%s reply to %s: %s", n, cl, attrText(a)),
 			From: "nfsd", To: cl, Reply: true})
 		// Why is told once the callbacks sent meanwhile are known.
-		b.getattrs = append(b.getattrs, pendingGetattr{event: len(b.st.Events) - 1, ex: e, file: f, attrs: a})
+		b.getattrs = append(b.getattrs, pendingGetattr{event: len(b.st.Events) - 1, callAt: e.CallAt, replyAt: e.ReplyAt, file: f,
+			change: a.Change, hasChange: a.Has(nfs4.AttrChange)})
 	}
 }
 
@@ -477,16 +598,18 @@ func (b *builder) regular(f int, a *nfs4.Fattr) bool {
 	if a.Has(nfs4.AttrType) {
 		return a.Type == nfs4.TypeReg
 	}
-	return slices.ContainsFunc(b.st.Opens, func(o Open) bool { return o.File == f })
+	return f < len(b.opened) && b.opened[f]
 }
 
 // pendingGetattr is a GETATTR answer whose explanation depends on
-// callbacks that come later in call order.
+// callbacks that come later in call order: it is told once the story's
+// present passes its reply.
 type pendingGetattr struct {
-	event int
-	ex    *Exchange
-	file  int
-	attrs *nfs4.Fattr
+	event           int
+	callAt, replyAt time.Duration
+	file            int
+	change          uint64
+	hasChange       bool
 }
 
 func attrText(a *nfs4.Fattr) string {
@@ -501,14 +624,17 @@ func attrText(a *nfs4.Fattr) string {
 }
 
 // getattrWhy explains a GETATTR answer that followed a CB_GETATTR.
-func (b *builder) getattrWhy(e *Exchange, f int, a *nfs4.Fattr) string {
+func (b *builder) getattrWhy(g pendingGetattr) string {
 	for i := len(b.st.Callbacks) - 1; i >= 0; i-- {
 		cb := &b.st.Callbacks[i]
-		if cb.Op != "CB_GETATTR" || cb.File != f || cb.At < e.CallAt || cb.ReplyAt == nil || *cb.ReplyAt > e.ReplyAt {
+		if cb.At < g.callAt && b.cbMonotone {
+			break // and so were all the callbacks before it
+		}
+		if cb.Op != "CB_GETATTR" || cb.File != g.file || cb.At < g.callAt || cb.ReplyAt == nil || *cb.ReplyAt > g.replyAt {
 			continue
 		}
 		why := "nfsd4_deleg_getattr_conflict: answered with the size the holder reported in CB_GETATTR"
-		if cb.Change != nil && a.Has(nfs4.AttrChange) && *cb.Change != a.Change {
+		if cb.Change != nil && g.hasChange && *cb.Change != g.change {
 			why += "; the change attribute is not the holder's: nfsd bumped mtime/ctime because the holder had modified the file"
 		}
 		return why
@@ -517,18 +643,22 @@ func (b *builder) getattrWhy(e *Exchange, f int, a *nfs4.Fattr) string {
 }
 
 func (b *builder) simple(e *Exchange, res *nfs4.Op, f int, name, kind string) {
-	cl := b.clientName(e.Client)
-	b.event(Event{At: e.CallAt, Frame: e.CallFrame, Actor: cl, What: fmt.Sprintf("%s %s %s", cl, name, b.fileName(f)), From: cl, To: "nfsd"})
+	if b.o.timeline {
+		cl := b.clientName(e.Client)
+		b.event(Event{At: e.CallAt, Frame: e.CallFrame, Actor: cl, What: fmt.Sprintf("%s %s %s", cl, name, b.fileName(f)), From: cl, To: "nfsd"})
+	}
 	if res != nil && f >= 0 {
-		b.st.Observations = append(b.st.Observations, Observation{Client: e.Client, File: f, Kind: kind, Start: e.CallAt, End: e.ReplyAt, OK: res.Status == nfs4.OK})
+		b.observe(Observation{Client: e.Client, File: f, Kind: kind, Start: e.CallAt, End: e.ReplyAt, OK: res.Status == nfs4.OK})
 	}
 }
 
 func (b *builder) write(e *Exchange, op, res *nfs4.Op, f int) {
-	cl := b.clientName(e.Client)
-	b.event(Event{At: e.CallAt, Frame: e.CallFrame, Actor: cl, What: fmt.Sprintf("%s WRITE %s bytes %d–%d", cl, b.fileName(f), op.Offset, op.Offset+uint64(op.Count)), From: cl, To: "nfsd"})
+	if b.o.timeline {
+		cl := b.clientName(e.Client)
+		b.event(Event{At: e.CallAt, Frame: e.CallFrame, Actor: cl, What: fmt.Sprintf("%s WRITE %s bytes %d–%d", cl, b.fileName(f), op.Offset, op.Offset+uint64(op.Count)), From: cl, To: "nfsd"})
+	}
 	if res != nil && f >= 0 {
-		b.st.Observations = append(b.st.Observations, Observation{Client: e.Client, File: f, Kind: "write", Start: e.CallAt, End: e.ReplyAt,
+		b.observe(Observation{Client: e.Client, File: f, Kind: "write", Start: e.CallAt, End: e.ReplyAt,
 			OK: res.Status == nfs4.OK, Size: op.Offset + uint64(op.Count), HasSize: true})
 	}
 }
@@ -546,7 +676,7 @@ func (b *builder) setattr(e *Exchange, op, res *nfs4.Op, f int) {
 			why = "a holder of a *_ATTRS_DELEG delegation sets the times it owns before returning it (RFC 9754 §5)"
 		}
 		if a.Has(nfs4.AttrSize) && res != nil && f >= 0 {
-			b.st.Observations = append(b.st.Observations, Observation{Client: e.Client, File: f, Kind: "setattr-size", Start: e.CallAt, End: e.ReplyAt,
+			b.observe(Observation{Client: e.Client, File: f, Kind: "setattr-size", Start: e.CallAt, End: e.ReplyAt,
 				OK: res.Status == nfs4.OK, Size: a.Size, HasSize: true})
 		}
 	}
@@ -558,13 +688,12 @@ func (b *builder) delegReturn(e *Exchange, op, res *nfs4.Op, f int) {
 	di, ok := b.delegs[op.Stateid.Key()]
 	if !ok {
 		// Granted before the capture began.
-		di = len(b.st.Delegations)
-		b.delegs[op.Stateid.Key()] = di
-		b.st.Delegations = append(b.st.Delegations, Delegation{Client: e.Client, File: f, Stateid: op.Stateid.Key(), Type: "UNKNOWN", Frame: 0})
+		di = b.newDeleg(Delegation{Client: e.Client, File: f, Stateid: op.Stateid.Key(), Type: "UNKNOWN", Frame: 0})
 	}
 	d := &b.st.Delegations[di]
-	if d.File < 0 {
+	if d.File < 0 && f >= 0 {
 		d.File = f
+		b.byFile[f] = append(b.byFile[f], di)
 	}
 	what := fmt.Sprintf("%s DELEGRETURN its %s delegation on %s", cl, d.Type, b.fileName(d.File))
 	why := "the client returns a recalled delegation from its state manager (nfs4_delegreturn) without flushing dirty data first"
@@ -612,14 +741,10 @@ func (b *builder) seqFlags(e *Exchange, flags uint32) {
 	names := nfs4.SeqFlagNames(flags)
 	text := fmt.Sprintf("nfsd flags %s's SEQUENCE reply: %s", cl, strings.Join(names, ", "))
 	// Report each flag once per run of replies carrying it.
-	for i := len(b.st.Faults) - 1; i >= 0; i-- {
-		if f := b.st.Faults[i]; f.Client == e.Client && f.Kind == "sequence-flags" {
-			if f.Text == text {
-				return
-			}
-			break
-		}
+	if last, ok := b.seqText[e.Client]; ok && last == text {
+		return
 	}
+	b.seqText[e.Client] = text
 	b.st.Faults = append(b.st.Faults, Fault{Client: e.Client, Kind: "sequence-flags", Frame: e.ReplyFrame, At: e.ReplyAt, Text: text})
 	why := "RFC 8881 §18.46.3: SEQUENCE status flags tell the client about its state"
 	if flags&(nfs4.SeqCBPathDown|nfs4.SeqCBPathDownSession|nfs4.SeqBackchannelFault) != 0 {
@@ -633,13 +758,7 @@ func (b *builder) seqFlags(e *Exchange, flags uint32) {
 
 func (b *builder) createSession(e *Exchange) {
 	cl := b.clientName(e.Client)
-	n := 0
-	for i := 0; i < e.Index; i++ {
-		o := &b.c.Exchanges[i]
-		if o.Client == e.Client && !o.Callback && o.Call != nil && o.Call.Find(nfs4.OpCreateSession) != nil && o.Status() == nfs4.OK {
-			n++
-		}
-	}
+	n := b.sessions[e.Client]
 	if n == 0 {
 		b.event(Event{At: e.CallAt, Frame: e.CallFrame, Actor: cl, What: fmt.Sprintf("%s creates its session (CREATE_SESSION)", cl), From: cl, To: "nfsd"})
 		return
@@ -659,7 +778,7 @@ func (b *builder) failure(e *Exchange, f int) {
 			failed = &e.Reply.Ops[i]
 		}
 	}
-	opName := e.Name()
+	opName := b.name
 	if failed != nil {
 		opName = failed.OpName()
 	}
@@ -668,7 +787,7 @@ func (b *builder) failure(e *Exchange, f int) {
 	switch e.Reply.Status {
 	case nfs4.ErrDelay:
 		why = "the request conflicts with a delegation: nfsd breaks it and answers NFS4ERR_DELAY at once for an OPEN (nfsd_open_break_lease), after ≤30 ms for GETATTR/SETATTR/REMOVE/RENAME (nfsd_wait_for_delegreturn); the client retries after its back-off (nfs4_delay: 100 ms, doubling)"
-		b.retry[retryKey{e.Client, f, e.Name()}] = len(b.st.Errors) - 1
+		b.retry[retryKey{e.Client, f, b.name}] = len(b.st.Errors) - 1
 	case nfs4.ErrBadSession, nfs4.ErrDeadSession:
 		b.st.Faults = append(b.st.Faults, Fault{Client: e.Client, Kind: "badsession", Frame: e.ReplyFrame, At: e.ReplyAt, Text: fmt.Sprintf("%s's session is unknown to the server (%s)", cl, e.Reply.Status)})
 	}
@@ -678,7 +797,7 @@ func (b *builder) failure(e *Exchange, f int) {
 
 // retried links a request to an earlier NFS4ERR_DELAY of the same request.
 func (b *builder) retried(e *Exchange, f int) {
-	k := retryKey{e.Client, f, e.Name()}
+	k := retryKey{e.Client, f, b.name}
 	ei, ok := b.retry[k]
 	if !ok {
 		return
@@ -687,7 +806,7 @@ func (b *builder) retried(e *Exchange, f int) {
 	er := &b.st.Errors[ei]
 	er.RetryAt, er.Backoff = ptr(e.CallAt), ptr(e.CallAt-er.At)
 	cl := b.clientName(e.Client)
-	b.event(Event{At: e.CallAt, Frame: e.CallFrame, Actor: cl, What: fmt.Sprintf("%s retries its %s %s, %.1f ms after the NFS4ERR_DELAY", cl, e.Name(), b.fileName(f), ms(*er.Backoff)),
+	b.event(Event{At: e.CallAt, Frame: e.CallFrame, Actor: cl, What: fmt.Sprintf("%s retries its %s %s, %.1f ms after the NFS4ERR_DELAY", cl, b.name, b.fileName(f), ms(*er.Backoff)),
 		Why: "nfs4_delay: the client's back-off after NFS4ERR_DELAY starts at 100 ms and doubles up to 15 s"})
 }
 

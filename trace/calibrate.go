@@ -3,12 +3,11 @@ package trace
 import (
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/delegsim/delegsim/trace/nfs4"
 )
 
 // Param is one timing parameter of the scenario format estimated from a
@@ -118,7 +117,7 @@ func Calibrate(c *Capture, st *Story) *Calibration {
 	lat, sides := cal.latencies(c, st)
 	rpc := cal.replyTimes(c, st, lat, sides)
 	cal.reactions(c, st, lat, sides)
-	cal.calibrateDelegReturn(c, lat, sides, rpc)
+	cal.calibrateDelegReturn(st, lat, sides, rpc)
 	cal.callbackQueue(c, st, lat, sides)
 	return cal
 }
@@ -144,19 +143,26 @@ func (cal *Calibration) latencies(c *Capture, st *Story) ([]time.Duration, []int
 }
 
 // replyTimes estimates the server's reply time from the requests that
-// met no conflict, and returns the samples.
-func (cal *Calibration) replyTimes(c *Capture, st *Story, lat []time.Duration, sides []int) []time.Duration {
-	var rpc []time.Duration
-	b := &builder{c: c, st: st}
-	for i := range c.Exchanges {
-		e := &c.Exchanges[i]
-		if e.Client < 0 || e.Callback || !e.Answered() || e.Status() != nfs4.OK || e.Name() == "DELEGRETURN" || b.overlapsCallback(i) {
+// met no conflict (DELEGRETURN aside), and returns the samples.
+func (cal *Calibration) replyTimes(c *Capture, st *Story, lat []time.Duration, sides []int) []durCount {
+	var lists [][]durCount
+	for ci := range c.Clients {
+		if st.replies == nil {
+			break
+		}
+		rs := st.replies.of(ci)
+		if rs.all.n == 0 {
 			continue
 		}
-		rpc = append(rpc, nonNeg(e.ReplyAt-e.CallAt-time.Duration(replyTrips(sides[e.Client]))*lat[e.Client]))
+		own := durations{counts: maps.Clone(rs.all.counts), n: rs.all.n, least: rs.all.least, coarse: rs.all.coarse}
+		for _, r := range rs.returns {
+			own.remove(r)
+		}
+		lists = append(lists, lessCounts(own.sorted(), time.Duration(replyTrips(sides[ci]))*lat[ci]))
 	}
-	if len(rpc) > 0 {
-		cal.Params = append(cal.Params, Param{Key: "server.rpc", Value: lognormal(rpc), Samples: len(rpc), How: "reply time: call → reply of requests that met no conflict, less the trips in the gap"})
+	rpc := mergeCounts(lists...)
+	if n := total(rpc); n > 0 {
+		cal.Params = append(cal.Params, Param{Key: "server.rpc", Value: lognormalCounts(rpc), Samples: n, How: "reply time: call → reply of requests that met no conflict, less the trips in the gap"})
 	}
 	return rpc
 }
@@ -190,21 +196,15 @@ func (cal *Calibration) reactions(c *Capture, st *Story, lat []time.Duration, si
 // (or a GETATTR answered by CB_GETATTR) arrives, the callback goes out.
 func (cal *Calibration) callbackQueue(c *Capture, st *Story, lat []time.Duration, sides []int) {
 	var q []time.Duration
+	known := func(c int) bool { return c >= 0 && c < len(lat) }
 	for _, d := range st.Delegations {
-		if d.RecallAt == nil || !strings.Contains(d.Cause, "(frame ") {
-			continue
-		}
-		if at, who, ok := causeAt(c, d.Cause); ok {
-			q = append(q, nonNeg(*d.RecallAt-at-time.Duration(cbTrips(sides[who]))*lat[d.Client]))
+		if o := d.cause; d.RecallAt != nil && o != nil && known(o.client) && known(d.Client) {
+			q = append(q, nonNeg(*d.RecallAt-o.at-time.Duration(cbTrips(sides[o.client]))*lat[d.Client]))
 		}
 	}
 	for _, cb := range st.Callbacks {
-		if cb.Op != "CB_GETATTR" {
-			continue
-		}
-		if ask := askerOf(c, st, cb); ask >= 0 {
-			e := &c.Exchanges[ask]
-			q = append(q, nonNeg(cb.At-e.CallAt-time.Duration(cbTrips(sides[e.Client]))*lat[cb.Client]))
+		if o := cb.asker; cb.Op == "CB_GETATTR" && o != nil && known(o.client) && known(cb.Client) {
+			q = append(q, nonNeg(cb.At-o.at-time.Duration(cbTrips(sides[o.client]))*lat[cb.Client]))
 		}
 	}
 	if len(q) > 0 {
@@ -225,49 +225,7 @@ func cbTrips(side int) int {
 	return 1
 }
 
-func causeAt(c *Capture, cause string) (time.Duration, int, bool) {
-	var frame int
-	if i := strings.Index(cause, "(frame "); i >= 0 {
-		fmt.Sscanf(cause[i:], "(frame %d)", &frame)
-	}
-	for i := range c.Exchanges {
-		if e := &c.Exchanges[i]; e.CallFrame == frame && e.Client >= 0 {
-			return e.CallAt, e.Client, true
-		}
-	}
-	return 0, 0, false
-}
-
-func askerOf(c *Capture, st *Story, cb Callback) int {
-	for i := range c.Exchanges {
-		e := &c.Exchanges[i]
-		if e.CallFrame == cb.Frame && e.Callback {
-			b := &builder{c: c, st: st, files: map[string]int{}, names: map[string]int{}}
-			for j, f := range st.Files {
-				if f.FH != "" {
-					b.files[f.FH] = j
-				}
-				b.names[f.Name] = j
-			}
-			return b.inFlight(e, cb.File, func(o *Exchange) bool { return o.Client != cb.Client && hasGetattr(o) })
-		}
-	}
-	return -1
-}
-
 func nonNeg(d time.Duration) time.Duration { return max(d, 0) }
-
-func median(ds []time.Duration) time.Duration {
-	if len(ds) == 0 {
-		return 0
-	}
-	s := slices.Clone(ds)
-	slices.Sort(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
-}
 
 // fixed renders a duration as the scenario format takes it, to the
 // microsecond.
@@ -278,21 +236,24 @@ func fixed(d time.Duration) string {
 // lognormal fits a log-normal distribution: the samples' median and the
 // standard deviation of their logarithms (0.05 to 1.5; a fixed value
 // for one sample or samples that do not spread).
-func lognormal(ds []time.Duration) string {
-	med := median(ds)
-	if len(ds) < 2 || med <= 0 {
+func lognormal(ds []time.Duration) string { return lognormalCounts(countsOf(ds)) }
+
+// lognormalCounts is lognormal of samples grouped by value.
+func lognormalCounts(cs []durCount) string {
+	med := medianOf(cs)
+	if total(cs) < 2 || med <= 0 {
 		return fixed(med)
 	}
 	var sum, sum2 float64
 	n := 0
-	for _, d := range ds {
-		if d <= 0 {
+	for _, c := range cs {
+		if c.v <= 0 {
 			continue
 		}
-		l := math.Log(float64(d))
-		sum += l
-		sum2 += l * l
-		n++
+		l := math.Log(float64(c.v))
+		sum += float64(c.n) * l
+		sum2 += float64(c.n) * l * l
+		n += c.n
 	}
 	if n < 2 {
 		return fixed(med)

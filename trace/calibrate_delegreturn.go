@@ -1,11 +1,6 @@
 package trace
 
-import (
-	"slices"
-	"time"
-
-	"github.com/delegsim/delegsim/trace/nfs4"
-)
+import "time"
 
 // calibrateDelegReturn splits the cost of DELEGRETURN where nfsd spends
 // it, as the scenario format does (sim.ServerTiming): the compound's work
@@ -28,15 +23,14 @@ import (
 //     cost is taken to be an ordinary compound's (the median reply time).
 //
 // rpc are the reply-time samples, already less their trips.
-func (cal *Calibration) calibrateDelegReturn(c *Capture, lat []time.Duration, sides []int, rpc []time.Duration) {
+func (cal *Calibration) calibrateDelegReturn(st *Story, lat []time.Duration, sides []int, rpc []durCount) {
 	var plain, withTimes []time.Duration
-	for i := range c.Exchanges {
-		e := &c.Exchanges[i]
-		if e.Client < 0 || e.Callback || e.Call == nil || !e.Answered() || e.Status() != nfs4.OK || e.Call.Find(nfs4.OpDelegReturn) == nil {
+	for _, r := range st.returns {
+		if r.client >= len(lat) {
 			continue
 		}
-		gap := nonNeg(e.ReplyAt - e.CallAt - time.Duration(replyTrips(sides[e.Client]))*lat[e.Client])
-		if _, ok := delegatedMtime(e.Call); ok {
+		gap := nonNeg(r.gap - time.Duration(replyTrips(sides[r.client]))*lat[r.client])
+		if r.times {
 			withTimes = append(withTimes, gap)
 		} else {
 			plain = append(plain, gap)
@@ -46,22 +40,22 @@ func (cal *Calibration) calibrateDelegReturn(c *Capture, lat []time.Duration, si
 		cal.Notes = append(cal.Notes, "server.delegreturn: no DELEGRETURN answered in the capture, or no reply to compare it with; the profile's defaults stay")
 		return
 	}
-	tail := slices.Min(rpc)
-	work := less(plain, tail)
+	tail := rpc[0].v
+	work := countsOf(less(plain, tail))
 	how := "DELEGRETURN's compound up to the lease removal: its call → reply less the reply's part and the trips"
 	if len(work) == 0 {
-		work = less(rpc, tail)
+		work = lessCounts(rpc, tail)
 		how = "DELEGRETURN's compound up to the lease removal: every DELEGRETURN carried a SETATTR, so taken as an ordinary compound (reply time less the reply's part)"
 	}
-	cal.Params = append(cal.Params, Param{Key: "server.delegreturn", Value: lognormal(work), Samples: len(work), How: how})
+	cal.Params = append(cal.Params, Param{Key: "server.delegreturn", Value: lognormalCounts(work), Samples: total(work), How: how})
 	if len(withTimes) > 0 {
-		setattr := less(withTimes, tail+median(work))
+		setattr := less(withTimes, tail+medianOf(work))
 		cal.Params = append(cal.Params, Param{Key: "server.setattr", Value: lognormal(setattr), Samples: len(withTimes),
 			How: "SETATTR of delegated times in DELEGRETURN's compound: its call → reply beyond a DELEGRETURN without one"})
 	} else {
 		cal.Notes = append(cal.Notes, "server.setattr: no DELEGRETURN carried a SETATTR of delegated times (only 7.x clients with *_ATTRS_DELEG send one); the profile's default stays")
 	}
-	cal.Params = append(cal.Params, Param{Key: "server.delegreturn_reply", Value: fixed(tail), Samples: len(rpc),
+	cal.Params = append(cal.Params, Param{Key: "server.delegreturn_reply", Value: fixed(tail), Samples: total(rpc),
 		How: "after the lease removal DELEGRETURN's reply is only encoded and sent: the fastest reply of the capture, less its trips"})
 }
 

@@ -8,9 +8,13 @@ import (
 	"github.com/delegsim/delegsim/trace/nfs4"
 )
 
-func (b *builder) callback(idx int, e *Exchange) {
+func (b *builder) callback(e *Exchange) {
 	cl := b.clientName(e.Client)
-	cb := Callback{Client: e.Client, Op: e.Name(), Frame: e.CallFrame, ReplyFrame: e.ReplyFrame, At: e.CallAt, File: -1}
+	cb := Callback{Client: e.Client, Op: b.name, Frame: e.CallFrame, ReplyFrame: e.ReplyFrame, At: e.CallAt, File: -1}
+	if n := len(b.st.Callbacks); n > 0 && b.st.Callbacks[n-1].At > e.CallAt {
+		b.cbMonotone = false
+	}
+	b.restarts(e)
 	if e.Answered() {
 		cb.ReplyAt = ptr(e.ReplyAt)
 		cb.Status = e.Status().String()
@@ -38,7 +42,7 @@ func (b *builder) callback(idx int, e *Exchange) {
 	case main != nil && main.Code == nfs4.CBRecall:
 		cb.Stateid = main.Stateid.Key()
 		cb.File = b.file(main.FH, "")
-		b.recall(idx, e, main, &cb)
+		b.recall(e, main, &cb)
 	case main != nil && main.Code == nfs4.CBGetattr:
 		cb.File = b.file(main.FH, "")
 		if mainRes != nil && mainRes.Status == nfs4.OK && mainRes.Attrs != nil {
@@ -49,13 +53,14 @@ func (b *builder) callback(idx int, e *Exchange) {
 			if a.Has(nfs4.AttrChange) {
 				cb.Change = ptr(a.Change)
 			}
-			b.st.Observations = append(b.st.Observations, Observation{Client: e.Client, File: cb.File, Kind: "cb-getattr", Start: e.CallAt, End: e.ReplyAt,
+			b.observe(Observation{Client: e.Client, File: cb.File, Kind: "cb-getattr", Start: e.CallAt, End: e.ReplyAt,
 				OK: true, Size: a.Size, HasSize: a.Has(nfs4.AttrSize), Change: a.Change, HasChg: a.Has(nfs4.AttrChange)})
 		}
-		asker := b.inFlight(e, cb.File, func(o *Exchange) bool { return o.Client != e.Client && hasGetattr(o) })
+		asker := b.inFlight(e, cb.File, func(o *seen) bool { return o.client != e.Client && o.getattr })
 		why := "nfsd4_deleg_getattr_conflict (6.9+): a GETATTR of size or change by another client is answered from the holder's attributes instead of a recall"
-		if asker >= 0 {
-			why = fmt.Sprintf("%s's %s (frame %d) needs the size and change %s may have changed under its write delegation: ", b.clientName(b.c.Exchanges[asker].Client), b.c.Exchanges[asker].Name(), b.c.Exchanges[asker].CallFrame, cl) + why
+		if asker != nil {
+			why = fmt.Sprintf("%s's %s (frame %d) needs the size and change %s may have changed under its write delegation: ", b.clientName(asker.client), asker.name, asker.callFrame, cl) + why
+			cb.asker = &origin{at: asker.callAt, client: asker.client}
 		}
 		b.event(Event{At: e.CallAt, Frame: e.CallFrame, Actor: "nfsd", What: fmt.Sprintf("nfsd asks %s for its attributes of %s (CB_GETATTR)", cl, b.fileName(cb.File)), Why: why, From: "nfsd", To: cl})
 	case main != nil && main.Code == nfs4.CBRecallAny:
@@ -105,13 +110,11 @@ func (b *builder) callbackReply(e *Exchange, cb *Callback) {
 	b.event(Event{At: e.ReplyAt, Frame: e.ReplyFrame, Actor: cl, What: what, Why: why, From: cl, To: "nfsd", Reply: true})
 }
 
-func (b *builder) recall(idx int, e *Exchange, op *nfs4.Op, cb *Callback) {
+func (b *builder) recall(e *Exchange, op *nfs4.Op, cb *Callback) {
 	cl := b.clientName(e.Client)
 	di, ok := b.delegs[op.Stateid.Key()]
 	if !ok {
-		di = len(b.st.Delegations)
-		b.delegs[op.Stateid.Key()] = di
-		b.st.Delegations = append(b.st.Delegations, Delegation{Client: e.Client, File: cb.File, Stateid: op.Stateid.Key(), Type: "UNKNOWN"})
+		di = b.newDeleg(Delegation{Client: e.Client, File: cb.File, Stateid: op.Stateid.Key(), Type: "UNKNOWN"})
 	}
 	d := &b.st.Delegations[di]
 	d.Recalls++
@@ -135,114 +138,65 @@ func (b *builder) recall(idx int, e *Exchange, op *nfs4.Op, cb *Callback) {
 	}
 	what += ")"
 	var why string
-	if cause >= 0 {
-		o := &b.c.Exchanges[cause]
-		d.Cause = fmt.Sprintf("%s by %s (frame %d)", o.Name(), b.clientName(o.Client), o.CallFrame)
-		why = fmt.Sprintf("%s's %s (frame %d) conflicts with the delegation: nfsd breaks the lease (nfsd_break_deleg_cb queues CB_RECALL)", b.clientName(o.Client), o.Name(), o.CallFrame)
+	if o := cause; o != nil {
+		d.Cause = fmt.Sprintf("%s by %s (frame %d)", o.name, b.clientName(o.client), o.callFrame)
+		why = fmt.Sprintf("%s's %s (frame %d) conflicts with the delegation: nfsd breaks the lease (nfsd_break_deleg_cb queues CB_RECALL)", b.clientName(o.client), o.name, o.callFrame)
+		if o.client >= 0 {
+			d.cause = &origin{at: o.callAt, client: o.client}
+		}
 	} else {
 		d.Cause = "a server-local access (or a client not in the capture)"
-		b.st.LocalBreaks = append(b.st.LocalBreaks, LocalBreak{File: d.File, Delegation: di, After: b.quietSince(e), Before: e.CallAt, Frame: e.CallFrame})
+		b.st.LocalBreaks = append(b.st.LocalBreaks, LocalBreak{File: d.File, Delegation: di, After: b.quiet.before, Before: e.CallAt, Frame: e.CallFrame})
+		b.watchRestarts(e, op, len(b.st.LocalBreaks)-1)
 		why = fmt.Sprintf("no NFS request in the capture conflicts with it: a process on the server (or a client the capture does not see) opened or changed %s, which broke the lease (__break_lease → nfsd_break_deleg_cb) shortly before this", b.fileName(d.File))
 	}
 	b.event(Event{At: e.CallAt, Frame: e.CallFrame, Actor: "nfsd", What: what, Why: why, From: "nfsd", To: cl})
-}
-
-// quietSince returns the time of the last NFS message before exchange e.
-func (b *builder) quietSince(e *Exchange) time.Duration {
-	var t time.Duration
-	for i := 0; i < e.Index; i++ {
-		o := &b.c.Exchanges[i]
-		for _, at := range []time.Duration{o.CallAt, o.ReplyAt} {
-			if at < e.CallAt && at > t && (at != o.ReplyAt || o.Answered()) {
-				t = at
-			}
-		}
-	}
-	return t
 }
 
 // recallCause finds the NFS request that broke delegation d: a request
 // from another client on the same file (for NFSv4.0, the holder too:
 // nfsd cannot tell its own GETATTR or SETATTR apart, nfsd_breaker_owns_lease)
 // that conflicts with it and was in flight when the CB_RECALL went out.
-// -1 if there is none.
-func (b *builder) recallCause(e *Exchange, d *Delegation) int {
+// nil if there is none.
+func (b *builder) recallCause(e *Exchange, d *Delegation) *seen {
 	write := d.Type == "WRITE" || d.Type == "WRITE_ATTRS_DELEG"
-	return b.inFlight(e, d.File, func(o *Exchange) bool {
-		if o.Client == d.Client && o.Minor > 0 {
+	return b.inFlight(e, d.File, func(o *seen) bool {
+		if o.client == d.Client && o.minor > 0 {
 			return false
 		}
-		switch o.Name() {
+		switch o.name {
 		case "OPEN":
-			op := o.Call.Find(nfs4.OpOpen)
-			if op == nil || op.Open == nil {
+			if !o.open {
 				return false
 			}
-			if o.Client == d.Client && op.Open.Claim == nfs4.ClaimDelegCurFH {
+			if o.client == d.Client && o.claim == nfs4.ClaimDelegCurFH {
 				return false
 			}
-			return write || op.Open.Access()&nfs4.ShareAccessWrite != 0
+			return write || o.access&nfs4.ShareAccessWrite != 0
 		case "SETATTR", "REMOVE", "RENAME", "LINK", "WRITE":
 			return true
 		}
-		return write && hasGetattr(o)
+		return write && o.getattr
 	})
 }
 
 // inFlight returns the latest exchange matching ok that concerns file f
 // and was sent before e and answered after e was sent (or answered with
-// NFS4ERR_DELAY shortly before), -1 if none.
-func (b *builder) inFlight(e *Exchange, f int, ok func(*Exchange) bool) int {
-	const window = 5 * time.Second
-	for i := e.Index - 1; i >= 0; i-- {
-		o := &b.c.Exchanges[i]
-		if e.CallAt-o.CallAt > window {
+// NFS4ERR_DELAY shortly before), nil if none.
+func (b *builder) inFlight(e *Exchange, f int, ok func(*seen) bool) *seen {
+	for i := len(b.win.recs) - 1; i >= 0; i-- {
+		o := b.win.recs[i]
+		if e.CallAt-o.callAt > conflictWindow {
 			break
 		}
-		if o.Callback || o.Call == nil || !ok(o) || !b.concerns(o, f) {
+		if !ok(o) || !b.x.concerns(o.touches, f) {
 			continue
 		}
-		if !o.Answered() || o.ReplyAt >= e.CallAt || o.Status() == nfs4.ErrDelay {
-			return i
+		if !o.answered || o.replyAt >= e.CallAt || o.status == nfs4.ErrDelay {
+			return o
 		}
 	}
-	return -1
-}
-
-// concerns reports whether exchange o is about file f.
-func (b *builder) concerns(o *Exchange, f int) bool {
-	if f < 0 {
-		return false
-	}
-	before, after, names := walk(o.Call, o.Reply)
-	for i := range o.Call.Ops {
-		op := &o.Call.Ops[i]
-		switch op.Code {
-		case nfs4.OpRemove, nfs4.OpRename, nfs4.OpLink:
-			if b.names[op.Name] == f && b.st.Files[f].Name == op.Name {
-				return true
-			}
-		case nfs4.OpOpen:
-			if fh := after[i]; fh != nil && b.files[nfs4.FHKey(fh)] == f {
-				return true
-			}
-			if names[i] != "" && b.st.Files[f].Name == names[i] {
-				return true
-			}
-			if before[i] != nil && op.Open != nil && op.Open.Claim == nfs4.ClaimFH && b.files[nfs4.FHKey(before[i])] == f {
-				return true
-			}
-		case nfs4.OpPutFH, nfs4.OpGetFH, nfs4.OpSaveFH, nfs4.OpRestoreFH, nfs4.OpSequence, nfs4.OpLookup, nfs4.OpAccess:
-		default:
-			// Any other operation acts on the current file.
-			if fh := before[i]; fh != nil {
-				if fi, ok := b.files[nfs4.FHKey(fh)]; ok && fi == f {
-					return true
-				}
-			}
-		}
-	}
-	return false
+	return nil
 }
 
 // hasGetattr reports whether a compound asks for size or change: only
@@ -256,11 +210,15 @@ func hasGetattr(o *Exchange) bool {
 	return false
 }
 
-// finish derives the figures and sorts the timeline.
-func (b *builder) finish() {
+// finish derives the figures and sorts the timeline, once every
+// exchange has been told.
+func (b *builder) finish() *Story {
 	for _, g := range b.getattrs {
-		b.st.Events[g.event].Why = b.getattrWhy(g.ex, g.file, g.attrs)
+		b.st.Events[g.event].Why = b.getattrWhy(g)
 	}
+	b.getattrs = nil
+	b.replies.finish()
+	b.st.Clients, b.st.Warnings = b.c.Clients, b.c.Warnings
 	for i := range b.st.Delegations {
 		d := &b.st.Delegations[i]
 		if d.RecallAt != nil {
@@ -294,9 +252,14 @@ func (b *builder) finish() {
 		}
 		return x.Frame - y.Frame
 	})
+	return b.st
 }
 
+// figures derives each client's timing figures: the handshake of its
+// first connection, the reply times of its requests that met no
+// conflict.
 func (b *builder) figures() {
+	b.st.replies = &b.replies
 	for c := range b.c.Clients {
 		cf := ClientFigures{Client: c}
 		for _, ci := range b.c.Conns {
@@ -306,30 +269,60 @@ func (b *builder) figures() {
 				break
 			}
 		}
-		var rs []time.Duration
-		for i := range b.c.Exchanges {
-			e := &b.c.Exchanges[i]
-			if e.Client != c || e.Callback || !e.Answered() || e.Status() != nfs4.OK || b.overlapsCallback(i) {
-				continue
-			}
-			rs = append(rs, e.ReplyAt-e.CallAt)
-		}
-		if len(rs) > 0 {
-			slices.Sort(rs)
-			cf.ReplyMin, cf.ReplyMedian, cf.Replies = ptr(rs[0]), ptr(rs[len(rs)/2]), len(rs)
+		if rs := b.replies.of(c); rs.all.n > 0 {
+			cs := rs.all.sorted()
+			cf.ReplyMin, cf.ReplyMedian, cf.Replies = ptr(rs.all.least), ptr(nth(cs, rs.all.n/2)), rs.all.n
 		}
 		b.st.Figures.Clients = append(b.st.Figures.Clients, cf)
 	}
 }
 
-// overlapsCallback reports whether a callback was sent while exchange i
-// was waiting for its reply: its reply time then includes the callback.
-func (b *builder) overlapsCallback(i int) bool {
-	e := &b.c.Exchanges[i]
-	for _, cb := range b.st.Callbacks {
-		if cb.At >= e.CallAt && cb.At <= e.ReplyAt {
-			return true
+// watchKey names a delegation recalled for a local break: CB_RECALLs of
+// it to the same client may restart that recall.
+type watchKey struct {
+	client int
+	other  [12]byte
+}
+
+// restartWatch is the first CB_RECALL of a local break, as restarts
+// compare later ones with it.
+type restartWatch struct {
+	lb       int
+	answered bool
+	replyAt  time.Duration
+	seq      nfs4.Sequence
+	hasSeq   bool
+}
+
+// watchRestarts starts noting the CB_RECALLs that restart e's, the one
+// that shows local break lb.
+func (b *builder) watchRestarts(e *Exchange, rec *nfs4.Op, lb int) {
+	w := restartWatch{lb: lb, answered: e.Answered(), replyAt: e.ReplyAt}
+	if _, seq := cbRecallOf(e); seq != nil {
+		w.seq, w.hasSeq = *seq, true
+	}
+	k := watchKey{e.Client, rec.Stateid.Other}
+	b.watch[k] = append(b.watch[k], w)
+}
+
+// restarts notes callback e with the local breaks whose recall it
+// restarts: a CB_RECALL of the same delegation on the same backchannel
+// slot with the same sequence id (a restart does not bump it; a resend
+// after NFS4ERR_DELAY follows a CB_SEQUENCE that succeeded, which does),
+// or sent while the first was still unanswered (nfsd has one recall
+// callback per delegation, dl_recall, and a second lease break while it
+// runs sends none from 6.15 on; before, the single backchannel slot kept
+// a second CB_SEQUENCE from overlapping the first).
+func (b *builder) restarts(e *Exchange) {
+	rec, seq := cbRecallOf(e)
+	if rec == nil {
+		return
+	}
+	for _, w := range b.watch[watchKey{e.Client, rec.Stateid.Other}] {
+		sameSlot := w.hasSeq && seq != nil && seq.SessionID == w.seq.SessionID && seq.Slot == w.seq.Slot && seq.SequenceID == w.seq.SequenceID
+		if sameSlot || !w.answered || e.CallAt < w.replyAt {
+			lb := &b.st.LocalBreaks[w.lb]
+			lb.restarts = append(lb.restarts, e.CallAt)
 		}
 	}
-	return false
 }

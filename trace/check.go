@@ -69,8 +69,13 @@ func (r *CheckResult) Count() int {
 // against a write delegation, a write open against a read delegation),
 // at the time of the CB_RECALL, or earlier when the capture shows that
 // the first CB_RECALL went out unseen (see injectAt).
+//
+// Check reads c's exchanges; CheckCapture replays a capture as it
+// streams.
 func Check(c *Capture, st *Story, prof model.Profile, pol model.Policy) *CheckResult {
 	r := newReplay(c, st, prof, pol)
-	r.run()
-	return r.res
+	for i := range c.Exchanges {
+		r.add(&c.Exchanges[i])
+	}
+	return r.finish()
 }

@@ -2,9 +2,7 @@ package trace
 
 import (
 	"fmt"
-	"slices"
 	"strings"
-	"time"
 
 	"github.com/delegsim/delegsim/model"
 	"github.com/delegsim/delegsim/trace/nfs4"
@@ -12,26 +10,18 @@ import (
 
 // learn maps the real stateids of an OPEN's answer to the model's, so
 // that later CLOSE, WRITE and DELEGRETURN name the model's state.
-func (r *replay) learn(m model.Message) {
+func (r *replay) learn(e *sentReq, m model.Message) {
 	if m.Kind != model.MsgOpen || m.Status != model.StatusOK {
 		return
 	}
-	i, ok := r.sent[xidKey{m.To, m.XID}]
-	if !ok {
+	r.openIDs[[2]int{e.client, e.file}] = m.Stateid
+	if e.grant == "" {
 		return
 	}
-	e := &r.c.Exchanges[i]
-	f := r.fileOfExchange(e)
-	r.openIDs[[2]int{e.Client, f}] = m.Stateid
-	if e.Reply == nil {
-		return
-	}
-	if op := e.Reply.Find(nfs4.OpOpen); op != nil && op.Status == nfs4.OK && op.Deleg.Granted() {
-		if m.Deleg != model.DelegNone {
-			r.delegIDs[op.Deleg.Stateid.Key()] = m.DelegID
-		} else {
-			r.notGrant[op.Deleg.Stateid.Key()] = true
-		}
+	if m.Deleg != model.DelegNone {
+		r.delegIDs[e.grant] = m.DelegID
+	} else {
+		r.notGrant[e.grant] = true
 	}
 }
 
@@ -65,9 +55,9 @@ func delegName(d model.DelegType) string {
 	return "no delegation"
 }
 
-func (r *replay) diverge(e *Exchange, real, mod, rule string) {
-	r.res.Divergences = append(r.res.Divergences, Divergence{Frame: e.CallFrame, At: e.CallAt, Client: clientName(r.c, e.Client),
-		Op: e.Name(), Real: real, Model: mod, Rule: rule})
+func (r *replay) diverge(e *sentReq, real, mod, rule string) {
+	r.replyDivs = append(r.replyDivs, indexedDivergence{e.index, Divergence{Frame: e.frame, At: e.at, Client: clientName(r.c, e.client),
+		Op: e.name, Real: real, Model: mod, Rule: rule}})
 }
 
 func clientName(c *Capture, i int) string {
@@ -77,42 +67,41 @@ func clientName(c *Capture, i int) string {
 	return "?"
 }
 
-// compareReplies compares every answered request with the model's
-// answer: its status, an OPEN's delegation, and the SEQUENCE status
-// flags. A compound sent only for its SEQUENCE's lease renewal is
-// compared on those flags alone.
-func (r *replay) compareReplies() {
-	keys := make([]xidKey, 0, len(r.sent))
-	for k := range r.sent {
-		keys = append(keys, k)
+// compareReply compares a request's real answer with the model's m: its
+// status, an OPEN's delegation, and the SEQUENCE status flags. A
+// compound sent only for its SEQUENCE's lease renewal is compared on
+// those flags alone. Requests the capture shows unanswered are not
+// compared.
+func (r *replay) compareReply(e *sentReq, m model.Message) {
+	if !e.replied {
+		return
 	}
-	slices.SortFunc(keys, func(a, b xidKey) int { return r.sent[a] - r.sent[b] })
-	for _, k := range keys {
-		i := r.sent[k]
-		e := &r.c.Exchanges[i]
-		if !e.Answered() || e.Reply == nil {
+	r.res.Compared++
+	if e.renewal {
+		r.compareSeq(e, m)
+		return
+	}
+	real := e.status
+	if got := modelStatus(real); got != m.Status && !(got == model.ErrEINVAL && m.Status != model.StatusOK) {
+		r.diverge(e, "answered "+real.String(), "answers "+m.Status.String(), statusRule(m))
+		return
+	}
+	if m.Kind == model.MsgOpen && m.Status == model.StatusOK {
+		r.compareOpen(e, m, e.refused)
+	}
+	r.compareSeq(e, m)
+}
+
+// unanswered reports the answered requests the model never answered.
+func (r *replay) unanswered() {
+	for _, e := range r.sent {
+		if !e.replied {
 			continue
 		}
 		r.res.Compared++
-		m, ok := r.replies[k]
-		real := e.Status()
-		switch {
-		case !ok:
-			r.diverge(e, "answered "+real.String(), "had not answered by the end of the capture", "a wait the model did not end (waiter on a lease or a CB_GETATTR)")
-			continue
-		case r.renewal[k]:
-			r.compareSeq(e, m)
-			continue
-		}
-		if got := modelStatus(real); got != m.Status && !(got == model.ErrEINVAL && m.Status != model.StatusOK) {
-			r.diverge(e, "answered "+real.String(), "answers "+m.Status.String(), statusRule(m))
-			continue
-		}
-		if m.Kind == model.MsgOpen && m.Status == model.StatusOK {
-			r.compareOpen(e, m, r.refused[k])
-		}
-		r.compareSeq(e, m)
+		r.diverge(e, "answered "+e.status.String(), "had not answered by the end of the capture", "a wait the model did not end (waiter on a lease or a CB_GETATTR)")
 	}
+	clear(r.sent)
 }
 
 func statusRule(m model.Message) string {
@@ -138,13 +127,13 @@ func statusRule(m model.Message) string {
 // and whether the reply carried an open stateid (open-XOR-delegation,
 // OPEN4_RESULT_NO_OPEN_STATEID, RFC 9754 §5). refused is the model's
 // reason for granting none.
-func (r *replay) compareOpen(e *Exchange, m model.Message, refused string) {
-	op := e.Reply.Find(nfs4.OpOpen)
-	if op == nil || op.Deleg == nil {
+func (r *replay) compareOpen(e *sentReq, m model.Message, refused string) {
+	if !e.openFound {
 		return
 	}
-	want := realDeleg(op.Deleg.Type)
-	noOpen := op.OpenFlags&nfs4.ResultNoOpenStateid != 0
+	d := &e.deleg
+	want := realDeleg(d.Type)
+	noOpen := e.openFlags&nfs4.ResultNoOpenStateid != 0
 	modNoOpen := m.Flags&model.FlagNoOpenStateid != 0
 	var rules []string
 	if want.Lease() != m.Deleg.Lease() {
@@ -162,15 +151,15 @@ func (r *replay) compareOpen(e *Exchange, m model.Message, refused string) {
 	if len(rules) == 0 {
 		return
 	}
-	realText := "granted " + op.Deleg.TypeName()
-	switch op.Deleg.Type {
+	realText := "granted " + d.TypeName()
+	switch d.Type {
 	case nfs4.DelegNoneExt:
-		realText = "granted no delegation (" + op.Deleg.WhyName() + ")"
+		realText = "granted no delegation (" + d.WhyName() + ")"
 	case nfs4.DelegNone:
 		realText = "granted no delegation"
 	}
 	modText := "grants " + delegName(m.Deleg)
-	if op.Deleg.Granted() {
+	if d.Granted() {
 		realText += openStateidText(noOpen)
 	}
 	if m.Deleg.Held() {
@@ -201,14 +190,13 @@ var seqSignals = []struct {
 // revocation flag is not compared: nfsd keeps RECALLABLE_STATE_REVOKED
 // on every reply until the client frees the stateid (cl_revoked), the
 // model sets it on the first reply only.
-func (r *replay) compareSeq(e *Exchange, m model.Message) {
-	op := e.Reply.Find(nfs4.OpSequence)
-	if op == nil || op.Seq == nil || op.Status != nfs4.OK {
+func (r *replay) compareSeq(e *sentReq, m model.Message) {
+	if !e.seqOK {
 		return
 	}
 	var realSet, modelSet []string
 	for _, s := range seqSignals {
-		rs, ms := op.Seq.Flags&s.real != 0, m.Seq&s.model != 0
+		rs, ms := e.seqFlags&s.real != 0, m.Seq&s.model != 0
 		if rs == ms {
 			continue
 		}
@@ -237,13 +225,9 @@ func (r *replay) compareCallbacks() {
 	// Answers paired the callbacks as they came; one the capture shows
 	// unanswered is paired now, so that a callback both servers sent is
 	// no divergence because its client did not answer.
-	for i := range r.c.Exchanges {
-		e := &r.c.Exchanges[i]
-		if !e.Callback || e.Answered() || e.Client < 0 {
-			continue
-		}
-		if kind, f, ok := r.callbackOf(e); ok {
-			r.matchCB(i, kind, model.ActorID(e.Client+1), f)
+	for _, e := range r.real {
+		if !e.answered && e.ok {
+			r.matchCB(e.index, e.kind, model.ActorID(e.client+1), e.file, e.callAt)
 		}
 	}
 	matched := map[int]bool{}
@@ -252,24 +236,22 @@ func (r *replay) compareCallbacks() {
 			matched[cb.matched] = true
 			continue
 		}
-		r.res.Divergences = append(r.res.Divergences, Divergence{Frame: r.frameAt(cb.at), At: cb.at, Client: clientName(r.c, int(cb.msg.To)-1),
+		r.res.Divergences = append(r.res.Divergences, Divergence{Frame: cb.frame, At: cb.at, Client: clientName(r.c, int(cb.msg.To)-1),
 			Op: cb.msg.Kind.String(), Real: "sent no " + cb.msg.Kind.String(), Model: fmt.Sprintf("sends %s at %.3f ms", cb.msg.Kind, ms(cb.at)),
 			Rule: cbRule(cb.msg.Kind)})
 	}
-	for i := range r.c.Exchanges {
-		e := &r.c.Exchanges[i]
-		if !e.Callback || matched[i] || e.Client < 0 {
+	for _, e := range r.real {
+		if matched[e.index] {
 			continue
 		}
-		kind, _, ok := r.callbackOf(e)
-		if !ok {
-			if rec, _ := cbRecallOf(e); rec != nil && r.directoryDeleg(rec.Stateid.Key()) {
-				r.skip(e, "CB_RECALL of a directory delegation: the model has no directory delegations")
+		if !e.ok {
+			if e.recall != "" && r.directoryDeleg(e.recall) {
+				r.res.Skipped = append(r.res.Skipped, fmt.Sprintf("frame %d: %s", e.callFrame, "CB_RECALL of a directory delegation: the model has no directory delegations"))
 			}
 			continue
 		}
-		r.res.Divergences = append(r.res.Divergences, Divergence{Frame: e.CallFrame, At: e.CallAt, Client: clientName(r.c, e.Client), Op: kind.String(),
-			Real: "sent " + kind.String(), Model: "sends none", Rule: cbRule(kind)})
+		r.res.Divergences = append(r.res.Divergences, Divergence{Frame: e.callFrame, At: e.callAt, Client: clientName(r.c, e.client), Op: e.kind.String(),
+			Real: "sent " + e.kind.String(), Model: "sends none", Rule: cbRule(e.kind)})
 	}
 }
 
@@ -281,14 +263,4 @@ func cbRule(k model.MsgKind) string {
 		return "CB_NULL probes a v4.0 callback path after SETCLIENTID_CONFIRM (nfsd4_probe_callback)"
 	}
 	return "lease break → CB_RECALL (nfsd_break_deleg_cb; leaseConflict), resent after a callback timeout on v4.1+ (nfsd4_cb_sequence_done)"
-}
-
-// frameAt returns the frame of the first exchange at or after t.
-func (r *replay) frameAt(t time.Duration) int {
-	for i := range r.c.Exchanges {
-		if r.c.Exchanges[i].CallAt >= t {
-			return r.c.Exchanges[i].CallFrame
-		}
-	}
-	return 0
 }

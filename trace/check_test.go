@@ -11,9 +11,20 @@ import (
 	"github.com/delegsim/delegsim/trace/nfs4"
 )
 
+// replayed is a replay run to its end, with every answer the model gave.
+type replayed struct {
+	*replay
+	answers []modelAnswer
+}
+
+type modelAnswer struct {
+	req sentReq
+	m   model.Message
+}
+
 // replayFile runs the model under a profile against a test capture and
 // returns the replay, for tests that look at what the model did.
-func replayFile(t *testing.T, name, profile string, mutate func(*Capture)) *replay {
+func replayFile(t *testing.T, name, profile string, mutate func(*Capture)) *replayed {
 	t.Helper()
 	c, st := decodeFile(t, name)
 	if mutate != nil {
@@ -28,8 +39,12 @@ func replayFile(t *testing.T, name, profile string, mutate func(*Capture)) *repl
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := newReplay(c, st, prof, pol)
-	r.run()
+	r := &replayed{replay: newReplay(c, st, prof, pol)}
+	r.replay.answers = func(req *sentReq, m model.Message) { r.answers = append(r.answers, modelAnswer{*req, m}) }
+	for i := range c.Exchanges {
+		r.add(&c.Exchanges[i])
+	}
+	r.finish()
 	return r
 }
 
@@ -141,9 +156,9 @@ func TestCheckReplaysARestartedRecall(t *testing.T) {
 		t.Errorf("model CB_RECALLs matched to frames %v, want 65 and 67", frames)
 	}
 	var ret model.Message
-	for k, i := range r.sent {
-		if r.c.Exchanges[i].CallFrame == 72 {
-			ret = r.replies[k]
+	for _, a := range r.answers {
+		if a.req.frame == 72 {
+			ret = a.m
 		}
 	}
 	if ret.Kind != model.MsgDelegReturn || ret.Seq&model.SeqBackchannelFault == 0 {
@@ -263,8 +278,8 @@ func TestCheckListsDirectoryDelegationsAsNotReplayed(t *testing.T) {
 		t.Errorf("divergences: %v", r.res.Divergences)
 	}
 	renewed := 0
-	for k, i := range r.sent {
-		if f := r.c.Exchanges[i].CallFrame; (f == 66 || f == 69) && r.renewal[k] {
+	for _, a := range r.answers {
+		if f := a.req.frame; (f == 66 || f == 69) && a.req.renewal {
 			renewed++
 		}
 	}

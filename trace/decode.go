@@ -1,6 +1,7 @@
 package trace
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -37,6 +38,11 @@ type Exchange struct {
 	Minor      int            // the COMPOUND's minor version (fore channel)
 
 	mem *nfs4.Arena // the compounds' memory, when Decode streams exchanges
+	// While it waits to be handed on in call order (see release):
+	cr     *connRec
+	done   bool   // answered, or known to stay unanswered
+	doneAt uint64 // order of completion, for calls of one frame
+	gaveUp bool   // handed on as unanswered before its reply came
 }
 
 // Answered reports whether the reply is in the capture.
@@ -129,9 +135,10 @@ type Capture struct {
 	Snaplen   int
 	LinkType  string
 	Clients   []Client
-	Exchanges []Exchange
+	Exchanges []Exchange // empty if Decode streamed them
+	Decoded   int        // exchanges decoded, kept or streamed
 	Warnings  []Warning
-	Conns     []ConnInfo
+	Conns     []ConnInfo // the connections that carried NFS, by ID
 }
 
 // ConnInfo is what a TCP connection's handshake and roles tell.
@@ -146,21 +153,44 @@ type ConnInfo struct {
 
 // Options tune Decode.
 type Options struct {
-	// Exchange, if set, receives each exchange as soon as its reply (or
-	// the end of its connection) is seen, and Decode keeps none: memory
-	// stays flat however long the capture. Exchanges then arrive in
-	// reply order, with Index unset. The exchange and the compounds it
-	// points to are valid only during the call: Decode reuses their
-	// memory for later exchanges, so that a capture of any length costs
-	// next to no allocation. Copy what must outlive the call.
+	// Exchange, if set, receives the exchanges one by one, and Decode
+	// keeps none: memory stays flat however long the capture. They come
+	// exactly as Decode would keep them, in call order with Index and
+	// Client set, each once its reply (or the end of its connection) is
+	// seen and every call before it has been handed on. The exchange
+	// and the compounds it points to are valid only during the call:
+	// Decode reuses their memory for later exchanges, so that a capture
+	// of any length costs next to no allocation. Copy what must outlive
+	// the call.
 	Exchange func(*Exchange)
 }
+
+// Exchanges are handed on in call order (the order of their calls'
+// frames), whether kept or streamed, so an exchange waits for the calls
+// before it to be answered. maxHeld bounds that wait: with more
+// exchanges than this waiting, the first call still unanswered is handed
+// on as unanswered (a reply that comes later is reported as a warning
+// and otherwise ignored), and an exchange waiting for its connection to
+// name its client goes on without one. A reply that takes a thousand
+// other exchanges to come is lost to the capture in practice (tcpdump
+// dropped it); the bound keeps a lost reply from holding the rest of a
+// long capture in memory.
+const maxHeld = 1024
+
+// maxWarnings bounds the warnings kept: a capture cut by a small
+// snapshot length would otherwise warn about every compound.
+const maxWarnings = 1000
 
 // Decode reads a capture and decodes its NFSv4 traffic. name is used in
 // messages. It returns an error wrapping ErrInput if r cannot be read as
 // a capture; frames it cannot decode become warnings.
 func Decode(r io.Reader, name string, o Options) (*Capture, error) {
-	d := newDecoder(name, o)
+	return newDecoder(name, o).run(r)
+}
+
+// run reads the capture.
+func (d *decoder) run(r io.Reader) (*Capture, error) {
+	name := d.cap.File
 	tr := rpc.NewTracker(d)
 	d.tr = tr
 	st, err := capture.Read(r, tr, capture.Options{
@@ -197,6 +227,13 @@ type decoder struct {
 	slab []Exchange
 	free []*Exchange
 
+	// Exchanges called and not yet handed on, in call order, from
+	// queue[head]; completions counts answers (for doneAt).
+	queue       []*Exchange
+	head        int
+	completions uint64
+	dropped     int // warnings over maxWarnings
+
 	conns    map[*capture.Conn]*connRec
 	owners   map[string]int // owner → client
 	ids      map[uint64]int // clientid → client
@@ -204,9 +241,6 @@ type decoder struct {
 	cbIdents map[uint32]int         // SETCLIENTID callback_ident → client
 	cbAddrs  map[netip.AddrPort]int // SETCLIENTID callback address → client
 	cbProgs  map[uint32]bool
-	// connClient is the client of each closed connection (for exchanges
-	// kept, not streamed).
-	connClient map[int]int
 }
 
 type connRec struct {
@@ -215,15 +249,22 @@ type connRec struct {
 	client int
 	// fromA of the endpoint that sends fore-channel calls, once known.
 	clientSide, sideKnown bool
+	// closed: the connection has ended, its client is what it is;
+	// anonymous: its exchanges stopped waiting for it to name one.
+	closed, anonymous bool
 }
 
 func newDecoder(name string, o Options) *decoder {
 	return &decoder{cap: &Capture{File: name}, o: o, conns: map[*capture.Conn]*connRec{},
 		owners: map[string]int{}, ids: map[uint64]int{}, sessions: map[[16]byte]int{},
-		cbIdents: map[uint32]int{}, cbAddrs: map[netip.AddrPort]int{}, cbProgs: map[uint32]bool{nfs4.CallbackProgram: true}, connClient: map[int]int{}}
+		cbIdents: map[uint32]int{}, cbAddrs: map[netip.AddrPort]int{}, cbProgs: map[uint32]bool{nfs4.CallbackProgram: true}}
 }
 
 func (d *decoder) warn(frame int, text string) {
+	if len(d.cap.Warnings) >= maxWarnings {
+		d.dropped++
+		return
+	}
 	d.cap.Warnings = append(d.cap.Warnings, Warning{Frame: frame, Text: text})
 }
 
@@ -264,7 +305,7 @@ func (d *decoder) Call(m *rpc.Msg) any {
 	}
 	cr := d.conn(m.Conn)
 	ex := d.newExchange()
-	ex.Conn, ex.Client, ex.Callback, ex.XID, ex.Proc = m.Conn.ID, -1, cb, m.XID, m.Proc
+	ex.Conn, ex.Client, ex.Callback, ex.XID, ex.Proc, ex.cr = m.Conn.ID, -1, cb, m.XID, m.Proc, cr
 	ex.CallFrame, ex.CallAt = m.Frame.Number, d.at(m.Frame)
 	if !cb && !cr.sideKnown {
 		cr.clientSide, cr.sideKnown = m.FromA, true
@@ -298,11 +339,15 @@ func (d *decoder) Call(m *rpc.Msg) any {
 			d.learnCall(cr, m, ex)
 		}
 	}
+	d.queue = append(d.queue, ex)
+	// The call may have named its connection's client, which calls
+	// waiting before it needed.
+	d.release()
 	return ex
 }
 
 // newExchange returns a zero exchange to fill: from a slab if exchanges
-// are kept (they are copied into the capture once answered), reused if
+// are kept (they are copied into the capture when handed on), reused if
 // they are streamed.
 func (d *decoder) newExchange() *Exchange {
 	if d.o.Exchange != nil {
@@ -339,6 +384,10 @@ func (d *decoder) Reply(m *rpc.Msg, call *rpc.Pending) {
 	if !ok || ex == nil {
 		return
 	}
+	if ex.gaveUp {
+		d.lateReply(m, ex)
+		return
+	}
 	ex.ReplyFrame, ex.ReplyAt = m.Frame.Number, d.at(m.Frame)
 	switch {
 	case !m.Accepted:
@@ -351,41 +400,164 @@ func (d *decoder) Reply(m *rpc.Msg, call *rpc.Pending) {
 		d.compoundWarning(m, ex.Reply, "reply")
 		d.learnReply(d.conn(m.Conn), ex)
 	}
-	d.emit(ex)
+	d.complete(ex)
+}
+
+// lateReply handles the reply to a call handed on as unanswered: what it
+// says about the client is learnt, the rest is only a warning.
+func (d *decoder) lateReply(m *rpc.Msg, ex *Exchange) {
+	d.warn(m.Frame.Number, fmt.Sprintf("the reply to the call of frame %d (xid %#08x) came after %d later calls had been answered; the story counts the call as unanswered", ex.CallFrame, ex.XID, maxHeld))
+	if m.Accepted && m.AcceptStat == rpc.Success && !m.Opaque && ex.Proc == nfs4.ProcCompound && ex.Call != nil {
+		ex.Reply = d.arena(ex).DecodeReply(m.Body, m.CutAt, ex.Callback)
+		d.learnReply(d.conn(m.Conn), ex)
+	}
+	d.recycle(ex)
 }
 
 // Unanswered implements rpc.Handler.
 func (d *decoder) Unanswered(call *rpc.Pending) {
 	if ex, ok := call.User.(*Exchange); ok && ex != nil {
-		d.emit(ex)
+		if ex.gaveUp {
+			d.recycle(ex)
+			return
+		}
+		d.complete(ex)
 	}
 }
 
-func (d *decoder) emit(ex *Exchange) {
-	if d.o.Exchange != nil {
-		d.o.Exchange(ex)
-		mem := ex.mem
-		mem.Reset()
-		*ex = Exchange{mem: mem}
-		d.free = append(d.free, ex)
+// Replaced implements rpc.Handler: a call retransmitted under its xid is
+// dropped, and the retransmission stands for it.
+func (d *decoder) Replaced(call *rpc.Pending) {
+	ex, ok := call.User.(*Exchange)
+	if !ok || ex == nil {
 		return
 	}
-	d.cap.Exchanges = append(d.cap.Exchanges, *ex)
+	if !ex.gaveUp {
+		for i := len(d.queue) - 1; i >= d.head; i-- {
+			if d.queue[i] == ex {
+				d.queue = slices.Delete(d.queue, i, i+1)
+				break
+			}
+		}
+	}
+	d.recycle(ex)
+	d.release()
 }
 
-// Closed implements rpc.Handler: the connection's record is kept (as a
-// ConnInfo) unless exchanges are streamed.
+// complete marks ex answered (or never to be) and hands on what can go.
+func (d *decoder) complete(ex *Exchange) {
+	ex.done, ex.doneAt = true, d.completions
+	d.completions++
+	d.release()
+}
+
+// release hands on the exchanges at the head of the queue that are
+// ready: the calls of the first frame, once all of them are answered
+// and know their client, in the order of their answers (the order of a
+// stable sort of answered exchanges by call frame). Past maxHeld waiting
+// exchanges, the head goes on as it is.
+func (d *decoder) release() {
+	defer d.compact()
+	for d.head < len(d.queue) {
+		q := d.queue[d.head:]
+		n := 1
+		for n < len(q) && q[n].CallFrame == q[0].CallFrame {
+			n++
+		}
+		group := q[:n]
+		ready := true
+		for _, ex := range group {
+			ready = ready && ex.done && d.resolved(ex)
+		}
+		if !ready {
+			if len(q) <= maxHeld {
+				return
+			}
+			for _, ex := range group {
+				if !ex.done {
+					ex.gaveUp = true
+					ex.done, ex.doneAt = true, d.completions
+					d.completions++
+				}
+				if !d.resolved(ex) {
+					ex.cr.anonymous = true
+				}
+			}
+		}
+		slices.SortStableFunc(group, func(a, b *Exchange) int { return cmp.Compare(a.doneAt, b.doneAt) })
+		for _, ex := range group {
+			d.emit(ex)
+		}
+		clear(group)
+		d.head += n
+	}
+}
+
+// compact moves the queue's waiting exchanges to the front of its memory
+// once the ones handed on take half of it, so that the queue's memory is
+// reused, not reallocated as it slides.
+func (d *decoder) compact() {
+	switch {
+	case d.head == len(d.queue):
+		d.queue, d.head = d.queue[:0], 0
+	case d.head > 64 && 2*d.head >= len(d.queue):
+		n := copy(d.queue, d.queue[d.head:])
+		clear(d.queue[n:])
+		d.queue, d.head = d.queue[:n], 0
+	}
+}
+
+// resolved reports whether ex knows its client, or will never learn it:
+// a NULL call is made before its connection says whose it is.
+func (d *decoder) resolved(ex *Exchange) bool {
+	if ex.Client >= 0 || ex.cr == nil {
+		return true
+	}
+	if ex.cr.client >= 0 {
+		ex.Client = ex.cr.client
+		return true
+	}
+	return ex.cr.closed || ex.cr.anonymous
+}
+
+// emit hands ex on: to the consumer, or into the capture.
+func (d *decoder) emit(ex *Exchange) {
+	ex.Index = d.cap.Decoded
+	d.cap.Decoded++
+	if d.o.Exchange == nil {
+		d.cap.Exchanges = append(d.cap.Exchanges, *ex)
+		d.cap.Exchanges[len(d.cap.Exchanges)-1].cr = nil
+		return
+	}
+	d.o.Exchange(ex)
+	if !ex.gaveUp {
+		d.recycle(ex)
+	}
+}
+
+// recycle takes back a streamed exchange's memory.
+func (d *decoder) recycle(ex *Exchange) {
+	if d.o.Exchange == nil {
+		return
+	}
+	mem := ex.mem
+	mem.Reset()
+	*ex = Exchange{mem: mem}
+	d.free = append(d.free, ex)
+}
+
+// Closed implements rpc.Handler: the connection's record is kept as a
+// ConnInfo, and exchanges waiting for it to name its client go on.
 func (d *decoder) Closed(c *capture.Conn) {
 	cr := d.conns[c]
 	if cr == nil {
 		return
 	}
 	delete(d.conns, c)
-	if d.o.Exchange == nil {
-		d.connClient[c.ID] = cr.client
-		cr.info.Client = cr.client
-		d.cap.Conns = append(d.cap.Conns, cr.info)
-	}
+	cr.closed = true
+	cr.info.Client = cr.client
+	d.cap.Conns = append(d.cap.Conns, cr.info)
+	d.release()
 }
 
 func (d *decoder) compoundWarning(m *rpc.Msg, c *nfs4.Compound, what string) {
@@ -403,19 +575,22 @@ func (d *decoder) compoundWarning(m *rpc.Msg, c *nfs4.Compound, what string) {
 	d.warn(m.Frame.Number, fmt.Sprintf("%s %s (xid %#08x): %v", kind, what, m.XID, c.Err))
 }
 
-// finish sorts the exchanges into call order and settles connections.
+// finish hands on what is left (every connection has closed by now) and
+// sorts the connections and warnings.
 func (d *decoder) finish() {
-	slices.SortStableFunc(d.cap.Exchanges, func(a, b Exchange) int { return a.CallFrame - b.CallFrame })
-	for i := range d.cap.Exchanges {
-		e := &d.cap.Exchanges[i]
-		e.Index = i
-		if e.Client < 0 {
-			// A NULL call before its connection named its client.
-			if c, ok := d.connClient[e.Conn]; ok {
-				e.Client = c
-			}
+	for _, ex := range d.queue[d.head:] {
+		if !ex.done {
+			ex.done, ex.doneAt = true, d.completions
+			d.completions++
+		}
+		if ex.cr != nil {
+			ex.cr.anonymous = true
 		}
 	}
+	d.release()
 	slices.SortFunc(d.cap.Conns, func(a, b ConnInfo) int { return a.ID - b.ID })
 	slices.SortStableFunc(d.cap.Warnings, func(a, b Warning) int { return a.Frame - b.Frame })
+	if d.dropped > 0 {
+		d.cap.Warnings = append(d.cap.Warnings, Warning{Text: fmt.Sprintf("%d more warnings left out (the first %d are listed)", d.dropped, maxWarnings)})
+	}
 }

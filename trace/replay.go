@@ -2,6 +2,7 @@ package trace
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -9,7 +10,12 @@ import (
 	"github.com/delegsim/delegsim/trace/nfs4"
 )
 
-// replay is one run of the model against a capture.
+// replay is one run of the model against a capture. It is fed the
+// capture's exchanges in call order (add) with the story already told
+// (the model needs every file and client from the start), and keeps of
+// them only what a later input still needs: the requests the model has
+// not answered yet, the callbacks (they are few), and the callback
+// answers waiting for their frame.
 type replay struct {
 	c   *Capture
 	st  *Story
@@ -20,21 +26,25 @@ type replay struct {
 	now time.Duration
 
 	files  map[int]model.FileID // story file → model file
-	order  []int                // story files in the model's table, in order
-	b      *builder             // for concerns: the story's file handles and names
+	x      fileIndex            // the story's file handles and names
+	byName map[string][]int     // name → story files
 	local  model.ActorID
 	timers map[model.TimerKey]time.Duration
 
-	// Per request sent to the model (by model xid): the exchange, and
-	// whether it stands only for the lease renewal of its SEQUENCE.
-	sent    map[xidKey]int
-	renewal map[xidKey]bool
-	replies map[xidKey]model.Message
-	// Why the model refused a delegation to an OPEN it answered.
-	refused map[xidKey]string
-	// Model callbacks in order of sending; and which real callback each
-	// was matched with (-1: none yet).
-	cbs []modelCB
+	// Requests sent to the model and not answered yet, by model xid.
+	sent map[xidKey]*sentReq
+	// Model callbacks in order of sending, and which real callback each
+	// was matched with (-1: none yet); the real callbacks.
+	cbs  []modelCB
+	real []realCB
+	// Inputs waiting for their frame: callback answers and the
+	// server-local accesses.
+	queue inputQueue
+	// Exchanges a model callback's frame may still be (frameAt), and
+	// model callbacks waiting for the exchange that gives theirs.
+	marks     []frameMark
+	markWait  []int
+	replyDivs []indexedDivergence // compareReplies' divergences
 	// Real stateids (other, hex) → model stateids: opens per (client,
 	// file), delegations by the OPEN that granted them.
 	openIDs  map[[2]int]uint32
@@ -43,6 +53,11 @@ type replay struct {
 	sizes    map[int]int64
 	data     uint64
 	notGrant map[string]bool // real delegations the model did not grant
+	walk     walkBuf
+	touches  []touch
+
+	// answers, if not nil, receives every model answer (for tests).
+	answers func(req *sentReq, m model.Message)
 }
 
 type xidKey struct {
@@ -54,31 +69,84 @@ type modelCB struct {
 	msg     model.Message
 	at      time.Duration
 	matched int // index of the real exchange, -1
+	frame   int // the first exchange's at or after at, 0 if none
+}
+
+// sentReq is what the comparison of a request's answers needs of it.
+type sentReq struct {
+	index, client, frame int
+	at                   time.Duration
+	name                 string
+	file                 int  // story file
+	renewal              bool // it stands only for the lease renewal of its SEQUENCE
+	replied              bool // the real reply is in the capture and decoded
+	status               nfs4.Status
+	openFound            bool // the reply has an OPEN result with a delegation part
+	deleg                nfs4.Delegation
+	openFlags            uint32
+	grant                string // the stateid of a delegation the real OPEN got, "" if none
+	seqOK                bool   // the reply's SEQUENCE succeeded
+	seqFlags             uint32
+	refused              string // why the model refused a delegation to the OPEN
+}
+
+// realCB is a callback of the capture, as the replay compares it.
+type realCB struct {
+	index, client   int
+	callFrame       int
+	callAt, replyAt time.Duration
+	answered        bool
+	status          nfs4.Status
+	rpcError        bool
+	kind            model.MsgKind
+	file            model.FileID
+	ok              bool   // a callback the model has (callbackOf)
+	recall          string // the stateid a CB_RECALL recalls, "" if none
+	attrs           bool   // a CB_GETATTR answer with attributes
+	size, change    uint64
+	delegMtime      nfs4.Time
+	hasMtime        bool
+}
+
+type frameMark struct {
+	at    time.Duration
+	frame int
+}
+
+type indexedDivergence struct {
+	index int
+	d     Divergence
 }
 
 func newReplay(c *Capture, st *Story, prof model.Profile, pol model.Policy) *replay {
 	r := &replay{c: c, st: st, res: &CheckResult{Profile: prof.Name, Policy: pol.Name()}, files: map[int]model.FileID{},
 		par: model.DefaultServerParams().WithDefaults(), timers: map[model.TimerKey]time.Duration{},
-		sent: map[xidKey]int{}, renewal: map[xidKey]bool{}, replies: map[xidKey]model.Message{}, refused: map[xidKey]string{},
-		openIDs: map[[2]int]uint32{}, delegIDs: map[string]uint32{}, sizes: map[int]int64{}, notGrant: map[string]bool{}}
+		sent: map[xidKey]*sentReq{}, openIDs: map[[2]int]uint32{}, delegIDs: map[string]uint32{}, sizes: map[int]int64{},
+		notGrant: map[string]bool{}, byName: map[string][]int{}}
 	var specs []model.FileSpec
+	opened := map[int]int{} // file → its first open
+	for i := len(st.Opens) - 1; i >= 0; i-- {
+		opened[st.Opens[i].File] = i
+	}
 	for f, fi := range st.Files {
-		first := slices.IndexFunc(st.Opens, func(o Open) bool { return o.File == f })
-		if fi.Dir || first < 0 {
+		first, ok := opened[f]
+		if fi.Dir || !ok {
 			continue
 		}
 		r.files[f] = model.FileID(len(specs))
-		r.order = append(r.order, f)
 		// A file first opened with O_CREAT may not have existed; one
 		// opened without it did.
 		specs = append(specs, model.FileSpec{Name: fi.Name, Exists: !st.Opens[first].Create})
 	}
-	r.b = &builder{c: c, st: st, files: map[string]int{}, names: map[string]int{}}
+	r.x = fileIndex{files: map[uint32]int{}, names: map[string]int{}, list: &st.Files}
 	for i, fi := range st.Files {
 		if fi.FH != "" {
-			r.b.files[fi.FH] = i
+			if k, err := strconv.ParseUint(strings.TrimPrefix(fi.FH, "0x"), 16, 32); err == nil {
+				r.x.files[uint32(k)] = i
+			}
 		}
-		r.b.names[fi.Name] = i
+		r.x.names[fi.Name] = i
+		r.byName[fi.Name] = append(r.byName[fi.Name], i)
 	}
 	var clients []model.ClientInfo
 	for i, cl := range c.Clients {
@@ -86,6 +154,10 @@ func newReplay(c *Capture, st *Story, prof model.Profile, pol model.Policy) *rep
 	}
 	r.local = model.ActorID(len(c.Clients) + 1)
 	r.srv = model.NewServer(model.ServerConfig{Profile: prof, Policy: pol, Files: specs, Clients: clients, Actors: len(c.Clients) + 2})
+	for i, lb := range st.LocalBreaks {
+		r.queue.push(input{at: r.injectAt(lb), frame: lb.Frame, kind: inLocal, seq: i, brk: i})
+	}
+	r.step(0, model.Input{Kind: model.InStart})
 	return r
 }
 
@@ -94,58 +166,71 @@ type input struct {
 	at    time.Duration
 	frame int
 	kind  int // inRequest, inCallbackReply, inLocal
-	ex    int
+	seq   int // among inputs of one frame and kind: the exchange's index, the break's
+	cb    int // inCallbackReply: index in real
 	brk   int
 }
 
+// Inputs go to the model in frame order: a request at its call, a
+// callback answer at its reply, a server-local access at the CB_RECALL
+// that shows it, and of one frame the local access before the callback
+// answer before the request.
 const (
 	inRequest = iota
 	inCallbackReply
 	inLocal
 )
 
-func (r *replay) inputs() []input {
-	var ins []input
-	for i := range r.c.Exchanges {
-		e := &r.c.Exchanges[i]
-		if e.Client < 0 {
-			continue
+// add feeds the model what exchange e, the next in call order, brings.
+func (r *replay) add(e *Exchange) {
+	r.mark(e)
+	// Every input still to come lies at e's call frame or later, and
+	// of e's frame only a request can come (in index order).
+	for len(r.queue) > 0 {
+		in := r.queue[0]
+		if in.frame > e.CallFrame || (in.frame == e.CallFrame && in.kind == inRequest) {
+			break
 		}
-		if !e.Callback {
-			ins = append(ins, input{at: e.CallAt, frame: e.CallFrame, kind: inRequest, ex: i})
-		} else if e.Answered() {
-			// CB_COMPOUND answers, and CB_NULL answers to nfsd's probe.
-			ins = append(ins, input{at: e.ReplyAt, frame: e.ReplyFrame, kind: inCallbackReply, ex: i})
-		}
+		r.queue.pop()
+		r.feed(in)
 	}
-	for i, lb := range r.st.LocalBreaks {
-		ins = append(ins, input{at: r.injectAt(lb), frame: lb.Frame, kind: inLocal, brk: i})
+	if e.Client < 0 {
+		return
 	}
-	slices.SortStableFunc(ins, func(a, b input) int {
-		if a.frame != b.frame {
-			return a.frame - b.frame
-		}
-		return b.kind - a.kind // the local access comes before the recall it explains
-	})
-	return ins
+	if !e.Callback {
+		r.advance(e.CallAt)
+		r.request(e)
+		return
+	}
+	r.real = append(r.real, r.realCallback(e))
+	if e.Answered() {
+		// CB_COMPOUND answers, and CB_NULL answers to nfsd's probe.
+		r.queue.push(input{at: e.ReplyAt, frame: e.ReplyFrame, kind: inCallbackReply, seq: e.Index, cb: len(r.real) - 1})
+	}
 }
 
-func (r *replay) run() {
-	r.step(0, model.Input{Kind: model.InStart})
-	for _, in := range r.inputs() {
-		r.advance(in.at)
-		switch in.kind {
-		case inRequest:
-			r.request(in.ex)
-		case inCallbackReply:
-			r.callbackReply(in.ex)
-		case inLocal:
-			r.localAccess(in.brk)
-		}
+func (r *replay) feed(in input) {
+	r.advance(in.at)
+	switch in.kind {
+	case inCallbackReply:
+		r.callbackReply(&r.real[in.cb])
+	case inLocal:
+		r.localAccess(in.brk)
+	}
+}
+
+// finish runs the model out and compares what is left to compare.
+func (r *replay) finish() *CheckResult {
+	for len(r.queue) > 0 {
+		r.feed(r.queue.pop())
 	}
 	// Let waits and callback timeouts that would still fire run out.
 	r.advance(r.st.End + 10*time.Second)
-	r.compareReplies()
+	r.unanswered()
+	slices.SortStableFunc(r.replyDivs, func(a, b indexedDivergence) int { return a.index - b.index })
+	for _, d := range r.replyDivs {
+		r.res.Divergences = append(r.res.Divergences, d.d)
+	}
 	r.compareCallbacks()
 	slices.SortStableFunc(r.res.Divergences, func(a, b Divergence) int {
 		if a.Frame != b.Frame {
@@ -153,6 +238,97 @@ func (r *replay) run() {
 		}
 		return strings.Compare(a.Op+a.Real, b.Op+b.Real)
 	})
+	return r.res
+}
+
+// mark notes e's call for frameAt, and settles the model callbacks
+// waiting for an exchange at or after their time.
+func (r *replay) mark(e *Exchange) {
+	keep := r.markWait[:0]
+	for _, k := range r.markWait {
+		if e.CallAt >= r.cbs[k].at {
+			r.cbs[k].frame = e.CallFrame
+			continue
+		}
+		keep = append(keep, k)
+	}
+	r.markWait = keep
+	r.marks = append(r.marks, frameMark{e.CallAt, e.CallFrame})
+	r.dropMarks(r.now)
+}
+
+// dropMarks forgets the exchanges sent before t: model callbacks are
+// sent at the replay's present or later.
+func (r *replay) dropMarks(t time.Duration) {
+	n := 0
+	for n < len(r.marks) && r.marks[n].at < t {
+		n++
+	}
+	if n > 0 {
+		r.marks = append(r.marks[:0], r.marks[n:]...)
+	}
+}
+
+// frameAt gives model callback k the frame of the first exchange (in call
+// order) sent at or after it, once that exchange is known.
+func (r *replay) frameAt(k int) {
+	r.dropMarks(r.cbs[k].at)
+	if len(r.marks) > 0 {
+		r.cbs[k].frame = r.marks[0].frame
+		return
+	}
+	r.markWait = append(r.markWait, k)
+}
+
+// inputQueue is a min-heap of inputs in feeding order.
+type inputQueue []input
+
+func (q inputQueue) less(i, j int) bool {
+	a, b := q[i], q[j]
+	if a.frame != b.frame {
+		return a.frame < b.frame
+	}
+	if a.kind != b.kind {
+		return a.kind > b.kind
+	}
+	return a.seq < b.seq
+}
+
+func (q *inputQueue) push(in input) {
+	*q = append(*q, in)
+	a := *q
+	for i := len(a) - 1; i > 0; {
+		p := (i - 1) / 2
+		if !a.less(i, p) {
+			break
+		}
+		a[p], a[i] = a[i], a[p]
+		i = p
+	}
+}
+
+func (q *inputQueue) pop() input {
+	a := *q
+	in := a[0]
+	n := len(a) - 1
+	a[0] = a[n]
+	a = a[:n]
+	for i := 0; ; {
+		l, m := 2*i+1, i
+		if l < n && a.less(l, m) {
+			m = l
+		}
+		if l+1 < n && a.less(l+1, m) {
+			m = l + 1
+		}
+		if m == i {
+			break
+		}
+		a[m], a[i] = a[i], a[m]
+		i = m
+	}
+	*q = a
+	return in
 }
 
 // advance fires the model's timers due by t.
@@ -196,13 +372,22 @@ func (r *replay) step(at time.Duration, in model.Input) {
 		switch {
 		case m.Reply:
 			k := xidKey{m.To, m.XID}
-			r.replies[k] = m
-			if m.Kind == model.MsgOpen {
-				r.refused[k] = r.refusal(m)
+			req, ok := r.sent[k]
+			if !ok {
+				continue
 			}
-			r.learn(m)
+			delete(r.sent, k)
+			if m.Kind == model.MsgOpen {
+				req.refused = r.refusal(m)
+			}
+			r.learn(req, m)
+			r.compareReply(req, m)
+			if r.answers != nil {
+				r.answers(req, m)
+			}
 		case m.Kind == model.MsgCBRecall || m.Kind == model.MsgCBGetattr || m.Kind == model.MsgCBNull:
 			r.cbs = append(r.cbs, modelCB{msg: m, at: r.now, matched: -1})
+			r.frameAt(len(r.cbs) - 1)
 		}
 	}
 }
@@ -225,8 +410,12 @@ func (r *replay) deliver(m model.Message) {
 // request maps a captured compound to the model's request, if it has
 // one; a v4.1+ compound that has none still renews the lease with its
 // SEQUENCE, whose status flags are compared.
-func (r *replay) request(i int) {
-	e := &r.c.Exchanges[i]
+func (r *replay) request(e *Exchange) {
+	r.touches = r.touches[:0]
+	if e.Call != nil {
+		before, after, names := r.walk.walk(e.Call, e.Reply)
+		r.touches = touchesOf(r.touches, e.Call, before, after, names)
+	}
 	m, ok := r.message(e)
 	renewal := false
 	if !ok {
@@ -237,10 +426,29 @@ func (r *replay) request(i int) {
 	}
 	r.nextXID++
 	m.XID, m.From, m.To = r.nextXID, model.ActorID(e.Client+1), model.ServerID
-	k := xidKey{m.From, m.XID}
-	r.sent[k] = i
-	r.renewal[k] = renewal
+	r.sent[xidKey{m.From, m.XID}] = r.sentReq(e, renewal)
 	r.deliver(m)
+}
+
+// sentReq keeps what comparing the answers to e needs.
+func (r *replay) sentReq(e *Exchange, renewal bool) *sentReq {
+	s := &sentReq{index: e.Index, client: e.Client, frame: e.CallFrame, at: e.CallAt, name: e.Name(), file: r.fileOf(r.touches),
+		renewal: renewal, replied: e.Answered() && e.Reply != nil, status: e.Status()}
+	if !s.replied {
+		return s
+	}
+	if op := e.Reply.Find(nfs4.OpOpen); op != nil {
+		if op.Deleg != nil {
+			s.openFound, s.deleg, s.openFlags = true, *op.Deleg, op.OpenFlags
+		}
+		if op.Status == nfs4.OK && op.Deleg.Granted() {
+			s.grant = op.Deleg.Stateid.Key()
+		}
+	}
+	if op := e.Reply.Find(nfs4.OpSequence); op != nil && op.Seq != nil && op.Status == nfs4.OK {
+		s.seqOK, s.seqFlags = true, op.Seq.Flags
+	}
+	return s
 }
 
 // localAccess injects the server-local access behind a recall.
@@ -273,53 +481,16 @@ func (r *replay) localAccess(i int) {
 // window, so that the model's own callback times out, faults the
 // backchannel and is restarted as the real one was.
 func (r *replay) injectAt(lb LocalBreak) time.Duration {
-	first := slices.IndexFunc(r.c.Exchanges, func(e Exchange) bool { return e.Callback && e.CallFrame == lb.Frame })
-	if first < 0 {
-		return lb.Before
-	}
-	var burst []int
-	for _, j := range r.restartsOf(first) {
-		if r.c.Exchanges[j].CallAt-r.c.Exchanges[first].CallAt < r.par.CBTimeout {
-			burst = append(burst, j)
+	var burst []time.Duration
+	for _, at := range lb.restarts {
+		if at-lb.Before < r.par.CBTimeout {
+			burst = append(burst, at)
 		}
 	}
 	if len(burst) == 0 {
 		return lb.Before
 	}
-	last := r.c.Exchanges[burst[len(burst)-1]].CallAt
-	return max(lb.After, last-time.Duration(len(burst))*r.par.CBTimeout)
-}
-
-// restartsOf returns the CB_RECALL exchanges that restart CB_RECALL
-// exchange i: later CB_RECALLs of the same delegation on the same
-// backchannel slot with the same sequence id (a restart does not bump it;
-// a resend after NFS4ERR_DELAY follows a CB_SEQUENCE that succeeded,
-// which does), or sent while i was still unanswered (nfsd has one recall
-// callback per delegation, dl_recall, and a second lease break while it
-// runs sends none from 6.15 on; before, the single backchannel slot kept
-// a second CB_SEQUENCE from overlapping the first).
-func (r *replay) restartsOf(i int) []int {
-	e := &r.c.Exchanges[i]
-	rec, seq := cbRecallOf(e)
-	if rec == nil {
-		return nil
-	}
-	var out []int
-	for j := i + 1; j < len(r.c.Exchanges); j++ {
-		o := &r.c.Exchanges[j]
-		if !o.Callback || o.Client != e.Client {
-			continue
-		}
-		orec, oseq := cbRecallOf(o)
-		if orec == nil || orec.Stateid.Other != rec.Stateid.Other {
-			continue
-		}
-		sameSlot := seq != nil && oseq != nil && oseq.SessionID == seq.SessionID && oseq.Slot == seq.Slot && oseq.SequenceID == seq.SequenceID
-		if sameSlot || !e.Answered() || o.CallAt < e.ReplyAt {
-			out = append(out, j)
-		}
-	}
-	return out
+	return max(lb.After, burst[len(burst)-1]-time.Duration(len(burst))*r.par.CBTimeout)
 }
 
 // cbRecallOf returns a CB_COMPOUND's CB_RECALL and CB_SEQUENCE

@@ -7,23 +7,38 @@ import (
 	"github.com/delegsim/delegsim/trace/nfs4"
 )
 
+// realCallback keeps what the replay compares of callback exchange e.
+func (r *replay) realCallback(e *Exchange) realCB {
+	cb := realCB{index: e.Index, client: e.Client, callFrame: e.CallFrame, callAt: e.CallAt, replyAt: e.ReplyAt, answered: e.Answered(),
+		status: e.Status(), rpcError: e.RPCError != ""}
+	cb.kind, cb.file, cb.ok = r.callbackOf(e)
+	if rec, _ := cbRecallOf(e); rec != nil {
+		cb.recall = rec.Stateid.Key()
+	}
+	if e.Reply != nil {
+		if op := e.Reply.Find(nfs4.CBGetattr); op != nil && op.Attrs != nil {
+			cb.attrs, cb.size, cb.change = true, op.Attrs.Size, op.Attrs.Change
+			cb.delegMtime, cb.hasMtime = op.Attrs.DelegMtime, op.Attrs.Has(nfs4.AttrTimeDelegMod)
+		}
+	}
+	return cb
+}
+
 // callbackReply delivers a client's real callback answer to the model's
 // matching callback.
-func (r *replay) callbackReply(i int) {
-	e := &r.c.Exchanges[i]
-	kind, f, ok := r.callbackOf(e)
-	if !ok {
+func (r *replay) callbackReply(e *realCB) {
+	if !e.ok {
 		return
 	}
-	k := r.matchCB(i, kind, model.ActorID(e.Client+1), f)
-	if k < 0 || e.RPCError != "" {
+	k := r.matchCB(e.index, e.kind, model.ActorID(e.client+1), e.file, e.callAt)
+	if k < 0 || e.rpcError {
 		// A callback the RPC layer rejected got no answer: the model's
 		// own times out, as nfsd's does.
 		return
 	}
 	cb := &r.cbs[k]
-	m := model.Message{Kind: kind, Reply: true, From: cb.msg.To, To: model.ServerID, XID: cb.msg.XID, File: cb.msg.File, Status: modelStatus(e.Status())}
-	if kind == model.MsgCBGetattr {
+	m := model.Message{Kind: e.kind, Reply: true, From: cb.msg.To, To: model.ServerID, XID: cb.msg.XID, File: cb.msg.File, Status: modelStatus(e.status)}
+	if e.kind == model.MsgCBGetattr {
 		m.Size, m.Change, m.Mtime = r.cbAttrs(e, cb.msg)
 	}
 	r.deliver(m)
@@ -35,26 +50,25 @@ func (r *replay) callbackReply(i int) {
 // with the real values in the granting OPEN's reply. A holder of
 // delegated timestamps also sends the mtime it owns (time_deleg_modify),
 // which nfsd sets on the file (cb_getattr_update_times).
-func (r *replay) cbAttrs(e *Exchange, cb model.Message) (int64, uint64, time.Duration) {
+func (r *replay) cbAttrs(e *realCB, cb model.Message) (int64, uint64, time.Duration) {
 	var grant model.Deleg
 	for _, d := range r.srv.Delegations() {
 		if d.ID == cb.Stateid {
 			grant = d
 		}
 	}
-	op := e.Reply.Find(nfs4.CBGetattr)
-	if op == nil || op.Attrs == nil {
+	if !e.attrs {
 		return grant.SizeAtGrant, grant.ChangeAtGrant, 0
 	}
-	size, change := int64(op.Attrs.Size), grant.ChangeAtGrant
+	size, change := int64(e.size), grant.ChangeAtGrant
 	for _, o := range r.st.Opens {
-		if o.Client == e.Client && r.files[o.File] == cb.File && o.Deleg != "" && o.Deleg != "NONE" && o.Change != nil && *o.Change != op.Attrs.Change {
+		if o.Client == e.client && r.files[o.File] == cb.File && o.Deleg != "" && o.Deleg != "NONE" && o.Change != nil && *o.Change != e.change {
 			change++ // the holder's change attribute moved since the grant
 		}
 	}
 	var mtime time.Duration
-	if op.Attrs.Has(nfs4.AttrTimeDelegMod) {
-		mtime = r.captureTime(op.Attrs.DelegMtime)
+	if e.hasMtime {
+		mtime = r.captureTime(e.delegMtime)
 	}
 	return size, change, mtime
 }
@@ -89,17 +103,16 @@ func (r *replay) callbackOf(e *Exchange) (model.MsgKind, model.FileID, bool) {
 	return 0, 0, false
 }
 
-// matchCB pairs real callback exchange i with the earliest unmatched model
-// callback of the same kind, to the same client and file, sent no later
-// than a second after it.
-func (r *replay) matchCB(i int, kind model.MsgKind, to model.ActorID, f model.FileID) int {
-	e := &r.c.Exchanges[i]
+// matchCB pairs real callback exchange i, sent at at, with the earliest
+// unmatched model callback of the same kind, to the same client and
+// file, sent no later than a second after it.
+func (r *replay) matchCB(i int, kind model.MsgKind, to model.ActorID, f model.FileID, at time.Duration) int {
 	for k := range r.cbs {
 		cb := &r.cbs[k]
 		if cb.matched == i {
 			return k
 		}
-		if cb.matched >= 0 || cb.msg.Kind != kind || cb.msg.To != to || cb.msg.File != f || cb.at > e.CallAt+time.Second {
+		if cb.matched >= 0 || cb.msg.Kind != kind || cb.msg.To != to || cb.msg.File != f || cb.at > at+time.Second {
 			continue
 		}
 		cb.matched = i

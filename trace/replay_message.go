@@ -13,7 +13,7 @@ func (r *replay) message(e *Exchange) (model.Message, bool) {
 	if e.Call == nil {
 		return model.Message{}, false
 	}
-	f := r.fileOfExchange(e)
+	f := r.fileOf(r.touches)
 	id, inTable := r.files[f]
 	switch e.Name() {
 	case "OPEN":
@@ -186,15 +186,32 @@ func (r *replay) skip(e *Exchange, why string) {
 	r.res.Skipped = append(r.res.Skipped, fmt.Sprintf("frame %d: %s", e.CallFrame, why))
 }
 
-// fileOfExchange is the model-table file an exchange is about, -1 if
-// none.
-func (r *replay) fileOfExchange(e *Exchange) int {
-	for _, f := range r.order {
-		if r.b.concerns(e, f) {
-			return f
+// fileOf is the model-table file an exchange that touches files as ts
+// do is about (the first in the story's order), -1 if none.
+func (r *replay) fileOf(ts []touch) int {
+	best := -1
+	consider := func(f int) {
+		if _, ok := r.files[f]; ok && (best < 0 || f < best) && r.x.concerns(ts, f) {
+			best = f
 		}
 	}
-	return -1
+	for _, t := range ts {
+		switch t.kind {
+		case touchFH:
+			if f, ok := r.x.files[t.fh]; ok {
+				consider(f)
+			}
+		case touchEntry:
+			if f, ok := r.x.names[t.name]; ok {
+				consider(f)
+			}
+		case touchOpenName:
+			for _, f := range r.byName[t.name] {
+				consider(f)
+			}
+		}
+	}
+	return best
 }
 
 // modelStatus maps an NFS status to the model's.

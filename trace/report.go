@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/delegsim/delegsim/checker"
-	"github.com/delegsim/delegsim/model"
 )
 
 // Conformance is the result of --check: the story checked against one or
@@ -50,31 +49,14 @@ type CheckOptions struct {
 // CheckStory runs Check under the profiles o names and checks the
 // history. Unknown names are errors naming the allowed values.
 func CheckStory(c *Capture, st *Story, o CheckOptions) (*Conformance, error) {
-	polName := o.Policy
-	if polName == "" {
-		polName = "kernel"
-	}
-	pol, err := model.LookupPolicy(polName, model.PolicyOptions{})
+	conf, profs, pol, err := o.resolve()
 	if err != nil {
-		return nil, fmt.Errorf("--policy: %w", err)
+		return nil, err
 	}
-	names := []string{o.Profile}
-	conf := &Conformance{}
-	if o.Profile == "" || o.Profile == "auto" {
-		names, conf.Auto = model.ProfileNames(), true
-	}
-	for _, n := range names {
-		prof, err := model.LookupProfile(n)
-		if err != nil {
-			return nil, fmt.Errorf("--profile: %w (or auto)", err)
-		}
+	for _, prof := range profs {
 		conf.Results = append(conf.Results, Check(c, st, prof, pol))
 	}
-	t := o.HistoryTimeout
-	if t == 0 {
-		t = 10 * time.Second
-	}
-	conf.History = st.CheckHistory(t)
+	conf.History = st.CheckHistory(o.historyTimeout())
 	return conf, nil
 }
 

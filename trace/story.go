@@ -7,7 +7,7 @@ import "time"
 // callback, every error answer and the client's retries, inferred
 // server-local accesses, callback faults and session resets, and a
 // timeline of events that explains them. It is a pure function of the
-// decoded exchanges (Build).
+// decoded exchanges, taken in call order (Build, Tell).
 type Story struct {
 	File        string
 	Clients     []Client
@@ -26,6 +26,24 @@ type Story struct {
 	// history check.
 	Observations []Observation
 	End          time.Duration // last exchange
+
+	// For Calibrate: every reply time, and DELEGRETURN's.
+	replies *replyTimes
+	returns []returnGap
+}
+
+// origin is the request behind a callback: when it was sent, by whom.
+type origin struct {
+	at     time.Duration
+	client int
+}
+
+// returnGap is a DELEGRETURN's call → reply, and whether its compound set
+// delegated times first.
+type returnGap struct {
+	client int
+	gap    time.Duration
+	times  bool
 }
 
 // File is a file the story names: by the name it was opened or looked up
@@ -81,6 +99,8 @@ type Delegation struct {
 	Reaction      *time.Duration // CB_RECALL sent → DELEGRETURN sent: the client's reaction as seen on the wire
 	ReturnReply   *time.Duration // DELEGRETURN call → reply: the server's processing of the return
 	Truncate      bool
+
+	cause *origin // the conflicting request, for Calibrate
 }
 
 // Callback is one callback RPC (CB_RECALL, CB_GETATTR, CB_RECALL_ANY,
@@ -97,6 +117,8 @@ type Callback struct {
 	File       int // -1 if none
 	// CB_GETATTR answers.
 	Size, Change *uint64
+
+	asker *origin // the GETATTR a CB_GETATTR answers, for Calibrate
 }
 
 // Error is an error answer to a client's request, with the client's
@@ -123,6 +145,10 @@ type LocalBreak struct {
 	// CB_RECALL that shows it, frame Frame).
 	After, Before time.Duration
 	Frame         int
+
+	// restarts are the call times of the CB_RECALLs that restart the
+	// one of Frame (see replay.injectAt).
+	restarts []time.Duration
 }
 
 // Fault is a callback fault or session event.

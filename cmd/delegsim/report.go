@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/delegsim/delegsim/compare"
+	"github.com/delegsim/delegsim/internal/progress"
+	"github.com/delegsim/delegsim/internal/version"
 	"github.com/delegsim/delegsim/report"
 	"github.com/delegsim/delegsim/sweep"
 )
@@ -19,9 +21,13 @@ const reportArgs = `SCENARIO --out DIR [flags]
 Compares the fixes on SCENARIO (as delegsim compare does) and on the
 safety workload, sweeps them over the first client's one-way delay, finds
 the shortest counterexample of every unsafe fix, and writes DIR/report.html
-(self-contained), DIR/report.md (figures in DIR/figures), and the
-counterexamples' schedules. Every number comes with the command and seeds
-that reproduce it.`
+(self-contained), DIR/report.md (figures in DIR/figures), the
+counterexamples' schedules, and last DIR/manifest.json listing them. Every
+number comes with the command and seeds that reproduce it.
+
+An --out that holds an earlier report is refused: --force replaces it
+(removing the files its manifest lists). Ctrl-C or SIGTERM stops the work
+and writes nothing (exit status 130).`
 
 func reportCmd(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("report", reportArgs, stderr)
@@ -39,6 +45,9 @@ func reportCmd(args []string, stdout, stderr io.Writer) int {
 	ceStates := fs.Int("counterexample-states", report.DefaultCounterexampleStates, "distinct states each breadth-first search for a shortest counterexample may visit")
 	safety := fs.String("safety", report.DefaultSafety, "comma-separated workloads to compare the fixes on for stale reads (\"none\": none)")
 	out := fs.String("out", "", "output directory (required)")
+	force := fs.Bool("force", false, "replace the earlier report in --out (the files its manifest.json lists)")
+	var lf longFlags
+	lf.add(fs)
 	pos, code, ok := parse(fs, args)
 	if !ok {
 		return code
@@ -49,8 +58,14 @@ func reportCmd(args []string, stdout, stderr io.Writer) int {
 	if *out == "" {
 		return fail(stderr, usageErr("report needs --out DIR"))
 	}
-	if err := checkOutDir(*out); err != nil {
+	if err := report.CheckDir(*out, *force); err != nil {
 		return sweepFail(stderr, err)
+	}
+	if err := checkCreatable(*out); err != nil {
+		return sweepFail(stderr, err)
+	}
+	if err := lf.check(); err != nil {
+		return fail(stderr, err)
 	}
 	if *sweepTrials < 0 || *ceStates < 1 {
 		return fail(stderr, usageErr("--sweep-trials must be >= 0 and --counterexample-states >= 1"))
@@ -67,7 +82,7 @@ func reportCmd(args []string, stdout, stderr io.Writer) int {
 	o := report.Options{Scenario: pos[0], Sets: sets, Fixes: co.Fixes, Extra: co.Extra, PolicyFiles: policyFiles,
 		Profile: co.Profile, Seed: co.Seed, HasSeed: co.HasSeed, Trials: co.Trials, ExploreStates: co.ExploreStates,
 		SweepTrials: *sweepTrials, Vary: *vary, SweepSets: sweepSets, CounterexampleStates: *ceStates,
-		Version: report.Version()}
+		Version: version.String()}
 	if *sweepTrials == 0 {
 		o.SweepTrials = -1
 	}
@@ -80,13 +95,28 @@ func reportCmd(args []string, stdout, stderr io.Writer) int {
 			o.Safety = []string{}
 		}
 	}
-	start := time.Now()
-	o.Progress = func(stage string) {
-		fmt.Fprintf(stderr, "delegsim: %5.1fs %s\n", time.Since(start).Seconds(), stage)
+	long, err := lf.start(stderr)
+	if err != nil {
+		return fail(stderr, err)
 	}
+	start := time.Now()
+	o.Context = long.ctx
+	stages := stageReporter{long: long}
+	o.Progress = stages.update
 	rep, err := report.Build(o)
+	stages.stop()
+	long.finish() // a second Ctrl-C while writing ends the process
+	if long.interrupted() {
+		fmt.Fprintf(stderr, "delegsim: interrupted during %s after %.1fs; nothing written\n", stages.name, time.Since(start).Seconds())
+		return exitInterrupted
+	}
 	if err != nil {
 		return sweepFail(stderr, err)
+	}
+	if *force {
+		if err := report.CleanDir(*out); err != nil {
+			return fail(stderr, err)
+		}
 	}
 	files, err := rep.WriteDir(*out)
 	if err != nil {
@@ -97,4 +127,30 @@ func reportCmd(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stderr, "delegsim: report written in %.1fs\n", time.Since(start).Seconds())
 	return exitOK
+}
+
+// stageReporter shows a report's progress with the shared reporter, one
+// bar (or series of lines) per stage: the stages count different units
+// (rows, trials, searches).
+type stageReporter struct {
+	long *longRun
+	name string
+	bar  *progress.Reporter
+}
+
+// update is report.Options.Progress.
+func (s *stageReporter) update(st report.Stage) {
+	if st.Name != s.name || s.bar == nil {
+		s.stop()
+		s.name = st.Name
+		s.bar = s.long.reporter("report: "+st.Name, int64(st.Total), st.Unit, nil)
+	}
+	s.bar.SetTotal(int64(st.Total))
+	s.bar.Set(int64(st.Done))
+}
+
+func (s *stageReporter) stop() {
+	if s.bar != nil {
+		s.bar.Stop()
+	}
 }

@@ -3,8 +3,13 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
+	"syscall"
 	"testing"
+
+	"github.com/delegsim/delegsim/internal/version"
+	"github.com/delegsim/delegsim/sweep"
 )
 
 // shellWords splits a command line as a POSIX shell would, for the
@@ -158,4 +163,125 @@ func TestReportRejects(t *testing.T) {
 		{"bad grid", []string{"report", "bz219278", "--vary", "clients.c1.latency=5ms", "--out", filepath.Join(dir, "e")}, 2, []string{"--vary"}, "e"},
 		{"out is a file", []string{"report", "bz219278", "--out", "report_test.go"}, 2, []string{"exists and is not a directory"}, ""},
 	})
+}
+
+// TestReportOldResults: a report is not written over an earlier one
+// unless --force, which removes the files the earlier report's manifest
+// lists and nothing else; a directory of other files, or another
+// command's results, is refused even with --force. Every report ends
+// with a manifest of what it wrote, and names the delegsim version.
+func TestReportOldResults(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "rep")
+	quick := []string{"report", "bz219278", "--fixes", "kernel,nonblock-wait", "--trials", "5", "--explore-states", "0",
+		"--safety", "none", "--progress", "off", "--out", out}
+	withSweep := append(append([]string{}, quick...), "--sweep-trials", "5", "--vary", "clients.c1.latency=0ms:50ms:50ms")
+	noSweep := append(append([]string{}, quick...), "--sweep-trials", "0")
+	if code, o, e := delegsim(withSweep...); code != exitOK {
+		t.Fatalf("first report: exit %d\n%s%s", code, o, e)
+	}
+	md, _ := os.ReadFile(filepath.Join(out, "report.md"))
+	if !strings.Contains(string(md), "delegsim "+version.String()) {
+		t.Errorf("report.md does not name delegsim %s", version.String())
+	}
+	html, _ := os.ReadFile(filepath.Join(out, "report.html"))
+	if !strings.Contains(string(html), "delegsim "+version.String()) {
+		t.Errorf("report.html does not name delegsim %s", version.String())
+	}
+	checkReportManifest(t, out)
+	os.WriteFile(filepath.Join(out, "notes.txt"), []byte("mine"), 0o644)
+
+	foreign := filepath.Join(dir, "thesis")
+	os.MkdirAll(foreign, 0o755)
+	os.WriteFile(filepath.Join(foreign, "thesis.tex"), []byte("mine"), 0o644)
+	sweepDir := filepath.Join(dir, "sw")
+	if code, o, e := delegsim("sweep", "bz219278", "--vary", "clients.c1.latency=0ms:50ms:50ms", "--policies", "kernel",
+		"--trials", "5", "--no-figures", "--progress", "off", "--out", sweepDir); code != exitOK {
+		t.Fatalf("sweep: exit %d\n%s%s", code, o, e)
+	}
+	runCLICases(t, dir, []cliCase{
+		{"over an earlier report", noSweep, exitBadUsage, []string{"already holds the results of delegsim report; use --force"}, ""},
+		{"into other files", setFlag(append(noSweep, "--force"), "--out", foreign), exitBadUsage, []string{"holds no results of delegsim report"}, ""},
+		{"into a sweep", setFlag(append(noSweep, "--force"), "--out", sweepDir), exitBadUsage, []string{"holds the results of delegsim sweep"}, ""},
+	})
+	if _, err := os.Stat(filepath.Join(out, "figures", "fail.png")); err != nil {
+		t.Fatalf("a refused report changed the earlier one: %v", err)
+	}
+
+	if code, o, e := delegsim(append(noSweep, "--force")...); code != exitOK {
+		t.Fatalf("--force: exit %d\n%s%s", code, o, e)
+	}
+	for _, gone := range []string{"figures", "sweep"} {
+		if _, err := os.Stat(filepath.Join(out, gone)); err == nil {
+			t.Errorf("--force left the earlier report's %s beside a report without a sweep", gone)
+		}
+	}
+	if b, _ := os.ReadFile(filepath.Join(out, "notes.txt")); string(b) != "mine" {
+		t.Error("--force removed a file delegsim did not write")
+	}
+	checkReportManifest(t, out)
+}
+
+// checkReportManifest: a report directory's manifest lists every file in
+// it, with its size, except notes.txt, which the test wrote.
+func checkReportManifest(t *testing.T, dir string) {
+	t.Helper()
+	m, err := sweep.ReadManifest(dir)
+	if err != nil || m == nil || m.Command != "report" || !m.Complete || m.Version != version.String() {
+		t.Fatalf("manifest %+v: %v", m, err)
+	}
+	listed := map[string]bool{sweep.ManifestFile: true, "notes.txt": true}
+	for _, f := range m.Files {
+		st, err := os.Stat(filepath.Join(dir, filepath.FromSlash(f.Name)))
+		if err != nil || st.Size() != f.Bytes {
+			t.Errorf("manifest lists %s (%d bytes): %v", f.Name, f.Bytes, err)
+		}
+		listed[f.Name] = true
+	}
+	filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, path)
+		if !listed[filepath.ToSlash(rel)] {
+			t.Errorf("%s is in the directory but not in the manifest", rel)
+		}
+		return nil
+	})
+	if !listed["report.html"] || !listed["report.md"] {
+		t.Errorf("manifest lacks the report: %+v", m.Files)
+	}
+}
+
+// TestReportInterrupted: SIGINT or SIGTERM stops a report cleanly, in
+// whatever stage it is: exit status 130, and nothing written.
+func TestReportInterrupted(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes")
+	}
+	for _, tc := range []struct {
+		name  string
+		sig   syscall.Signal
+		stage string // a progress line "delegsim: report: STAGE: N", once N >= need
+		need  int
+	}{
+		{"SIGTERM while comparing", syscall.SIGTERM, "compare bz219278", 1},
+		{"SIGINT during the sweep", syscall.SIGINT, "sweep", 1000},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			p := start(t, dir, nil, "report", "bz219278", "--progress", "lines", "--progress-every", "50ms", "--out", "rep")
+			p.waitForCount(t, regexp.MustCompile("^delegsim: report: "+regexp.QuoteMeta(tc.stage)+": ([0-9]+) "), tc.need)
+			p.signal(t, tc.sig)
+			if code := p.wait(t); code != exitInterrupted {
+				t.Fatalf("exit %d, want %d\nstderr:\n%s", code, exitInterrupted, p.stderr.String())
+			}
+			if !strings.Contains(p.stderr.String(), "; nothing written") {
+				t.Errorf("stderr does not say nothing was written:\n%s", p.stderr.String())
+			}
+			if _, err := os.Stat(filepath.Join(dir, "rep")); err == nil {
+				t.Error("an interrupted report left its directory")
+			}
+		})
+	}
 }

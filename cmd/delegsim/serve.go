@@ -6,11 +6,10 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"os/signal"
 	"runtime"
-	"syscall"
 
 	"github.com/delegsim/delegsim/explore"
+	"github.com/delegsim/delegsim/internal/interrupt"
 	"github.com/delegsim/delegsim/scenarios"
 	"github.com/delegsim/delegsim/serve"
 )
@@ -19,15 +18,23 @@ func init() {
 	register(command{name: "serve", summary: "explore a scenario step by step in the browser (local web UI)", run: serveCmd})
 }
 
+const serveArgs = `[SCENARIO] [flags]
+
+Serves the explorer's page and its JSON API on --addr (loopback only by
+default) and prints the page's URL. Ctrl-C or SIGTERM stops it: the
+server stops accepting connections, lets the requests under way finish
+(http.Server.Shutdown, for up to a few seconds), and exits with status 0;
+a second signal ends it at once.`
+
 func serveCmd(args []string, stdout, stderr io.Writer) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interrupt.Notify(context.Background())
 	defer stop()
 	return serveUntil(ctx, args, stdout, stderr)
 }
 
 // serveUntil serves until ctx ends (Ctrl-C, or a test's cancel).
 func serveUntil(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("serve", "[SCENARIO] [flags]", stderr)
+	fs := newFlags("serve", serveArgs, stderr)
 	addr := fs.String("addr", serve.DefaultAddr, "listen on this address; the default, loopback with a free port, keeps the page private to this machine")
 	open := fs.Bool("open", false, "open the page in the browser")
 	schedule := fs.String("schedule", "", "open the page at this schedule's path (written by: delegsim explore --out, or saved from the page)")
@@ -75,6 +82,9 @@ func serveUntil(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	}
 	if err := srv.Serve(ctx, ln); err != nil {
 		return fail(stderr, err)
+	}
+	if interrupt.Interrupted(ctx) {
+		fmt.Fprintf(stderr, "delegsim serve: %v: stopped\n", context.Cause(ctx))
 	}
 	return exitOK
 }

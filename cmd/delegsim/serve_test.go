@@ -3,12 +3,14 @@ package main
 import (
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -84,5 +86,48 @@ func TestServeListensOnLoopback(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("serve did not stop")
+	}
+}
+
+// TestServeStopsOnSignal: SIGINT or SIGTERM stops a running serve
+// cleanly (http.Server.Shutdown): it says so and exits with status 0,
+// its normal end.
+func TestServeStopsOnSignal(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes")
+	}
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+		t.Run(sig.String(), func(t *testing.T) {
+			// A free port, picked here: the process's stdout (its URL) is
+			// not readable while it runs.
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			addr := ln.Addr().String()
+			ln.Close()
+			p := start(t, t.TempDir(), nil, "serve", "bz219278", "--addr", addr)
+			url := "http://" + addr + "/api/catalog"
+			var resp *http.Response
+			for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+				if resp, err = http.Get(url); err == nil {
+					break
+				}
+			}
+			if err != nil {
+				t.Fatalf("serve does not answer on %s: %v\nstderr:\n%s", addr, err, p.stderr.String())
+			}
+			resp.Body.Close()
+			p.signal(t, sig)
+			if code := p.wait(t); code != exitOK {
+				t.Fatalf("exit %d after %v, want 0\nstderr:\n%s", code, sig, p.stderr.String())
+			}
+			if !strings.Contains(p.stderr.String(), ": stopped") {
+				t.Errorf("stderr does not say serve stopped:\n%s", p.stderr.String())
+			}
+			if _, err := http.Get(url); err == nil {
+				t.Error("serve still answers after stopping")
+			}
+		})
 	}
 }

@@ -235,16 +235,6 @@ func writeSweep(dir, command string, res *sweep.Results, figures, logLatency boo
 	return append(files, filepath.Join(dir, sweep.ManifestFile)), nil
 }
 
-// checkOutDir refuses, before any work, an output path that exists and is
-// not a directory, or a directory that cannot be created (for outputs
-// that are not a sweep's: delegsim report).
-func checkOutDir(dir string) error {
-	if st, err := os.Stat(dir); err == nil && !st.IsDir() {
-		return fmt.Errorf("%w: --out %s exists and is not a directory", sweep.ErrInvalid, dir)
-	}
-	return checkCreatable(dir)
-}
-
 // checkSweepDir refuses, before any work, an output directory that holds
 // another sweep's results (see sweep.CheckDir) or cannot be created.
 func checkSweepDir(dir string, force, resume bool) error {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -40,6 +41,12 @@ func traceCmd(args []string, stdout, stderr io.Writer) int {
 	if err := checkOutputs("out", *out); err != nil {
 		return fail(stderr, err)
 	}
+	copts := trace.CheckOptions{Profile: *profile, Policy: *policy}
+	if *check {
+		if err := copts.Validate(); err != nil {
+			return fail(stderr, usageErr("%v", err))
+		}
+	}
 	name, r := pos[0], stdin
 	if name != "-" {
 		f, err := os.Open(name)
@@ -52,7 +59,19 @@ func traceCmd(args []string, stdout, stderr io.Writer) int {
 	} else {
 		name = "standard input"
 	}
-	c, err := trace.Decode(r, name, trace.Options{})
+	// --check reads the capture twice (the model needs every file and
+	// client first): a file is read again, standard input is kept in a
+	// temporary file meanwhile. The story streams either way.
+	var again func() (io.Reader, error)
+	if *check {
+		var cleanup func()
+		var err error
+		if r, again, cleanup, err = rereadable(r); err != nil {
+			return fail(stderr, err)
+		}
+		defer cleanup()
+	}
+	c, st, err := trace.Tell(r, name, trace.TellOptions{Timeline: *format != "json" && !*check && !*calibrate, Observations: *check})
 	if err != nil {
 		fmt.Fprintf(stderr, "delegsim: %v\n", err)
 		if errors.Is(err, trace.ErrInput) {
@@ -60,18 +79,22 @@ func traceCmd(args []string, stdout, stderr io.Writer) int {
 		}
 		return exitFailed
 	}
-	if len(c.Exchanges) == 0 {
+	if c.Decoded == 0 {
 		fmt.Fprintf(stderr, "delegsim: %s: no NFSv4 traffic in %d frames (NFSv4 RPC is recognised by program 100003 version 4, on any port)\n", name, c.Frames)
 		return exitBadUsage
 	}
 	for _, w := range c.Warnings {
 		fmt.Fprintf(stderr, "delegsim: %s: warning: %s\n", filepath.Base(name), w)
 	}
-	st := trace.Build(c)
 	var conf *trace.Conformance
 	if *check {
-		if conf, err = trace.CheckStory(c, st, trace.CheckOptions{Profile: *profile, Policy: *policy}); err != nil {
-			return fail(stderr, usageErr("%v", err))
+		r2, err := again()
+		if err == nil {
+			conf, err = trace.CheckCapture(r2, c, st, copts)
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "delegsim: %s: %v\n", name, err)
+			return exitFailed
 		}
 	}
 	var cal *trace.Calibration
@@ -117,4 +140,31 @@ func traceCmd(args []string, stdout, stderr io.Writer) int {
 		return exitFailed
 	}
 	return exitOK
+}
+
+// rereadable returns a reader of r's bytes and a way to read them again
+// from the start: by seeking back where r can seek (a file), else from a
+// temporary copy made as the first reading goes (a pipe). cleanup removes
+// the copy.
+func rereadable(r io.Reader) (first io.Reader, again func() (io.Reader, error), cleanup func(), err error) {
+	if s, ok := r.(io.ReadSeeker); ok {
+		if at, err := s.Seek(0, io.SeekCurrent); err == nil {
+			return r, func() (io.Reader, error) {
+				_, err := s.Seek(at, io.SeekStart)
+				return s, err
+			}, func() {}, nil
+		}
+	}
+	tmp, err := os.CreateTemp("", "delegsim-trace-*.pcap")
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("--check on standard input needs a temporary copy of the capture: %w", err)
+	}
+	cleanup = func() {
+		tmp.Close()
+		os.Remove(tmp.Name())
+	}
+	return io.TeeReader(r, tmp), func() (io.Reader, error) {
+		_, err := tmp.Seek(0, io.SeekStart)
+		return bufio.NewReaderSize(tmp, 64<<10), err
+	}, cleanup, nil
 }

@@ -46,6 +46,7 @@ function query() {
   q.set("scenario", r.scenario);
   for (const k of ["policy", "profile", "seed", "max_delay"]) if (r[k]) q.set(k, r[k]);
   for (const s of r.sets || []) q.append("set", s);
+  if (r.zero_min_delay) q.set("zero_min_delay", "1");
   if (st.steps.length) q.set("path", st.steps.join(";"));
   return q;
 }
@@ -61,7 +62,8 @@ function fromURL() {
   const q = new URLSearchParams(location.search);
   if (!q.get("scenario")) return false;
   st.run = {scenario: q.get("scenario"), policy: q.get("policy") || "", profile: q.get("profile") || "",
-    seed: q.get("seed") || "", sets: q.getAll("set"), max_delay: q.get("max_delay") || ""};
+    seed: q.get("seed") || "", sets: q.getAll("set"), max_delay: q.get("max_delay") || "",
+    zero_min_delay: q.get("zero_min_delay") === "1"};
   st.steps = q.get("path") ? q.get("path").split(";") : [];
   st.compare = q.get("compare") || "";
   const tour = q.get("tour");
@@ -83,6 +85,9 @@ async function refresh(extra) {
     if (v.diverged) {
       banner("Step " + (v.diverged.at + 1) + " of the path, \u201c" + v.diverged.step + "\u201d, cannot be taken here: " +
         v.diverged.reason + ". The path stops before it.");
+    } else if (v.run.zero_min_delay) {
+      banner("This path was recorded in the coarser model (its schedule has no min-delay line: delegsim explore --zero-min-delay), " +
+        "where any message may arrive as soon as it is sent: it may show interleavings no run with the scenario's delays can have.", true);
     } else {
       banner("");
     }
@@ -280,8 +285,8 @@ function renderState(div, s) {
   div.appendChild(table("client caches", ["client", "file", "delegation", "dirty"],
     s.clients.map(r => [r.client, r.file, r.deleg, r.dirty ? "yes" : "no"])));
   const inflight = [];
-  for (const c of s.channels) for (const m of c.msgs) inflight.push([c.name, m.label, m.due]);
-  const msgs = table("messages in flight", ["connection", "message", "arrives by"], inflight, [2]);
+  for (const c of s.channels) for (const m of c.msgs) inflight.push([c.name, m.label, m.ready, m.due]);
+  const msgs = table("messages in flight", ["connection", "message", "arrives from", "arrives by"], inflight, [2, 3]);
   msgs.className = "inflight";
   div.appendChild(msgs);
   div.appendChild(table("armed timers", ["actor", "timer", "deadline", "what it does"], s.timers.map(t => [t.actor, t.timer, t.at, t.what]), [2]));
@@ -292,18 +297,10 @@ function renderState(div, s) {
 
 function renderDiagram(div, v, last, differs) {
   div.innerHTML = v.svg; // built by the server's html/template: every text escaped
-  // explain draws a message still in flight at the end of a run like a
-  // lost one; on a path that goes on, it is only on its way.
-  for (const g of div.querySelectorAll("g.arrow.dropped")) {
-    const title = g.querySelector("title");
-    if (!title || !title.textContent.includes("(in flight at the end)")) continue;
-    g.classList.add("inflight");
-    const label = title.textContent.split(" (in flight at the end)")[0];
-    for (const t of g.querySelectorAll("text")) {
-      if (t.textContent === "✕") t.classList.add("lost");
-      else t.textContent = label.length > 30 ? label.slice(0, 29) + "…" : label;
-    }
-    title.textContent = label + " (in flight)";
+  // explain draws a message still in flight at the end of a story as
+  // such; on a path that goes on, it is only on its way.
+  for (const title of div.querySelectorAll("g.arrow.inflight title")) {
+    title.textContent = title.textContent.replace(" (in flight at the end)", " (in flight)");
   }
   const bad = badSteps(v);
   const rows = new Set();
@@ -437,6 +434,7 @@ async function main() {
     return;
   }
   const c = st.catalog;
+  $("version").textContent = "delegsim " + c.delegsim_version;
   for (const s of c.scenarios) {
     const o = el("option", s.file ? s.name + " (" + s.file + ")" : s.name);
     o.value = s.name;

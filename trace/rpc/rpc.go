@@ -111,6 +111,10 @@ type Handler interface {
 	// got no reply on it, in call order; call is valid only during the
 	// call.
 	Unanswered(call *Pending)
+	// Replaced is called for a call that a retransmission under the same
+	// xid replaced before it was answered: it will get neither Reply nor
+	// Unanswered. call is valid only during the call.
+	Replaced(call *Pending)
 	// Warn reports a problem with one frame.
 	Warn(frame int, text string)
 	// KnownProgram says whether prog/vers is one the handler decodes;
@@ -302,6 +306,7 @@ func (t *Tracker) record(cs *conn, h *half, fromA bool, rec []byte, first, last 
 		p.User = t.h.Call(m)
 		if old := cs.pending[pendKey{fromA, m.XID}]; old != nil {
 			// A retransmission under the same xid replaces the call.
+			t.h.Replaced(old)
 			t.release(old)
 		}
 		cs.pending[pendKey{fromA, m.XID}] = p

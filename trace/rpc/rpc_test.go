@@ -13,6 +13,7 @@ type recorder struct {
 	calls, replies []uint32 // xids
 	matched        int
 	unanswered     int
+	replaced       int
 	unansweredXIDs []uint32
 	warnings       []string
 }
@@ -28,6 +29,7 @@ func (r *recorder) Unanswered(p *Pending) {
 	r.unanswered++
 	r.unansweredXIDs = append(r.unansweredXIDs, p.XID)
 }
+func (r *recorder) Replaced(*Pending)                   { r.replaced++ }
 func (r *recorder) Warn(frame int, text string)         { r.warnings = append(r.warnings, text) }
 func (r *recorder) KnownProgram(prog, vers uint32) bool { return prog == 100003 }
 func (r *recorder) Closed(*capture.Conn)                {}
@@ -156,5 +158,20 @@ func TestUnansweredInCallOrder(t *testing.T) {
 		if !slices.Equal(r.unansweredXIDs, want) {
 			t.Fatalf("run %d: unanswered %x, want the call order %x", run, r.unansweredXIDs, want)
 		}
+	}
+}
+
+// A call retransmitted under the same xid before its reply (the client's
+// RPC timeout, a reconnect) replaces the first: the handler hears that the
+// first is gone, and the reply matches the retransmission.
+func TestRetransmissionReplacesTheCall(t *testing.T) {
+	r := &recorder{}
+	tr := NewTracker(r)
+	c := newConn()
+	feed(tr, c, true, append(mark(call(5), 40), mark(call(5), 40)...), 100)
+	feed(tr, c, false, mark(reply(5), 28), 100)
+	tr.Closed(c)
+	if len(r.calls) != 2 || r.replaced != 1 || r.matched != 1 || r.unanswered != 0 {
+		t.Errorf("calls %v, replaced %d, matched %d, unanswered %d: want 2 calls, the first replaced, the reply matched", r.calls, r.replaced, r.matched, r.unanswered)
 	}
 }
