@@ -61,14 +61,6 @@ func putID(b []byte, n int, id uint32) int {
 	return n + binary.PutUvarint(b[n:], uint64(id))
 }
 
-// appendID appends an index as a uvarint; most are below 128.
-func appendID(b []byte, id uint32) []byte {
-	if id < 0x80 {
-		return append(b, byte(id))
-	}
-	return binary.AppendUvarint(b, uint64(id))
-}
-
 // readID reads the index encode wrote at b[n:] and returns it and its
 // end.
 func readID(b []byte, n int) (uint32, int) {
