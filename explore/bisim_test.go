@@ -18,8 +18,8 @@ const bisimLimit = 4000
 // this is sound only if two states with one fingerprint behave alike. The
 // test walks the reachable space breadth-first, keeps the first state
 // seen under each fingerprint and, whenever another path reaches that
-// fingerprint, requires the two states to be bisimilar one step deep:
-// the same steps enabled (by their schedule text), the same fingerprint
+// fingerprint, requires the two states to be bisimilar bisimDepth steps deep
+// (followed in lockstep): the same steps enabled (by their schedule text), the same fingerprint
 // after each, the same finished/unfinished verdict and the same recorded
 // history (what outcomes, verdicts and counterexamples are made of). An
 // encoding that omits a field the actor's Step reads (as Client once
@@ -31,8 +31,12 @@ const bisimLimit = 4000
 // Reverting the fix this test audits (dropping cur.sent and rpcs[].sent
 // from Client.AppendState) makes the stale-local-read case fail with "deliver
 // server->c1 fore leads to fingerprints ... and ...", three steps after
-// the merge. Keys blind to a whole actor's AppendState pass in these
-// bounded walks: there each actor's state is fixed by its history, its
+// the merge; reverting it in the canonical twin (model/canon.go) alone
+// fails the same case with symmetry. Each case walks with the plain
+// fingerprint and with the canonical one (Options.Symmetry; in these
+// scenarios it renames stateids and xids, which no step text shows, so
+// the states it merges must agree on step texts too). Keys blind to a
+// whole actor's AppendState pass in these bounded walks: there each actor's state is fixed by its history, its
 // timers and the messages in flight, all of which the key keeps.
 func TestBisimulation(t *testing.T) {
 	tests := []struct {
@@ -46,11 +50,18 @@ func TestBisimulation(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.scenario+"/"+tt.policy, func(t *testing.T) {
 			m := testModel(t, tt.scenario, tt.policy)
-			e := newEngine(m)
-			if msg, n := bisimWalk(e, e.key, bisimLimit); msg != "" {
-				t.Fatal(msg)
-			} else if n < 2 {
-				t.Fatalf("only %d states merged: the walk checked nothing", n)
+			for _, sym := range []bool{false, true} {
+				var e *engine
+				if sym {
+					e = newEngine(m, m.symmetries()...)
+				} else {
+					e = newEngine(m)
+				}
+				if msg, n := bisimWalk(e, e.key, bisimLimit); msg != "" {
+					t.Fatalf("symmetry %v: %s", sym, msg)
+				} else if n < 2 {
+					t.Fatalf("symmetry %v: only %d states merged: the walk checked nothing", sym, n)
+				}
 			}
 		})
 	}
