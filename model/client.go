@@ -382,7 +382,7 @@ func (c *Client) ScriptLen() int { return len(c.cfg.Script) }
 func (c *Client) Done() bool { return c.crashed || (!c.cur.active && c.next >= len(c.cfg.Script)) }
 
 // Step implements Actor.
-func (c *Client) Step(now Time, in Input, out *Output) {
+func (c *Client) Step(now Time, in *Input, out *Output) {
 	if c.crashed {
 		return
 	}

@@ -84,7 +84,7 @@ var holdLatency = sim.MustDist("lognormal:1ms,0.3")
 // next request: one message in flight per client at all times.
 type holdActor struct{ id model.ActorID }
 
-func (h *holdActor) Step(now model.Time, in model.Input, out *model.Output) {
+func (h *holdActor) Step(now model.Time, in *model.Input, out *model.Output) {
 	switch {
 	case in.Kind == model.InStart && h.id != model.ServerID:
 		out.Msgs = append(out.Msgs, model.Message{Kind: model.MsgGetattr, From: h.id, To: model.ServerID})
