@@ -11,64 +11,47 @@ import (
 )
 
 // upper returns a bound on the values of d: its maximum where it has one
-// (fixed, uniform, empirical), else its q-quantile. sim.Dist keeps its
-// parameters private, so the bound is read from the distribution's text
-// form, which ParseDist round-trips.
-func upper(d sim.Dist, q float64) model.Time {
-	kind, args, found := strings.Cut(d.String(), ":")
-	if !found {
-		return dur(kind)
-	}
-	p1, p2, _ := strings.Cut(args, ",")
-	switch kind {
-	case "uniform":
-		_, hi, _ := strings.Cut(args, "..")
-		return dur(hi)
-	case "normal":
-		return max(0, dur(p1)+model.Time(normalQuantile(q)*float64(dur(p2))))
-	case "lognormal":
-		sigma, _ := strconv.ParseFloat(p2, 64)
-		return model.Time(float64(dur(p1)) * math.Exp(normalQuantile(q)*sigma))
-	case "exponential":
-		return model.Time(-math.Log1p(-q) * float64(dur(p1)))
-	case "empirical":
-		var hi model.Time
-		for _, s := range strings.Split(args, ",") {
-			hi = max(hi, dur(s))
-		}
-		return hi
-	}
-	return dur(args) // fixed:D
-}
+// (fixed, uniform, empirical), else its q-quantile.
+func upper(d sim.Dist, q float64) model.Time { _, hi := bounds(d, q); return hi }
 
 // lower returns a lower bound on the values of d: its minimum where it
 // has one (fixed, uniform, empirical), else its (1-q)-quantile, the
 // bound symmetric to upper's.
-func lower(d sim.Dist, q float64) model.Time {
+func lower(d sim.Dist, q float64) model.Time { lo, _ := bounds(d, q); return lo }
+
+// bounds returns lower's and upper's bounds of d. sim.Dist keeps its
+// parameters private, so they are read from the distribution's text
+// form, which ParseDist round-trips.
+func bounds(d sim.Dist, q float64) (lo, hi model.Time) {
 	kind, args, found := strings.Cut(d.String(), ":")
 	if !found {
-		return dur(kind)
+		return dur(kind), dur(kind)
 	}
 	p1, p2, _ := strings.Cut(args, ",")
+	z := normalQuantile(q)
 	switch kind {
 	case "uniform":
-		lo, _, _ := strings.Cut(args, "..")
-		return dur(lo)
+		a, b, _ := strings.Cut(args, "..")
+		return dur(a), dur(b)
 	case "normal":
-		return max(0, dur(p1)-model.Time(normalQuantile(q)*float64(dur(p2))))
+		mu, sd := dur(p1), float64(dur(p2))
+		return max(0, mu-model.Time(z*sd)), max(0, mu+model.Time(z*sd))
 	case "lognormal":
 		sigma, _ := strconv.ParseFloat(p2, 64)
-		return model.Time(float64(dur(p1)) * math.Exp(-normalQuantile(q)*sigma))
+		median := float64(dur(p1))
+		return model.Time(median * math.Exp(-z*sigma)), model.Time(median * math.Exp(z*sigma))
 	case "exponential":
-		return model.Time(-math.Log(q) * float64(dur(p1)))
+		mean := float64(dur(p1))
+		return model.Time(-math.Log(q) * mean), model.Time(-math.Log1p(-q) * mean)
 	case "empirical":
-		lo := model.Time(math.MaxInt64)
+		lo = model.Time(math.MaxInt64)
 		for _, s := range strings.Split(args, ",") {
-			lo = min(lo, dur(s))
+			v := dur(s)
+			lo, hi = min(lo, v), max(hi, v)
 		}
-		return lo
+		return lo, hi
 	}
-	return dur(args) // fixed:D
+	return dur(args), dur(args) // fixed:D
 }
 
 func dur(s string) model.Time {

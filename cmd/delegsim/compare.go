@@ -138,10 +138,8 @@ func compareCmd(args []string, stdout, stderr io.Writer) int {
 			}
 		}
 	}
-	if err == nil && *out != "" {
+	if err == nil {
 		err = writeOutput(*out, stdout, buf.Bytes())
-	} else if err == nil {
-		_, err = stdout.Write(buf.Bytes())
 	}
 	if err != nil {
 		return fail(stderr, err)

@@ -60,11 +60,7 @@ func explainCmd(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, err)
 	}
-	if *out != "" {
-		err = writeOutput(*out, stdout, buf.Bytes())
-	} else {
-		_, err = stdout.Write(buf.Bytes())
-	}
+	err = writeOutput(*out, stdout, buf.Bytes())
 	if err != nil {
 		return fail(stderr, err)
 	}

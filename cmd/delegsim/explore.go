@@ -215,7 +215,7 @@ func runExplore(m *explore.Model, opts explore.Options, memLimit uint64, lf *lon
 	if memLimit > 0 {
 		old := debug.SetMemoryLimit(int64(memLimit)) // the GC works harder before the watch gives up
 		defer debug.SetMemoryLimit(old)
-		go watchMemory(ctx, memLimit, 100*time.Millisecond, cancel)
+		go sysmem.WatchUsing(ctx, inUse, memLimit, 100*time.Millisecond, cancel)
 	}
 	var depth, queue atomic.Int64
 	bar := long.reporter(what, int64(opts.MaxStates), "states", func() string {
@@ -244,21 +244,3 @@ func runExplore(m *explore.Model, opts explore.Options, memLimit uint64, lf *lon
 // inUse is the memory the process holds: the Go runtime's, and the
 // explorer's visited set, which lives outside the Go heap.
 func inUse() uint64 { return sysmem.InUse() + uint64(explore.OffHeapBytes()) }
-
-// watchMemory is sysmem.Watch counting the explorer's memory outside the
-// Go heap too.
-func watchMemory(ctx context.Context, limit uint64, interval time.Duration, cancel context.CancelCauseFunc) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if n := inUse(); n > limit {
-				cancel(fmt.Errorf("%w: %s in use, limit %s", sysmem.ErrLimit, sysmem.Format(n), sysmem.Format(limit)))
-				return
-			}
-		}
-	}
-}

@@ -30,9 +30,10 @@ func checkOutputs(flags ...string) error {
 	return nil
 }
 
-// writeOutput writes data to path, or to stdout if path is "-".
+// writeOutput writes data to path, or to stdout if path is "-" or empty
+// (no --out given).
 func writeOutput(path string, stdout io.Writer, data []byte) error {
-	if path == stdoutPath {
+	if path == "" || path == stdoutPath {
 		_, err := stdout.Write(data)
 		return err
 	}

@@ -73,11 +73,7 @@ func schemaCmd(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, err)
 	}
-	if *out != "" {
-		err = writeOutput(*out, stdout, data)
-	} else {
-		_, err = stdout.Write(data)
-	}
+	err = writeOutput(*out, stdout, data)
 	if err != nil {
 		return fail(stderr, err)
 	}

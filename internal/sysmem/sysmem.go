@@ -60,6 +60,12 @@ func InUse() uint64 {
 // Watch cancels the work, with cause ErrLimit, once InUse exceeds limit
 // bytes, checking every interval; it returns when ctx is done.
 func Watch(ctx context.Context, limit uint64, interval time.Duration, cancel context.CancelCauseFunc) {
+	WatchUsing(ctx, InUse, limit, interval, cancel)
+}
+
+// WatchUsing is Watch with the memory in use measured by inUse, for work
+// that also holds memory outside the Go heap.
+func WatchUsing(ctx context.Context, inUse func() uint64, limit uint64, interval time.Duration, cancel context.CancelCauseFunc) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -67,7 +73,7 @@ func Watch(ctx context.Context, limit uint64, interval time.Duration, cancel con
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if n := InUse(); n > limit {
+			if n := inUse(); n > limit {
 				cancel(fmt.Errorf("%w: %s in use, limit %s", ErrLimit, Format(n), Format(limit)))
 				return
 			}
