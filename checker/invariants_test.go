@@ -33,7 +33,7 @@ func newServerRig(t *testing.T) *serverRig {
 	srv := model.NewServer(model.ServerConfig{Profile: prof, Files: []model.FileSpec{{Name: "f", Exists: true}},
 		Clients: []model.ClientInfo{{ID: c1, Minor: 2, CBUp: true}, {ID: c2, Minor: 2}}, Actors: 4})
 	var out model.Output
-	srv.Step(0, model.Input{Kind: model.InStart}, &out)
+	srv.Step(0, &model.Input{Kind: model.InStart}, &out)
 	return &serverRig{t: t, srv: srv}
 }
 
@@ -42,7 +42,7 @@ func (r *serverRig) send(ms float64, m model.Message) model.Output {
 	r.xid++
 	m.To, m.XID = model.ServerID, r.xid
 	var out model.Output
-	r.srv.Step(at(ms), model.Input{Kind: model.InDeliver, Msg: m}, &out)
+	r.srv.Step(at(ms), &model.Input{Kind: model.InDeliver, Msg: m}, &out)
 	return out
 }
 
@@ -53,7 +53,7 @@ func (r *serverRig) fire(ms float64, k model.TimerKind) {
 		r.t.Fatalf("no delegation to fire %s for", k)
 	}
 	var out model.Output
-	r.srv.Step(at(ms), model.Input{Kind: model.InTimer, Timer: model.TimerKey{Kind: k, Arg: ds[0].ID}}, &out)
+	r.srv.Step(at(ms), &model.Input{Kind: model.InTimer, Timer: model.TimerKey{Kind: k, Arg: ds[0].ID}}, &out)
 }
 
 func (r *serverRig) check(ms float64) []string {

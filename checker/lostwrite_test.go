@@ -16,7 +16,7 @@ func dirtyClient(t *testing.T) *model.Client {
 	var out model.Output
 	step := func(in model.Input) {
 		out.Reset()
-		c.Step(0, in, &out)
+		c.Step(0, &in, &out)
 	}
 	step(model.Input{Kind: model.InStart})
 	step(model.Input{Kind: model.InTimer, Timer: model.TimerKey{Kind: model.TimerScript}})

@@ -506,7 +506,7 @@ func (e *engine) stepNew(now model.Time, id model.ActorID, in model.Input, p *pa
 	a := copyActor(e.scratch[id], p.actor)
 	e.scratch[id] = a
 	e.out.Reset()
-	a.Step(now, in, &e.out)
+	a.Step(now, &in, &e.out)
 	for _, t := range e.out.Timers {
 		if t.Cancel {
 			if i := timerIndex(ts, t.Key); i >= 0 {

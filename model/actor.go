@@ -8,8 +8,11 @@ import "fmt"
 // numbers; drivers own time, ordering and faults.
 type Actor interface {
 	// Step applies one input. Inputs that no longer apply (a reply to a
-	// request the actor has forgotten, say) are ignored.
-	Step(now Time, in Input, out *Output)
+	// request the actor has forgotten, say) are ignored. in is passed by
+	// pointer because a driver's event loop would otherwise copy the
+	// whole message at every step; it is the driver's scratch copy for
+	// this step only: Step may modify *in but must not keep the pointer.
+	Step(now Time, in *Input, out *Output)
 	// Clone returns a deep copy that shares nothing mutable with the original.
 	Clone() Actor
 	// AppendState appends a canonical encoding of the actor's state: two

@@ -106,7 +106,7 @@ func (c *Canon) actor(a ActorID) uint64 {
 }
 
 func (c *Canon) file(f FileID) uint64 {
-	if int(f) < len(c.File) {
+	if f >= 0 && int(f) < len(c.File) {
 		return uint64(c.File[f])
 	}
 	return uint64(f)
@@ -417,11 +417,12 @@ func (cl *Client) AppendCanon(b []byte, c *Canon) []byte {
 	b = appendU(b, uint64(cur.attempts))
 	b = c.id(b, IDXID, me, cur.xid)
 	b = c.id(b, IDStateid, ServerID, cur.sid)
-	if cur.active {
+	if cur.active && cur.ffile != noFile {
 		b = appendU(b, c.file(cur.ffile))
 	} else {
-		// No operation under way: finish zeroed cur, and begin sets it
-		// afresh; its zero file names no file.
+		// No flush yet (noFile), or no operation under way (finish zeroed
+		// cur, and begin sets it afresh): the field names no file, so it
+		// is not permuted.
 		b = appendU(b, uint64(cur.ffile))
 	}
 	b = appendI(b, int64(cur.start))

@@ -283,7 +283,7 @@ type appOp struct {
 	cached   bool // stat answered from the attribute cache, fetched at attrsAt
 	attrsAt  Time
 	sid      uint32     // the stateid its READ or WRITE carried
-	ffile    FileID     // the file its flush writes back (a rename's target may be another)
+	ffile    FileID     // the file its flush writes back (a rename's target may be another); noFile until a flush sets it
 	deleg    DelegType  // OPEN: the delegation granted
 	why      WhyNoDeleg // OPEN: OPEN_DELEGATE_NONE_EXT's reason
 }
@@ -382,7 +382,7 @@ func (c *Client) ScriptLen() int { return len(c.cfg.Script) }
 func (c *Client) Done() bool { return c.crashed || (!c.cur.active && c.next >= len(c.cfg.Script)) }
 
 // Step implements Actor.
-func (c *Client) Step(now Time, in Input, out *Output) {
+func (c *Client) Step(now Time, in *Input, out *Output) {
 	if c.crashed {
 		return
 	}
@@ -441,8 +441,14 @@ func (c *Client) schedule(now Time, out *Output) {
 	out.arm(TimerKey{Kind: TimerScript}, at)
 }
 
+// noFile is an operation's flush file before a flush sets it. Not file 0:
+// recovery asks whether the flush was of the file whose state was lost,
+// and symmetry reduction permutes file ids, which an unset field must not
+// follow.
+const noFile FileID = -1
+
 func (c *Client) begin(now Time, out *Output) {
-	c.cur = appOp{active: true, step: c.next, start: now, attempts: 1}
+	c.cur = appOp{active: true, step: c.next, start: now, attempts: 1, ffile: noFile}
 	c.next++
 	c.backoff = c.cfg.DelayMin
 	c.run(now, out)

@@ -19,7 +19,7 @@ func ExampleServer_CopyFrom() {
 	scratch := srv.Clone().(*model.Server)
 
 	var out model.Output
-	scratch.Step(0, model.Input{Kind: model.InDeliver, Msg: model.Message{
+	scratch.Step(0, &model.Input{Kind: model.InDeliver, Msg: model.Message{
 		Kind: model.MsgOpen, From: 1, XID: 1, Access: model.AccessBoth, Create: true}}, &out)
 	fmt.Println(scratch, "/", srv)
 	fmt.Println(bytes.Equal(scratch.AppendSnapshot(nil), srv.AppendSnapshot(nil)))

@@ -19,12 +19,12 @@ func ExampleServer_Step() {
 		Clients: []model.ClientInfo{{ID: client, Minor: 2, CBUp: true}}})
 
 	var out model.Output
-	srv.Step(0, model.Input{Kind: model.InDeliver, Msg: model.Message{
+	srv.Step(0, &model.Input{Kind: model.InDeliver, Msg: model.Message{
 		Kind: model.MsgOpen, From: client, XID: 1, Access: model.AccessBoth, Create: true}}, &out)
 	fmt.Println(out.Msgs[0])
 
 	out.Reset()
-	srv.Step(100e6, model.Input{Kind: model.InDeliver, Msg: model.Message{
+	srv.Step(100e6, &model.Input{Kind: model.InDeliver, Msg: model.Message{
 		Kind: model.MsgSysOpen, From: local, XID: 1, Access: model.AccessRead, NonBlk: true}}, &out)
 	for _, m := range out.Msgs {
 		fmt.Println(m)

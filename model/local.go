@@ -121,7 +121,7 @@ func (l *Local) ScriptLen() int { return len(l.cfg.Script) }
 func (l *Local) Done() bool { return !l.active && l.next >= len(l.cfg.Script) }
 
 // Step implements Actor.
-func (l *Local) Step(now Time, in Input, out *Output) {
+func (l *Local) Step(now Time, in *Input, out *Output) {
 	switch in.Kind {
 	case InStart:
 		l.schedule(now, out)

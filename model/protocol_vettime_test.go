@@ -32,7 +32,7 @@ func TestDelegatedMtimeVetting(t *testing.T) {
 			srv := model.NewServer(model.ServerConfig{Profile: prof, Policy: pol, Actors: 2,
 				Files: []model.FileSpec{{Name: "f"}}, Clients: []model.ClientInfo{{ID: client, Minor: 2, CBUp: true}}})
 			var out model.Output
-			srv.Step(grantAt, model.Input{Kind: model.InDeliver, Msg: model.Message{Kind: model.MsgOpen, From: client, XID: 1,
+			srv.Step(grantAt, &model.Input{Kind: model.InDeliver, Msg: model.Message{Kind: model.MsgOpen, From: client, XID: 1,
 				Access: model.AccessBoth, Create: true, Flags: model.FlagWantTimes | model.FlagWantXor}}, &out)
 			open := out.Msgs[0]
 			if open.Deleg != model.DelegWriteAttrs {
@@ -40,7 +40,7 @@ func TestDelegatedMtimeVetting(t *testing.T) {
 			}
 			before := srv.Files()[0].Change
 			out.Reset()
-			srv.Step(returnAt, model.Input{Kind: model.InDeliver, Msg: model.Message{Kind: model.MsgDelegReturn, From: client, XID: 2,
+			srv.Step(returnAt, &model.Input{Kind: model.InDeliver, Msg: model.Message{Kind: model.MsgDelegReturn, From: client, XID: 2,
 				Stateid: open.DelegID, Flags: model.FlagSetattrTimes, Mtime: tt.mtime}}, &out)
 			f := srv.Files()[0]
 			if f.Mtime != tt.want || (f.Change != before) != tt.change {

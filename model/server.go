@@ -238,7 +238,7 @@ func (s *Server) HasOpen(c ActorID, f FileID) bool {
 }
 
 // Step implements Actor.
-func (s *Server) Step(now Time, in Input, out *Output) {
+func (s *Server) Step(now Time, in *Input, out *Output) {
 	switch in.Kind {
 	case InStart:
 		for id, c := range s.clients {
@@ -254,8 +254,8 @@ func (s *Server) Step(now Time, in Input, out *Output) {
 }
 
 // deliver and the handlers below take the message by pointer: it is
-// Step's own copy, and passing it down by value would copy it at every
-// call.
+// the driver's scratch copy for this step (Actor.Step), and passing it
+// down by value would copy it at every call.
 func (s *Server) deliver(now Time, m *Message, out *Output) {
 	// Requests name files; nfsd and the VFS act on inodes. Replies carry
 	// the inode, which their receivers do not look at (they match replies

@@ -496,7 +496,7 @@ func (e *Engine) stepOnly(id model.ActorID, in *model.Input) {
 	if id == e.witness {
 		e.witnessStepped = true
 	}
-	e.cfg.Actors[id].Step(e.now, *in, out)
+	e.cfg.Actors[id].Step(e.now, in, out)
 	if len(out.Timers) > 0 {
 		e.arm(id)
 	}

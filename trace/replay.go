@@ -360,7 +360,7 @@ func lessKey(a, b model.TimerKey) bool {
 func (r *replay) step(at time.Duration, in model.Input) {
 	r.out.Reset()
 	r.now = max(r.now, at)
-	r.srv.Step(r.now, in, &r.out)
+	r.srv.Step(r.now, &in, &r.out)
 	for _, tc := range r.out.Timers {
 		if tc.Cancel {
 			delete(r.timers, tc.Key)
