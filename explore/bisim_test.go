@@ -80,8 +80,7 @@ func TestBisimulation(t *testing.T) {
 // bisimWalk walks e's model breadth-first from its start, up to limit
 // distinct keys, and returns a description of the first pair of states
 // with one key that are not bisimilar bisimDepth steps deep (empty if
-// none), and
-// how many times a state reached a key already seen.
+// none), and how many times a state reached a key already seen.
 func bisimWalk(e *engine, key func(*frame) uint64, limit int) (string, int) {
 	root := e.initial()
 	first := map[uint64]*frame{key(root): root}
